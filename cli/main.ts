@@ -1,0 +1,42 @@
+/** The operator CLI `myna-oidc`: one dispatcher, one module per command. */
+import { certCommand, certUsage } from './commands/cert.js';
+import { devPkiCommand, devPkiUsage } from './commands/dev-pki.js';
+import { type CliIo, ExitCode, UsageError } from './io.js';
+
+const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
+  cert: { run: certCommand, usage: certUsage },
+  'dev-pki': { run: devPkiCommand, usage: devPkiUsage },
+};
+
+const USAGE = `Usage: myna-oidc <command> ...
+
+Commands:
+  cert inspect|verify   describe a certificate, or check it as the login verifier does
+  dev-pki create        write a development JPKI hierarchy (test CAs, cards, CRLs)
+
+Run 'myna-oidc <command> --help' for a command's options.`;
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    (name && name !== '--help' && name !== 'help' ? io.err : io.out)(USAGE);
+    return name && name !== '--help' && name !== 'help' ? ExitCode.USAGE : ExitCode.OK;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.out(command.usage);
+    return ExitCode.OK;
+  }
+  try {
+    return await command.run(args, io);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${(error as Error).message}\n\n${command.usage}`);
+      return ExitCode.USAGE;
+    }
+    const code = (error as { code?: string }).code;
+    io.err(`myna-oidc ${name}: ${code ? `${code}: ` : ''}${(error as Error).message}`);
+    return ExitCode.FAILED;
+  }
+}

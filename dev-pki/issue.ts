@@ -1,0 +1,368 @@
+/**
+ * Issues development certificates and CRLs in the JPKI profile (shared/jpki-card.md §3) with
+ * @peculiar/x509. Every profile field can be bent per call, so tests can make the exact wrong
+ * certificate they need. Development only: private keys are handed out as PEM.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, webcrypto } from 'node:crypto';
+import { promisify } from 'node:util';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  AuthorityKeyIdentifier,
+  CertificatePolicies,
+  CRLDistributionPoints,
+  CRLNumber,
+  DistributionPoint,
+  DistributionPointName,
+  GeneralName,
+  IssueAlternativeName,
+  KeyIdentifier,
+  type Name,
+  OtherName,
+  PolicyInformation,
+  PolicyQualifierInfo,
+  SubjectAlternativeName,
+} from '@peculiar/asn1-x509';
+import { IA5String, Utf8String } from 'asn1js';
+import { encodePem } from '../functions/jpki/pem.js';
+import {
+  BasicFactOid,
+  Ext,
+  OID_CPS_QUALIFIER,
+  OID_EKU_CLIENT_AUTH,
+  POLICY_SIGNING,
+  POLICY_USER_AUTH,
+} from '../protocol/oids.js';
+import {
+  type CaKind,
+  caAltName,
+  caName,
+  crlDistributionPointName,
+  signingSubject,
+  userAuthSubject,
+} from './names.js';
+import * as x509 from './x509.js';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+export type Hash = 'SHA-256' | 'SHA-1';
+export const DEV_CPS_URL = 'http://www.jpki.go.jp/ca/cps/';
+export const DEV_OCSP_URL = 'http://127.0.0.1:2560/';
+
+/** A certificate with its private key (PKCS#8 PEM). */
+export interface DevCertificate {
+  readonly der: Uint8Array;
+  readonly pem: string;
+  readonly serialHex: string;
+  readonly privateKeyPem: string;
+}
+
+/** A development CA of one JPKI kind and generation. */
+export interface DevCa extends DevCertificate {
+  readonly kind: CaKind;
+  readonly name: Name;
+  readonly subjectKeyId: Uint8Array;
+  readonly organization: string;
+}
+
+export interface ValidityParams {
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}
+
+export interface CaParams extends ValidityParams {
+  readonly kind: CaKind;
+  readonly serialHex: string;
+  /** `JPKI` as on real cards (the default), or e.g. `JPKI-TEST`. */
+  readonly organization?: string;
+  readonly bits?: number;
+}
+
+/** Knobs that bend an end-entity profile, for tests that need a certificate that is wrong in one way. */
+export interface ProfileOverrides {
+  readonly bits?: number;
+  readonly hash?: Hash;
+  readonly keyUsage?: number;
+  readonly policies?: readonly string[];
+  readonly extendedKeyUsage?: readonly string[];
+  /** Reuse this key (PKCS#8 PEM) instead of generating one: a renewed or re-issued certificate. */
+  readonly privateKeyPem?: string;
+}
+
+export interface UserAuthParams extends ValidityParams, ProfileOverrides {
+  readonly ca: DevCa;
+  readonly serialHex?: string;
+  readonly commonName?: string;
+  readonly prefecture?: string;
+  readonly city?: string;
+  readonly ocspUrl?: string;
+}
+
+/** The basic facts (基本4情報) of a signing certificate. */
+export interface BasicFacts {
+  readonly name: string;
+  readonly birthDate: string;
+  readonly gender: string;
+  readonly address: string;
+}
+
+export interface SigningParams extends ValidityParams, ProfileOverrides {
+  readonly ca: DevCa;
+  readonly facts: BasicFacts;
+  readonly serialHex?: string;
+  readonly prefecture?: string;
+  readonly city?: string;
+}
+
+export interface CrlParams {
+  readonly ca: DevCa;
+  readonly thisUpdate: Date;
+  readonly nextUpdate: Date;
+  readonly crlNumber: number;
+  readonly entries?: readonly { serialHex: string; revokedAt: Date; reason?: x509.X509CrlReason }[];
+  readonly hash?: Hash;
+}
+
+/** A random positive 4-byte serial, as on JPKI end-entity certificates. */
+export function randomSerialHex(): string {
+  const bytes = randomBytes(4);
+  bytes[0] = ((bytes[0] as number) & 0x7f) | 0x01;
+  return bytes.toString('hex');
+}
+
+/** A random 23-character upper-case alphanumeric identifier, the shape of a user-auth CN. */
+export function randomCommonName(): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  return Array.from(randomBytes(23), (byte) => alphabet[byte % alphabet.length]).join('');
+}
+
+/** Creates a self-signed JPKI-profile CA (keyCertSign + cRLSign, basicConstraints CA, both critical). */
+export async function createCa(params: CaParams): Promise<DevCa> {
+  const organization = params.organization ?? 'JPKI';
+  const name = caName(params.kind, organization);
+  const keys = await newKey(params.bits ?? 2048);
+  const publicKey = await importPublic(keys.spki);
+  const subjectKeyId = await keyIdentifierOf(publicKey);
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: params.serialHex,
+    subject: new x509.Name(name),
+    issuer: new x509.Name(name),
+    notBefore: params.notBefore,
+    notAfter: params.notAfter,
+    publicKey,
+    signingKey: await importPrivate(keys.privateKeyPem, 'SHA-256'),
+    signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' },
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      new x509.Extension(
+        Ext.subjectKeyIdentifier,
+        false,
+        AsnConvert.serialize(new KeyIdentifier(subjectKeyId)),
+      ),
+    ],
+  });
+  return {
+    ...certificateOutput(certificate, keys.privateKeyPem),
+    kind: params.kind,
+    name,
+    subjectKeyId,
+    organization,
+  };
+}
+
+/** Issues a user-authentication certificate in the real profile (overridable for negative tests). */
+export async function issueUserAuthCertificate(params: UserAuthParams): Promise<DevCertificate> {
+  return issueEndEntity(params, {
+    subject: userAuthSubject(params.commonName ?? randomCommonName()),
+    keyUsage: x509.KeyUsageFlags.digitalSignature,
+    policy: POLICY_USER_AUTH,
+    extendedKeyUsage: [OID_EKU_CLIENT_AUTH],
+    extra: [
+      new x509.AuthorityInfoAccessExtension({ ocsp: [params.ocspUrl ?? DEV_OCSP_URL] }),
+      crlDistributionPoint(params),
+    ],
+  });
+}
+
+/** Issues a signing certificate carrying the basic facts as subjectAltName otherNames. */
+export async function issueSigningCertificate(params: SigningParams): Promise<DevCertificate> {
+  const prefecture = params.prefecture ?? '東京都';
+  const city = params.city ?? '千代田区';
+  const facts: [string, string][] = [
+    [BasicFactOid.name, params.facts.name],
+    [BasicFactOid.gender, params.facts.gender],
+    [BasicFactOid.birthDate, params.facts.birthDate],
+    [BasicFactOid.address, params.facts.address],
+  ];
+  const otherNames = facts.map(
+    ([typeId, value]) =>
+      new GeneralName({
+        otherName: new OtherName({ typeId, value: new Utf8String({ value }).toBER(false) }),
+      }),
+  );
+  return issueEndEntity(params, {
+    subject: signingSubject(prefecture, city, randomCommonName()),
+    keyUsage: x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.nonRepudiation,
+    policy: POLICY_SIGNING,
+    extendedKeyUsage: undefined,
+    extra: [
+      new x509.Extension(
+        Ext.subjectAltName,
+        false,
+        AsnConvert.serialize(new SubjectAlternativeName(otherNames)),
+      ),
+      crlDistributionPoint({ ...params, prefecture, city }),
+    ],
+  });
+}
+
+/** Issues a CRL signed by `ca`, with cRLNumber and authorityKeyIdentifier. */
+export async function issueCrl(params: CrlParams): Promise<Uint8Array> {
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: new x509.Name(params.ca.name),
+    thisUpdate: params.thisUpdate,
+    nextUpdate: params.nextUpdate,
+    signingKey: await importPrivate(params.ca.privateKeyPem, params.hash ?? 'SHA-256'),
+    signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' },
+    entries: (params.entries ?? []).map((entry) => ({
+      serialNumber: entry.serialHex,
+      revocationDate: entry.revokedAt,
+      reason: entry.reason ?? x509.X509CrlReason.unspecified,
+    })),
+    extensions: [
+      new x509.Extension('2.5.29.20', false, AsnConvert.serialize(new CRLNumber(params.crlNumber))),
+      new x509.Extension(
+        Ext.authorityKeyIdentifier,
+        false,
+        AsnConvert.serialize(
+          new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(params.ca.subjectKeyId) }),
+        ),
+      ),
+    ],
+  });
+  return new Uint8Array(crl.rawData);
+}
+
+interface EndEntityProfile {
+  readonly subject: Name;
+  readonly keyUsage: number;
+  readonly policy: string;
+  readonly extendedKeyUsage: readonly string[] | undefined;
+  readonly extra: readonly x509.Extension[];
+}
+
+async function issueEndEntity(
+  params: ValidityParams & ProfileOverrides & { ca: DevCa; serialHex?: string },
+  profile: EndEntityProfile,
+): Promise<DevCertificate> {
+  const { ca } = params;
+  const keys = params.privateKeyPem ? keyFromPem(params.privateKeyPem) : await newKey(params.bits ?? 2048);
+  const publicKey = await importPublic(keys.spki);
+  const extendedKeyUsage = params.extendedKeyUsage ?? profile.extendedKeyUsage;
+  const extensions: x509.Extension[] = [
+    new x509.KeyUsagesExtension(params.keyUsage ?? profile.keyUsage, true),
+    policiesExtension(params.policies ?? [profile.policy]),
+    new x509.Extension(
+      Ext.issuerAltName,
+      false,
+      AsnConvert.serialize(
+        new IssueAlternativeName([new GeneralName({ directoryName: caAltName(ca.kind) })]),
+      ),
+    ),
+    new x509.Extension(
+      Ext.authorityKeyIdentifier,
+      false,
+      AsnConvert.serialize(
+        new AuthorityKeyIdentifier({
+          keyIdentifier: new KeyIdentifier(ca.subjectKeyId),
+          authorityCertIssuer: [new GeneralName({ directoryName: ca.name })],
+          authorityCertSerialNumber: Uint8Array.from(Buffer.from(ca.serialHex, 'hex')).buffer,
+        }),
+      ),
+    ),
+    ...profile.extra,
+  ];
+  if (extendedKeyUsage) extensions.push(new x509.ExtendedKeyUsageExtension([...extendedKeyUsage]));
+  const certificate = await x509.X509CertificateGenerator.create({
+    serialNumber: params.serialHex ?? randomSerialHex(),
+    subject: new x509.Name(profile.subject),
+    issuer: new x509.Name(ca.name),
+    notBefore: params.notBefore,
+    notAfter: params.notAfter,
+    publicKey,
+    signingKey: await importPrivate(ca.privateKeyPem, params.hash ?? 'SHA-256'),
+    signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5' },
+    extensions,
+  });
+  return certificateOutput(certificate, keys.privateKeyPem);
+}
+
+function policiesExtension(policies: readonly string[]): x509.Extension {
+  const value = new CertificatePolicies(
+    policies.map(
+      (policyIdentifier) =>
+        new PolicyInformation({
+          policyIdentifier,
+          policyQualifiers: [
+            new PolicyQualifierInfo({
+              policyQualifierId: OID_CPS_QUALIFIER,
+              qualifier: new IA5String({ value: DEV_CPS_URL }).toBER(false),
+            }),
+          ],
+        }),
+    ),
+  );
+  return new x509.Extension(Ext.certificatePolicies, true, AsnConvert.serialize(value));
+}
+
+function crlDistributionPoint(params: { ca: DevCa; prefecture?: string; city?: string }): x509.Extension {
+  const directoryName = crlDistributionPointName(
+    params.ca.kind,
+    params.prefecture ?? '東京都',
+    params.city ?? '千代田区',
+    params.ca.organization,
+  );
+  const value = new CRLDistributionPoints([
+    new DistributionPoint({
+      distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ directoryName })] }),
+    }),
+  ]);
+  return new x509.Extension(Ext.crlDistributionPoints, false, AsnConvert.serialize(value));
+}
+
+function certificateOutput(certificate: x509.X509Certificate, privateKeyPem: string): DevCertificate {
+  const der = new Uint8Array(certificate.rawData);
+  return { der, pem: encodePem(der, 'CERTIFICATE'), serialHex: certificate.serialNumber, privateKeyPem };
+}
+
+async function newKey(bits: number): Promise<{ privateKeyPem: string; spki: Buffer }> {
+  const { privateKey, publicKey } = await generateKeyPairAsync('rsa', {
+    modulusLength: bits,
+    publicExponent: 65537,
+  });
+  return {
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    spki: publicKey.export({ type: 'spki', format: 'der' }),
+  };
+}
+
+function keyFromPem(privateKeyPem: string): { privateKeyPem: string; spki: Buffer } {
+  return { privateKeyPem, spki: createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' }) };
+}
+
+async function importPrivate(privateKeyPem: string, hash: Hash): Promise<webcrypto.CryptoKey> {
+  const der = new Uint8Array(createPrivateKey(privateKeyPem).export({ type: 'pkcs8', format: 'der' }));
+  return webcrypto.subtle.importKey('pkcs8', der, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['sign']);
+}
+
+async function importPublic(spki: Buffer): Promise<webcrypto.CryptoKey> {
+  return webcrypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, [
+    'verify',
+  ]);
+}
+
+/** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING content. */
+async function keyIdentifierOf(publicKey: webcrypto.CryptoKey): Promise<Uint8Array> {
+  const extension = await x509.SubjectKeyIdentifierExtension.create(publicKey);
+  return new Uint8Array(Buffer.from(extension.keyId, 'hex'));
+}

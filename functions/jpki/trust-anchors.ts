@@ -1,0 +1,107 @@
+/**
+ * The configured JPKI user-authentication CA certificates, parsed once. Every generation of the
+ * CA has the same subject DN, so an issuer is only ever chosen by verifying its signature; the
+ * authority key identifier merely decides which anchor is tried first.
+ */
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { DerError } from '../../protocol/der.js';
+import { ALLOWED_SIGNATURE_ALGORITHMS, KeyUsageBit, OID_RSA_ENCRYPTION } from '../../protocol/oids.js';
+import { hasKeyUsage, type ParsedCertificate, parseCertificate } from './certificate.js';
+
+export const MIN_RSA_BITS = 2048;
+
+/** A trusted CA: its certificate, its public key ready for node:crypto, and a stable id. */
+export interface TrustAnchor {
+  /** Hex SHA-256 of the CA's SubjectPublicKeyInfo: identifies this generation's key. */
+  readonly id: string;
+  /** The CA generation, named by the year its certificate starts (JPKI: 2015, 2019, 2023). */
+  readonly generation: string;
+  readonly certificate: ParsedCertificate;
+  readonly publicKey: KeyObject;
+}
+
+/** Raised when a configured anchor is not a usable CA certificate. */
+export class TrustAnchorError extends Error {
+  readonly code = 'TRUST_ANCHOR_INVALID';
+  override name = 'TrustAnchorError';
+}
+
+/** Imports the RSA public key of a parsed certificate (PKCS#1 import: ~20x faster than SPKI in OpenSSL 3). */
+export function rsaPublicKeyOf(certificate: ParsedCertificate): KeyObject {
+  if (certificate.publicKeyAlgorithm !== OID_RSA_ENCRYPTION) throw new DerError('not an RSA key');
+  return createPublicKey({ key: Buffer.from(certificate.publicKey), format: 'der', type: 'pkcs1' });
+}
+
+/** A signed DER object (certificate or CRL): the signed bytes, the algorithm and the signature. */
+export interface SignedObject {
+  readonly tbs: Uint8Array;
+  readonly signatureAlgorithm: string;
+  readonly signatureValue: Uint8Array;
+  /** The authorityKeyIdentifier keyIdentifier, used only to order the anchors tried. */
+  readonly authorityKeyId?: Uint8Array | undefined;
+}
+
+/** Checks `signed` is signed by `key` with an allowed algorithm. */
+export function isSignedBy(signed: SignedObject, key: KeyObject): boolean {
+  const hash = ALLOWED_SIGNATURE_ALGORITHMS.get(signed.signatureAlgorithm);
+  return hash !== undefined && verify(hash, signed.tbs, key, signed.signatureValue);
+}
+
+/** An immutable set of trust anchors. */
+export class TrustAnchors {
+  readonly #anchors: readonly TrustAnchor[];
+
+  constructor(anchors: readonly TrustAnchor[]) {
+    if (anchors.length === 0) throw new TrustAnchorError('at least one trust anchor is required');
+    this.#anchors = anchors;
+  }
+
+  /** All anchors, in configuration order. */
+  get list(): readonly TrustAnchor[] {
+    return this.#anchors;
+  }
+
+  /** The anchor whose key signed `signed` (a certificate or a CRL), or undefined. */
+  findSigner(signed: SignedObject): TrustAnchor | undefined {
+    const hinted = signed.authorityKeyId;
+    const ordered = hinted
+      ? [...this.#anchors].sort((a, b) => Number(matchesKeyId(b, hinted)) - Number(matchesKeyId(a, hinted)))
+      : this.#anchors;
+    return ordered.find((anchor) => isSignedBy(signed, anchor.publicKey));
+  }
+}
+
+function matchesKeyId(anchor: TrustAnchor, keyId: Uint8Array): boolean {
+  const own = anchor.certificate.subjectKeyId;
+  return own !== undefined && Buffer.compare(own, keyId) === 0;
+}
+
+/** Parses and checks CA certificates (DER) for use as trust anchors. */
+export function loadTrustAnchors(certificates: readonly Uint8Array[]): TrustAnchors {
+  return new TrustAnchors(
+    certificates.map((der, index) => {
+      let certificate: ParsedCertificate;
+      let publicKey: KeyObject;
+      try {
+        certificate = parseCertificate(der);
+        publicKey = rsaPublicKeyOf(certificate);
+      } catch (error) {
+        throw new TrustAnchorError(`trust anchor #${index + 1} is not a readable RSA certificate`, {
+          cause: error,
+        });
+      }
+      if (!certificate.basicConstraintsCA || !hasKeyUsage(certificate.keyUsage, KeyUsageBit.keyCertSign)) {
+        throw new TrustAnchorError(`trust anchor #${index + 1} is not a CA certificate`);
+      }
+      if ((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+        throw new TrustAnchorError(`trust anchor #${index + 1} has an RSA key under ${MIN_RSA_BITS} bits`);
+      }
+      return {
+        id: createHash('sha256').update(certificate.spki).digest('hex'),
+        generation: String(certificate.notBefore.getUTCFullYear()),
+        certificate,
+        publicKey,
+      };
+    }),
+  );
+}
