@@ -35,8 +35,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(`${(error as Error).message}\n\n${command.usage}`);
       return ExitCode.USAGE;
     }
-    const code = (error as { code?: string }).code;
-    io.err(`myna-oidc ${name}: ${code ? `${code}: ` : ''}${(error as Error).message}`);
+    const { code, message } = error as { code?: string; message: string };
+    io.err(`myna-oidc ${name}: ${code && !message.startsWith(code) ? `${code}: ` : ''}${message}`);
     return ExitCode.FAILED;
   }
 }

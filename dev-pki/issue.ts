@@ -82,6 +82,7 @@ export interface ProfileOverrides {
   readonly bits?: number;
   readonly hash?: Hash;
   readonly keyUsage?: number;
+  /** Certificate policies; an empty list omits the extension. */
   readonly policies?: readonly string[];
   readonly extendedKeyUsage?: readonly string[];
   /** Reuse this key (PKCS#8 PEM) instead of generating one: a renewed or re-issued certificate. */
@@ -261,7 +262,6 @@ async function issueEndEntity(
   const extendedKeyUsage = params.extendedKeyUsage ?? profile.extendedKeyUsage;
   const extensions: x509.Extension[] = [
     new x509.KeyUsagesExtension(params.keyUsage ?? profile.keyUsage, true),
-    policiesExtension(params.policies ?? [profile.policy]),
     new x509.Extension(
       Ext.issuerAltName,
       false,
@@ -282,6 +282,8 @@ async function issueEndEntity(
     ),
     ...profile.extra,
   ];
+  const policies = params.policies ?? [profile.policy];
+  if (policies.length > 0) extensions.push(policiesExtension(policies));
   if (extendedKeyUsage) extensions.push(new x509.ExtendedKeyUsageExtension([...extendedKeyUsage]));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: params.serialHex ?? randomSerialHex(),
@@ -356,9 +358,11 @@ async function importPrivate(privateKeyPem: string, hash: Hash): Promise<webcryp
 }
 
 async function importPublic(spki: Buffer): Promise<webcrypto.CryptoKey> {
-  return webcrypto.subtle.importKey('spki', spki, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, [
-    'verify',
-  ]);
+  const algorithm =
+    createPublicKey({ key: spki, format: 'der', type: 'spki' }).asymmetricKeyType === 'ec'
+      ? { name: 'ECDSA', namedCurve: 'P-256' }
+      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  return webcrypto.subtle.importKey('spki', spki, algorithm, true, ['verify']);
 }
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING content. */

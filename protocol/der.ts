@@ -115,25 +115,26 @@ export function encodingOf(bytes: Uint8Array, element: DerElement): Uint8Array {
 export function decodeOid(value: Uint8Array): string {
   if (value.length === 0) throw new DerError('empty OID');
   if (((value[value.length - 1] as number) & 0x80) !== 0) throw new DerError('truncated OID arc');
-  const arcs: number[] = [];
+  let text = '';
   let arc = 0;
   let arcStart = true;
-  for (const byte of value) {
+  for (let i = 0; i < value.length; i++) {
+    const byte = value[i] as number;
     if (arcStart && byte === 0x80) throw new DerError('non-minimal OID arc');
     arc = arc * 128 + (byte & 0x7f);
     if (arc > Number.MAX_SAFE_INTEGER / 128) throw new DerError('OID arc too large');
     arcStart = (byte & 0x80) === 0;
     if (arcStart) {
-      if (arcs.length === 0) {
+      if (text === '') {
         const top = arc < 40 ? 0 : arc < 80 ? 1 : 2;
-        arcs.push(top, arc - top * 40);
+        text = `${top}.${arc - top * 40}`;
       } else {
-        arcs.push(arc);
+        text += `.${arc}`;
       }
       arc = 0;
     }
   }
-  return arcs.join('.');
+  return text;
 }
 
 /** Decodes a BOOLEAN value (DER: 0x00 or 0xFF). */
@@ -162,28 +163,37 @@ export function bitStringBytes(value: Uint8Array): Uint8Array {
 
 /** Decodes a UTCTime or GeneralizedTime in the `...Z` seconds form RFC 5280 requires. */
 export function decodeTime(tag: number, value: Uint8Array): Date {
-  const text = String.fromCharCode(...value);
-  const match =
-    tag === Tag.UTC_TIME
-      ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
-      : tag === Tag.GENERALIZED_TIME
-        ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
-        : null;
-  if (!match) throw new DerError('bad time');
-  const [, y, mo, d, h, mi, s] = match.map(Number) as number[] as [
-    number,
-    number,
+  const yearDigits = tag === Tag.UTC_TIME ? 2 : tag === Tag.GENERALIZED_TIME ? 4 : 0;
+  if (yearDigits === 0 || value.length !== yearDigits + 11 || value[value.length - 1] !== 0x5a) {
+    throw new DerError('bad time');
+  }
+  const digits = (start: number, count: number): number => {
+    let number = 0;
+    for (let i = start; i < start + count; i++) {
+      const digit = (value[i] as number) - 0x30;
+      if (digit < 0 || digit > 9) throw new DerError('bad time');
+      number = number * 10 + digit;
+    }
+    return number;
+  };
+  let year = digits(0, yearDigits);
+  if (yearDigits === 2) year += year >= 50 ? 1900 : 2000;
+  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((at) => digits(yearDigits + at, 2)) as [
     number,
     number,
     number,
     number,
     number,
   ];
-  const year = tag === Tag.UTC_TIME ? (y >= 50 ? 1900 + y : 2000 + y) : y;
-  const ms = Date.UTC(year, mo - 1, d, h, mi, s);
-  const check = new Date(ms);
-  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+  const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  if (
+    time.getUTCMonth() !== month - 1 ||
+    time.getUTCDate() !== day ||
+    hour > 23 ||
+    minute > 59 ||
+    second > 59
+  ) {
     throw new DerError('time out of range');
   }
-  return check;
+  return time;
 }

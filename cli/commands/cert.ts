@@ -39,18 +39,17 @@ export async function certCommand(args: string[], io: CliIo): Promise<number> {
     },
   });
   const [subcommand, file, ...rest] = positionals;
+  if (subcommand !== 'inspect' && subcommand !== 'verify')
+    throw new UsageError(`unknown cert subcommand: ${subcommand}`);
   if (!file || rest.length > 0) throw new UsageError('cert needs exactly one <file>');
   const der = await readOne(file);
   if (subcommand === 'inspect') return inspect(der, values.json, io);
-  if (subcommand === 'verify') {
-    if (values.trust.length === 0) throw new UsageError('cert verify needs at least one --trust <ca.pem>');
-    const now = values.at === undefined ? new Date() : new Date(values.at);
-    if (Number.isNaN(now.getTime())) throw new UsageError(`--at is not an ISO time: ${values.at}`);
-    const skew = Number(values.skew);
-    if (!Number.isInteger(skew) || skew < 0) throw new UsageError('--skew must be a whole number of seconds');
-    return verify(der, { trust: values.trust, crls: values.crl, now, skew, json: values.json }, io);
-  }
-  throw new UsageError(`unknown cert subcommand: ${subcommand}`);
+  if (values.trust.length === 0) throw new UsageError('cert verify needs at least one --trust <ca.pem>');
+  const now = values.at === undefined ? new Date() : new Date(values.at);
+  if (Number.isNaN(now.getTime())) throw new UsageError(`--at is not an ISO time: ${values.at}`);
+  const skew = Number(values.skew);
+  if (!Number.isInteger(skew) || skew < 0) throw new UsageError('--skew must be a whole number of seconds');
+  return verify(der, { trust: values.trust, crls: values.crl, now, skew, json: values.json }, io);
 }
 
 async function readOne(file: string): Promise<Uint8Array> {

@@ -21,6 +21,7 @@ import {
 } from '../../protocol/der.js';
 import { Ext, POLICY_SIGNING, POLICY_USER_AUTH } from '../../protocol/oids.js';
 import {
+  checkSameAlgorithm,
   type Extension,
   readAlgorithmOid,
   readAuthorityKeyId,
@@ -33,7 +34,7 @@ import {
 export type CertificateKind = 'user-auth' | 'signing' | 'other';
 
 /** A certificate as the verifier sees it. Byte fields are views into `der`. */
-export interface ParsedCertificate extends Omit<SignedEnvelope, 'tbsElement'> {
+export interface ParsedCertificate extends Omit<SignedEnvelope, 'tbsElement' | 'algorithmEncoding'> {
   readonly der: Uint8Array;
   /** INTEGER content octets of the serial number: personal data for end-entity certificates. */
   readonly serialNumber: Uint8Array;
@@ -61,7 +62,8 @@ export interface ParsedCertificate extends Omit<SignedEnvelope, 'tbsElement'> {
 
 /** Parses a DER certificate. Throws DerError for anything malformed. */
 export function parseCertificate(der: Uint8Array): ParsedCertificate {
-  const { tbsElement, tbs, signatureAlgorithm, signatureValue } = readSignedEnvelope(der);
+  const envelope = readSignedEnvelope(der);
+  const { tbsElement, tbs, signatureAlgorithm, signatureValue } = envelope;
   const fields = childrenOf(der, tbsElement);
   let index = 0;
   const next = (): DerElement => {

@@ -28,9 +28,11 @@ export interface SignedEnvelope {
   readonly tbs: Uint8Array;
   readonly signatureAlgorithm: string;
   readonly signatureValue: Uint8Array;
+  /** The outer AlgorithmIdentifier exactly as encoded. */
+  readonly algorithmEncoding: Uint8Array;
 }
 
-/** Splits a signed X.509 object into its parts; the inner algorithm is checked by the caller. */
+/** Splits a signed X.509 object into its parts; the inner algorithm is checked with sameAlgorithm(). */
 export function readSignedEnvelope(der: Uint8Array): SignedEnvelope {
   const parts = childrenOf(der, readWhole(der, Tag.SEQUENCE));
   const [tbsElement, algorithm, signature] = parts as [DerElement, DerElement, DerElement];
@@ -42,7 +44,22 @@ export function readSignedEnvelope(der: Uint8Array): SignedEnvelope {
     tbs: encodingOf(der, tbsElement),
     signatureAlgorithm: readAlgorithmOid(der, algorithm),
     signatureValue: bitStringBytes(contentOf(der, signature)),
+    algorithmEncoding: encodingOf(der, algorithm),
   };
+}
+
+/**
+ * Checks the signed part's AlgorithmIdentifier is byte-for-byte the outer one (RFC 5280
+ * §4.1.1.2), so the unsigned outer copy cannot be altered, parameters included.
+ */
+export function checkSameAlgorithm(
+  der: Uint8Array,
+  inner: DerElement | undefined,
+  envelope: SignedEnvelope,
+): void {
+  if (!inner || Buffer.compare(encodingOf(der, inner), envelope.algorithmEncoding) !== 0) {
+    throw new DerError('inner and outer signature algorithms differ');
+  }
 }
 
 /** The OID of an AlgorithmIdentifier (the accepted RSA algorithms take no parameters of use). */

@@ -16,8 +16,8 @@ import {
 } from '../../protocol/der.js';
 import type { TrustAnchor, TrustAnchors } from '../jpki/trust-anchors.js';
 import {
+  checkSameAlgorithm,
   type Extension,
-  readAlgorithmOid,
   readAuthorityKeyId,
   readExtensions,
   readSignedEnvelope,
@@ -50,7 +50,7 @@ export interface CrlEntry {
   readonly reason: RevocationReason;
 }
 
-export interface ParsedCrl extends Omit<SignedEnvelope, 'tbsElement'> {
+export interface ParsedCrl extends Omit<SignedEnvelope, 'tbsElement' | 'algorithmEncoding'> {
   readonly authorityKeyId: Uint8Array | undefined;
   readonly issuer: Uint8Array;
   readonly thisUpdate: Date;
@@ -91,7 +91,8 @@ export function crlSigner(crl: ParsedCrl, anchors: TrustAnchors): TrustAnchor {
 }
 
 function readCrl(der: Uint8Array): ParsedCrl {
-  const { tbsElement, tbs, signatureAlgorithm, signatureValue } = readSignedEnvelope(der);
+  const envelope = readSignedEnvelope(der);
+  const { tbsElement, tbs, signatureAlgorithm, signatureValue } = envelope;
   const fields = childrenOf(der, tbsElement);
   let index = 0;
   if (fields[0]?.tag === Tag.INTEGER) index++;
@@ -99,8 +100,7 @@ function readCrl(der: Uint8Array): ParsedCrl {
   const issuer = fields[index++];
   const thisUpdate = fields[index++];
   if (!inner || !issuer || !thisUpdate || issuer.tag !== Tag.SEQUENCE) throw new DerError('bad tbsCertList');
-  if (readAlgorithmOid(der, inner) !== signatureAlgorithm)
-    throw new DerError('inner and outer algorithms differ');
+  checkSameAlgorithm(der, inner, envelope);
 
   let nextUpdate: Date | undefined;
   let entries: CrlEntry[] = [];

@@ -25,12 +25,13 @@ export function keyedHash(
   const size = secret instanceof Uint8Array ? secret.length : (secret.symmetricKeySize ?? 0);
   if (size < MIN_SECRET_BYTES)
     throw new SecretError(`deployment secret must have at least ${MIN_SECRET_BYTES} bytes`);
-  const hmac = createHmac('sha256', secret);
-  const length = Buffer.alloc(4);
-  for (const field of [label, ...fields]) {
-    const bytes = typeof field === 'string' ? Buffer.from(field, 'utf8') : field;
-    length.writeUInt32BE(bytes.length);
-    hmac.update(length).update(bytes);
+  const parts = [label, ...fields].map((field) => (typeof field === 'string' ? Buffer.from(field, 'utf8') : field));
+  const input = Buffer.allocUnsafe(parts.reduce((total, part) => total + 4 + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    offset = input.writeUInt32BE(part.length, offset);
+    input.set(part, offset);
+    offset += part.length;
   }
-  return hmac.digest('base64url');
+  return createHmac('sha256', secret).update(input).digest('base64url');
 }

@@ -1,0 +1,9 @@
+/** `npm run bench`: runs every benchmark and prints `name value unit` lines. */
+import { runVerifyBench } from './verify.bench.js';
+
+const benches: [string, () => Promise<void>][] = [['verify', runVerifyBench]];
+
+for (const [name, run] of benches) {
+  process.stderr.write(`# ${name}\n`);
+  await run();
+}

@@ -1,0 +1,61 @@
+/**
+ * Login verification cost against its floor, in one run: `verify_us_p50` is the full verifier on a
+ * valid answer (trust anchors and CRLs loaded once); `verify_floor_us` is the two RSA-2048
+ * verifications no verifier can avoid (CA signature on the leaf, card signature on the challenge),
+ * with node:crypto and keys already imported.
+ */
+import { createPublicKey, createSign, randomBytes, verify } from 'node:crypto';
+import { createDevPki } from '../dev-pki/hierarchy.js';
+import { parseCertificate } from '../functions/jpki/certificate.js';
+import { loadTrustAnchors } from '../functions/jpki/trust-anchors.js';
+import { verifyLogin } from '../functions/jpki/verify-login.js';
+import { MemoryCrlSource } from '../functions/revocation/memory-crl-source.js';
+import { challengeSignedData } from '../protocol/signed-data.js';
+import { percentile, report, sampleMicros } from './report.js';
+
+const RUNS = 3000;
+const ORIGIN = 'https://login.example.jp';
+
+/** Prints verify_us_p50, verify_floor_us and verify_ratio (target ≤ 2.0). */
+export async function runVerifyBench(): Promise<void> {
+  const pki = await createDevPki();
+  const alice = pki.identities[0];
+  if (!alice) throw new Error('development PKI has no identity');
+  const trustAnchors = loadTrustAnchors(pki.userAuthCas.map((ca) => ca.der));
+  const revocation = new MemoryCrlSource(trustAnchors);
+  for (const crl of pki.crls.filter((c) => c.name.startsWith('user-auth'))) revocation.load(crl.der);
+  const nonce = randomBytes(32).toString('base64url');
+  const signedData = challengeSignedData(ORIGIN, nonce);
+  const signature = createSign('sha256').update(signedData).sign(alice.userAuth.privateKeyPem);
+  const context = {
+    trustAnchors,
+    now: new Date(),
+    clockSkewSeconds: 60,
+    revocation,
+    accountKeySecret: randomBytes(32),
+  };
+
+  const full = await sampleMicros(
+    () => verifyLogin({ certificate: alice.userAuth.der, signature }, { origin: ORIGIN, nonce }, context),
+    RUNS,
+  );
+
+  const leaf = parseCertificate(alice.userAuth.der);
+  const caKey = createPublicKey(alice.userAuthCa.pem);
+  const leafKey = createPublicKey(alice.userAuth.privateKeyPem);
+  const floor = await sampleMicros(() => {
+    if (
+      !verify('sha256', leaf.tbs, caKey, leaf.signatureValue) ||
+      !verify('sha256', signedData, leafKey, signature)
+    ) {
+      throw new Error('floor verification failed');
+    }
+  }, RUNS);
+
+  const verifyP50 = percentile(full, 50);
+  const floorP50 = percentile(floor, 50);
+  report('verify_us_p50', verifyP50, 'us');
+  report('verify_us_p95', percentile(full, 95), 'us');
+  report('verify_floor_us', floorP50, 'us');
+  report('verify_ratio', verifyP50 / floorP50, 'x');
+}
