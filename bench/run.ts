@@ -1,7 +1,11 @@
 /** `npm run bench`: runs every benchmark and prints `name value unit` lines. */
+import { runHelperBench } from './helper.bench.js';
 import { runVerifyBench } from './verify.bench.js';
 
-const benches: [string, () => Promise<void>][] = [['verify', runVerifyBench]];
+const benches: [string, () => Promise<void>][] = [
+  ['verify', runVerifyBench],
+  ['helper', runHelperBench],
+];
 
 for (const [name, run] of benches) {
   process.stderr.write(`# ${name}\n`);

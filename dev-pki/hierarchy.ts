@@ -15,7 +15,6 @@ import {
   issueSigningCertificate,
   issueUserAuthCertificate,
 } from './issue.js';
-import type { CaKind } from './names.js';
 import { X509CrlReason } from './x509.js';
 
 const DAY = 24 * 60 * 60 * 1000;

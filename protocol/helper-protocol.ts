@@ -104,4 +104,9 @@ export interface ReadersEvent {
   readonly readers: readonly ReaderInfo[];
 }
 
-export type HelperMessage = HelloResponse | AuthenticateResponse | CancelResponse | ErrorResponse | ReadersEvent;
+export type HelperMessage =
+  | HelloResponse
+  | AuthenticateResponse
+  | CancelResponse
+  | ErrorResponse
+  | ReadersEvent;

@@ -21,7 +21,6 @@ import {
 } from '../../protocol/der.js';
 import { Ext, POLICY_SIGNING, POLICY_USER_AUTH } from '../../protocol/oids.js';
 import {
-  checkSameAlgorithm,
   type Extension,
   readAlgorithmOid,
   readAuthorityKeyId,

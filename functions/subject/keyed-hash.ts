@@ -25,7 +25,9 @@ export function keyedHash(
   const size = secret instanceof Uint8Array ? secret.length : (secret.symmetricKeySize ?? 0);
   if (size < MIN_SECRET_BYTES)
     throw new SecretError(`deployment secret must have at least ${MIN_SECRET_BYTES} bytes`);
-  const parts = [label, ...fields].map((field) => (typeof field === 'string' ? Buffer.from(field, 'utf8') : field));
+  const parts = [label, ...fields].map((field) =>
+    typeof field === 'string' ? Buffer.from(field, 'utf8') : field,
+  );
   const input = Buffer.allocUnsafe(parts.reduce((total, part) => total + 4 + part.length, 0));
   let offset = 0;
   for (const part of parts) {

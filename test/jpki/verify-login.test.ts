@@ -10,7 +10,6 @@ import {
   issueUserAuthCertificate,
 } from '../../dev-pki/issue.js';
 import { KeyUsageFlags } from '../../dev-pki/x509.js';
-import { parseCertificate } from '../../functions/jpki/certificate.js';
 import { VerificationError, type VerificationErrorCode } from '../../functions/jpki/errors.js';
 import { loadTrustAnchors, type TrustAnchors } from '../../functions/jpki/trust-anchors.js';
 import { type LoginContext, verifyLogin } from '../../functions/jpki/verify-login.js';
