@@ -1,0 +1,336 @@
+/** CardService + JpkiCard against the in-process backend with virtual cards (real crypto). */
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import type { DevPki } from '../../dev-pki/hierarchy.js';
+import type { ReaderInfo } from '../../protocol/helper-protocol.js';
+import { CardError } from '../../reader-helper/card/card-error.js';
+import { CardService } from '../../reader-helper/card/card-service.js';
+import { type CardIdentity, cardIdentityOf } from '../../reader-helper/virtual-card/identity.js';
+import { InProcessReaderBackend } from '../../reader-helper/virtual-card/in-process-backend.js';
+import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
+import { aliceCard, cardErrorOf, verifyAnswer } from '../support/card.js';
+import { newNonce, ORIGIN } from '../support/dev-pki.js';
+import { hooked, INS_SIGN, INS_VERIFY, otherCard } from '../support/virtual-readers.js';
+
+let pki: DevPki;
+let alice: CardIdentity;
+beforeAll(async () => {
+  ({ pki, identity: alice } = await aliceCard());
+});
+
+const EMPTY_VERIFY = Uint8Array.of(0x00, 0x20, 0x00, 0x80);
+
+/** A service over one reader holding a fresh virtual card of alice. */
+function setup(options: { extendedLength?: boolean } = {}) {
+  const backend = new InProcessReaderBackend(['Reader A']);
+  const card = new VirtualJpkiCard(alice, options);
+  backend.reader('Reader A').insert(card);
+  return { backend, card, service: new CardService(backend) };
+}
+
+function login(
+  service: CardService,
+  pin = '1234',
+  extra: { confirmLastTry?: boolean; signal?: AbortSignal } = {},
+) {
+  const nonce = newNonce();
+  const result = service.authenticate({
+    origin: ORIGIN,
+    nonce,
+    pin,
+    confirmLastTry: extra.confirmLastTry ?? false,
+    signal: extra.signal ?? new AbortController().signal,
+  });
+  return { nonce, result };
+}
+
+/** The tries-left status word the card reports now (the PIN EF is selected after a login attempt). */
+function cardTriesSw(card: VirtualJpkiCard): string {
+  return Buffer.from(card.transmit(EMPTY_VERIFY)).toString('hex').toUpperCase();
+}
+
+describe('login', () => {
+  it('returns the certificate and a signature the OP verifier accepts', async () => {
+    const { service } = setup();
+    const { nonce, result } = login(service);
+    const answer = await result;
+    expect(Buffer.from(answer.certificate).equals(Buffer.from(alice.userAuthCertificate))).toBe(true);
+    const verified = await verifyAnswer(pki, answer, nonce);
+    expect(verified.kind).toBe('user-auth');
+  });
+
+  it('costs 9 APDUs on a fresh card and 5 when the same card logs in again', async () => {
+    const { service, card } = setup();
+    await login(service).result;
+    expect(card.apduCount).toBe(9);
+    card.resetStats();
+    const { nonce, result } = login(service);
+    await verifyAnswer(pki, await result, nonce);
+    expect(card.apduCount).toBe(5);
+  });
+
+  it('falls back to 256-byte reads when the card refuses extended length', async () => {
+    const { service, card } = setup({ extendedLength: false });
+    const { nonce, result } = login(service);
+    const answer = await result;
+    expect(Buffer.from(answer.certificate).equals(Buffer.from(alice.userAuthCertificate))).toBe(true);
+    await verifyAnswer(pki, answer, nonce);
+    const shortReads = Math.ceil(alice.userAuthCertificate.length / 256) - 1;
+    expect(card.apduCount).toBe(9 + shortReads);
+  });
+
+  it('reads the new card after a swap (cache invalidated)', async () => {
+    const { service, backend, card } = setup();
+    await login(service).result;
+    const bob = cardIdentityOf(pki.identities[1] as DevPki['identities'][number]);
+    const bobCard = new VirtualJpkiCard(bob);
+    backend.reader('Reader A').remove();
+    backend.reader('Reader A').insert(bobCard);
+    const { nonce, result } = login(service);
+    const answer = await result;
+    expect(Buffer.from(answer.certificate).equals(Buffer.from(bob.userAuthCertificate))).toBe(true);
+    await verifyAnswer(pki, answer, nonce);
+    expect(bobCard.apduCount).toBe(9);
+    expect(card.apduCount).toBe(9);
+  });
+});
+
+describe('PIN handling', () => {
+  it('reports the tries left after wrong PINs', async () => {
+    const { service } = setup();
+    expect(await cardErrorOf(login(service, '0000').result)).toMatchObject({
+      code: 'PIN_INCORRECT',
+      triesLeft: 2,
+    });
+    expect(await cardErrorOf(login(service, '0001').result)).toMatchObject({
+      code: 'PIN_INCORRECT',
+      triesLeft: 1,
+    });
+  });
+
+  it('refuses the last try without confirmation and sends no VERIFY', async () => {
+    const { service, card } = setup();
+    await cardErrorOf(login(service, '0000').result);
+    await cardErrorOf(login(service, '0000').result);
+    const error = await cardErrorOf(login(service, '1234').result);
+    expect(error).toMatchObject({ code: 'LAST_TRY', triesLeft: 1 });
+    expect(cardTriesSw(card)).toBe('63C1');
+  });
+
+  it('spends the last try when confirmed', async () => {
+    const { service } = setup();
+    await cardErrorOf(login(service, '0000').result);
+    await cardErrorOf(login(service, '0000').result);
+    const { nonce, result } = login(service, '1234', { confirmLastTry: true });
+    await verifyAnswer(pki, await result, nonce);
+  });
+
+  it('reports PIN_BLOCKED when the last try fails and on every later attempt', async () => {
+    const { service } = setup();
+    await cardErrorOf(login(service, '0000').result);
+    await cardErrorOf(login(service, '0000').result);
+    expect(await cardErrorOf(login(service, '0000', { confirmLastTry: true }).result)).toMatchObject({
+      code: 'PIN_BLOCKED',
+      triesLeft: 0,
+    });
+    expect(await cardErrorOf(login(service, '1234', { confirmLastTry: true }).result)).toMatchObject({
+      code: 'PIN_BLOCKED',
+      triesLeft: 0,
+    });
+  });
+
+  it.each(['123', '12345', 'abcd', '12a4', '', ' 1234'])(
+    'refuses PIN %j with PIN_FORMAT before any APDU',
+    async (pin) => {
+      const { service, card } = setup();
+      const error = await cardErrorOf(login(service, pin).result);
+      expect(error.code).toBe('PIN_FORMAT');
+      expect(card.apduCount).toBe(0);
+    },
+  );
+
+  it('never puts the PIN in an error message', async () => {
+    const { service } = setup();
+    const error = await cardErrorOf(login(service, '9876').result);
+    expect(error.code).toBe('PIN_INCORRECT');
+    expect(`${error.message} ${String(error.stack)}`).not.toContain('9876');
+  });
+});
+
+describe('request checks', () => {
+  it.each(['short', `${'a'.repeat(42)}`, `${'a'.repeat(129)}`, `${'a'.repeat(42)}=`])(
+    'refuses nonce %j with BAD_REQUEST before any APDU',
+    async (nonce) => {
+      const { service, card } = setup();
+      const error = await cardErrorOf(
+        service.authenticate({
+          origin: ORIGIN,
+          nonce,
+          pin: '1234',
+          confirmLastTry: false,
+          signal: new AbortController().signal,
+        }),
+      );
+      expect(error.code).toBe('BAD_REQUEST');
+      expect(card.apduCount).toBe(0);
+    },
+  );
+
+  it('refuses an origin that is not a web origin with BAD_REQUEST', async () => {
+    const { service, card } = setup();
+    const error = await cardErrorOf(
+      service.authenticate({
+        origin: 'https://login.example.jp/path',
+        nonce: newNonce(),
+        pin: '1234',
+        confirmLastTry: false,
+        signal: new AbortController().signal,
+      }),
+    );
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(card.apduCount).toBe(0);
+  });
+
+  it('answers BUSY to a second concurrent login; the first succeeds', async () => {
+    const { service } = setup();
+    const first = login(service);
+    const second = login(service);
+    expect(await cardErrorOf(second.result)).toMatchObject({ code: 'BUSY' });
+    await verifyAnswer(pki, await first.result, first.nonce);
+  });
+});
+
+describe('readers and cards', () => {
+  it('answers NO_READER without readers', async () => {
+    const service = new CardService(new InProcessReaderBackend([]));
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'NO_READER' });
+  });
+
+  it('answers NO_CARD when no reader holds a card', async () => {
+    const service = new CardService(new InProcessReaderBackend(['Reader A', 'Reader B']));
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'NO_CARD' });
+  });
+
+  it('answers NOT_JPKI when the only card is another kind of card', async () => {
+    const backend = new InProcessReaderBackend(['Reader A']);
+    backend.reader('Reader A').insert(otherCard());
+    expect(await cardErrorOf(login(new CardService(backend)).result)).toMatchObject({ code: 'NOT_JPKI' });
+  });
+
+  it('finds the JPKI card among several readers with other cards', async () => {
+    const backend = new InProcessReaderBackend(['Contact', 'Empty', 'Contactless']);
+    const other = otherCard();
+    backend.reader('Contact').insert(other);
+    const card = new VirtualJpkiCard(alice);
+    backend.reader('Contactless').insert(card);
+    const service = new CardService(backend);
+    expect(await service.readers()).toEqual([
+      { name: 'Contact', card: 'not-jpki' },
+      { name: 'Empty', card: 'absent' },
+      { name: 'Contactless', card: 'jpki' },
+    ]);
+    const { nonce, result } = login(service);
+    await verifyAnswer(pki, await result, nonce);
+    expect(other.apdus).toBe(1);
+    expect(card.apduCount).toBe(9);
+  });
+
+  it('probes each inserted card once', async () => {
+    const { service, card } = setup();
+    await service.readers();
+    await service.readers();
+    expect(card.apduCount).toBe(1);
+  });
+
+  it('tells listeners when cards come and go', async () => {
+    const { service, backend } = setup();
+    const seen: ReaderInfo[][] = [];
+    service.onChange((readers) => seen.push(readers));
+    const next = () =>
+      new Promise<ReaderInfo[]>((resolve) => {
+        const stop = service.onChange((readers) => {
+          stop();
+          resolve(readers);
+        });
+      });
+    let change = next();
+    backend.reader('Reader A').remove();
+    expect(await change).toEqual([{ name: 'Reader A', card: 'absent' }]);
+    change = next();
+    backend.reader('Reader A').insert(otherCard());
+    expect(await change).toEqual([{ name: 'Reader A', card: 'not-jpki' }]);
+    change = next();
+    backend.addReader('Reader B');
+    expect(await change).toEqual([
+      { name: 'Reader A', card: 'not-jpki' },
+      { name: 'Reader B', card: 'absent' },
+    ]);
+    expect(seen).toHaveLength(3);
+  });
+});
+
+describe('interruptions', () => {
+  it('answers CARD_REMOVED when the card is pulled mid-operation', async () => {
+    const backend = new InProcessReaderBackend(['Reader A']);
+    const card = new VirtualJpkiCard(alice);
+    backend.reader('Reader A').insert(
+      hooked(card, (apdu) => {
+        if (apdu[1] === INS_SIGN) backend.reader('Reader A').remove();
+      }),
+    );
+    const service = new CardService(backend);
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'CARD_REMOVED' });
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'NO_CARD' });
+  });
+
+  it('answers CARD_REMOVED when the reader is unplugged mid-operation, then NO_READER', async () => {
+    const backend = new InProcessReaderBackend(['Reader A']);
+    backend.reader('Reader A').insert(
+      hooked(new VirtualJpkiCard(alice), (apdu) => {
+        if (apdu[1] === INS_VERIFY && apdu.length > 5) backend.removeReader('Reader A');
+      }),
+    );
+    const service = new CardService(backend);
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'CARD_REMOVED' });
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'NO_READER' });
+  });
+
+  it('forgets a removed card: the next login answers NO_CARD', async () => {
+    const { service, backend } = setup();
+    await login(service).result;
+    const removed = new Promise<void>((resolve) => service.onChange(() => resolve()));
+    backend.reader('Reader A').remove();
+    await removed;
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'NO_CARD' });
+  });
+
+  it('stops between APDUs when aborted with a TIMEOUT reason, before signing', async () => {
+    const backend = new InProcessReaderBackend(['Reader A']);
+    const controller = new AbortController();
+    const card = new VirtualJpkiCard(alice);
+    let signed = false;
+    backend.reader('Reader A').insert(
+      hooked(card, (apdu) => {
+        if (apdu[1] === INS_VERIFY && apdu.length > 5)
+          controller.abort(new CardError('TIMEOUT', 'took too long'));
+        if (apdu[1] === INS_SIGN) signed = true;
+      }),
+    );
+    const service = new CardService(backend);
+    expect(await cardErrorOf(login(service, '1234', { signal: controller.signal }).result)).toMatchObject({
+      code: 'TIMEOUT',
+    });
+    expect(signed).toBe(false);
+    const { nonce, result } = login(service);
+    await verifyAnswer(pki, await result, nonce);
+  });
+
+  it('answers CANCELLED for an abort without a CardError reason', async () => {
+    const { service, card } = setup();
+    const controller = new AbortController();
+    controller.abort();
+    expect(await cardErrorOf(login(service, '1234', { signal: controller.signal }).result)).toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(card.apduCount).toBe(0);
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Integration through a REAL pcscd with the vsmartcard vpcd driver: the virtual card connects to
+ * vpcd as a TCP client, the helper reaches it through PC/SC. Fails (never skips) without them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ReaderInfo } from '../../protocol/helper-protocol.js';
+import { CardService } from '../../reader-helper/card/card-service.js';
+import { PcscReaderBackend } from '../../reader-helper/pcsc/pcsc-backend.js';
+import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
+import { VpcdConnector } from '../../reader-helper/virtual-card/vpcd-connector.js';
+import { aliceCard, cardErrorOf, verifyAnswer } from '../support/card.js';
+import { newNonce, ORIGIN } from '../support/dev-pki.js';
+import { ensurePcscd, type PcscdHandle, VPCD_READER } from '../support/pcscd.js';
+
+let pcscd: PcscdHandle;
+let service: CardService;
+
+/** Resolves when the service's reader list satisfies `predicate` (event-driven, no fixed sleeps). */
+function readersWhere(predicate: (readers: ReaderInfo[]) => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (readers: ReaderInfo[]) => {
+      if (!predicate(readers)) return;
+      stop();
+      resolve();
+    };
+    const stop = service.onChange(check);
+    void service.readers().then(check);
+  });
+}
+
+/** Resolves when the service reports `state` for the vpcd reader. */
+function cardState(state: ReaderInfo['card']): Promise<void> {
+  return readersWhere((readers) => readers.find((reader) => reader.name === VPCD_READER)?.card === state);
+}
+
+function login(pin: string, confirmLastTry = false) {
+  const nonce = newNonce();
+  return {
+    nonce,
+    result: service.authenticate({
+      origin: ORIGIN,
+      nonce,
+      pin,
+      confirmLastTry,
+      signal: new AbortController().signal,
+    }),
+  };
+}
+
+/** Inserts a fresh virtual card into vpcd; `beforeApdu` sees every command first. */
+async function insertedCard(beforeApdu: (apdu: Uint8Array) => void = () => {}): Promise<VpcdConnector> {
+  const { identity } = await aliceCard();
+  const card = new VirtualJpkiCard(identity);
+  const connector = new VpcdConnector({
+    atr: card.atr,
+    reset: () => card.reset(),
+    transmit: (apdu) => {
+      beforeApdu(apdu);
+      return card.transmit(apdu);
+    },
+  });
+  connector.start();
+  await cardState('jpki');
+  return connector;
+}
+
+/** Runs `test` with a fresh card in vpcd and removes it afterwards. */
+async function withCard(
+  test: (connector: VpcdConnector) => Promise<void>,
+  beforeApdu?: (apdu: Uint8Array) => void,
+) {
+  const connector = await insertedCard(beforeApdu);
+  try {
+    await test(connector);
+  } finally {
+    connector.stop();
+    await cardState('absent');
+  }
+}
+
+beforeAll(async () => {
+  pcscd = await ensurePcscd();
+  service = new CardService(new PcscReaderBackend({ retryMs: 200 }));
+}, 20_000);
+
+afterAll(async () => {
+  await service?.close();
+  if (pcscd?.owned) await pcscd.stop();
+});
+
+describe('through pcscd + vpcd', () => {
+  it('reads the certificate and signs; the OP verifier accepts the signature', async () => {
+    const { pki } = await aliceCard();
+    await withCard(async () => {
+      const { nonce, result } = login('1234');
+      const verified = await verifyAnswer(pki, await result, nonce);
+      expect(verified.kind).toBe('user-auth');
+    });
+  }, 20_000);
+
+  it('reports the tries left after wrong PINs and refuses the last try unconfirmed', async () => {
+    await withCard(async () => {
+      expect(await cardErrorOf(login('0000').result)).toMatchObject({ code: 'PIN_INCORRECT', triesLeft: 2 });
+      expect(await cardErrorOf(login('0001').result)).toMatchObject({ code: 'PIN_INCORRECT', triesLeft: 1 });
+      expect(await cardErrorOf(login('1234').result)).toMatchObject({ code: 'LAST_TRY', triesLeft: 1 });
+      await login('1234', true).result;
+    });
+  }, 20_000);
+
+  it('reports a blocked card', async () => {
+    await withCard(async () => {
+      await cardErrorOf(login('0000').result);
+      await cardErrorOf(login('0000').result);
+      expect(await cardErrorOf(login('0000', true).result)).toMatchObject({
+        code: 'PIN_BLOCKED',
+        triesLeft: 0,
+      });
+      expect(await cardErrorOf(login('1234', true).result)).toMatchObject({
+        code: 'PIN_BLOCKED',
+        triesLeft: 0,
+      });
+    });
+  }, 20_000);
+
+  it('answers CARD_REMOVED when the card leaves during the operation', async () => {
+    let connector: VpcdConnector | undefined;
+    await withCard(
+      async (inserted) => {
+        connector = inserted;
+        expect(await cardErrorOf(login('1234').result)).toMatchObject({ code: 'CARD_REMOVED' });
+      },
+      (apdu) => {
+        if (apdu[1] === 0x2a) connector?.stop(); // pull the card as the signature is requested
+      },
+    );
+  }, 20_000);
+
+  it('recovers when pcscd is restarted; the next login works', async () => {
+    expect(pcscd.owned).toBe(true);
+    await withCard(async () => {
+      await login('1234').result;
+      await pcscd.stop();
+      await readersWhere((readers) => readers.length === 0);
+      await pcscd.start();
+      await cardState('jpki');
+      const { pki } = await aliceCard();
+      const { nonce, result } = login('1234');
+      await verifyAnswer(pki, await result, nonce);
+    });
+  }, 30_000);
+});
