@@ -21,6 +21,7 @@ import {
 } from '../../protocol/der.js';
 import { Ext, POLICY_SIGNING, POLICY_USER_AUTH } from '../../protocol/oids.js';
 import {
+  checkSameAlgorithm,
   type Extension,
   readAlgorithmOid,
   readAuthorityKeyId,
@@ -79,8 +80,7 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   const serial = next();
   if (serial.tag !== Tag.INTEGER) throw new DerError('bad serial number');
   const serialNumber = checkInteger(contentOf(der, serial));
-  if (readAlgorithmOid(der, next()) !== signatureAlgorithm)
-    throw new DerError('inner and outer algorithms differ');
+  checkSameAlgorithm(der, next(), envelope);
   const issuer = next();
   const validity = childrenOf(der, next());
   const subject = next();

@@ -1,8 +1,9 @@
 /**
  * The card operations the daemon offers, over any ReaderBackend: which readers hold which kind of
  * card, and one login (read certificate, check tries, verify the PIN, sign the challenge). One
- * operation at a time. While the same card stays inserted its connection, its certificate and the
- * "JPKI application selected" state are kept, so a repeat login costs 5 APDUs.
+ * operation at a time. While the same card stays inserted its connection and its certificate are
+ * kept (a repeat login costs 6 APDUs); after every login the card is reset, so the PIN it verified
+ * cannot be used by any other program sharing the reader.
  * The PIN is only ever passed along as an argument: never stored, logged or put in a message.
  */
 import type { CardState, ReaderInfo } from '../../protocol/helper-protocol.js';
@@ -145,10 +146,18 @@ export class CardService {
       }
       await card.verifyPin(input.pin);
       const signature = await card.sign(JpkiFile.USER_AUTH_KEY, digestInfo);
+      await this.forgetPin(slot);
       return { certificate: slot.certificate, signature };
     } catch (error) {
+      await this.forgetPin(slot).catch(() => undefined);
       throw await this.failure(name, slot, error);
     }
+  }
+
+  /** Resets the card so its security state (a verified PIN) does not outlive this login. */
+  private async forgetPin(slot: Slot): Promise<void> {
+    slot.applicationSelected = false;
+    await slot.connection.reset();
   }
 
   /** Turns a failure into a CardError and forgets the slot unless the card state is still known. */

@@ -9,6 +9,11 @@ export interface CardConnection {
   readonly atr: Uint8Array;
   /** Sends one command APDU; resolves to the response data followed by SW1 SW2. */
   transmit(apdu: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Warm-resets the card (PC/SC SCARD_RESET_CARD; no APDU): clears verified PINs and the selected
+   * application, so no other program can use a PIN this helper verified.
+   */
+  reset(): Promise<void>;
   /** Releases the connection (the card stays powered). Never throws. */
   disconnect(): Promise<void>;
 }

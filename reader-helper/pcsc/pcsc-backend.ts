@@ -13,6 +13,7 @@ import {
   SCARD_LEAVE_CARD,
   SCARD_PROTOCOL_T0,
   SCARD_PROTOCOL_T1,
+  SCARD_RESET_CARD,
   SCARD_SHARE_SHARED,
   SCARD_STATE_CHANGED,
   SCARD_STATE_PRESENT,
@@ -216,6 +217,14 @@ class PcscConnection implements CardConnection {
         maxRecvLength: MAX_RECEIVE,
         autoGetResponse: this.card.protocol === SCARD_PROTOCOL_T0,
       });
+    } catch (error) {
+      throw transmitError(error);
+    }
+  }
+
+  async reset(): Promise<void> {
+    try {
+      await this.card.reconnect(SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, SCARD_RESET_CARD);
     } catch (error) {
       throw transmitError(error);
     }

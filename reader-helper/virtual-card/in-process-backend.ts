@@ -137,6 +137,12 @@ class InProcessConnection implements CardConnection {
     });
   }
 
+  async reset(): Promise<void> {
+    if (!this.open) throw new CardError('CARD_ERROR', 'the connection is closed');
+    if (!this.present()) throw removed();
+    this.card.reset();
+  }
+
   async disconnect(): Promise<void> {
     this.open = false;
   }

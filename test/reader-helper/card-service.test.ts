@@ -17,7 +17,13 @@ beforeAll(async () => {
   ({ pki, identity: alice } = await aliceCard());
 });
 
+const SELECT_AP = Buffer.from('00A4040C0AD392F000260100000001', 'hex');
+const SELECT_PIN = Buffer.from('00A4020C020018', 'hex');
 const EMPTY_VERIFY = Uint8Array.of(0x00, 0x20, 0x00, 0x80);
+const SIGN_SHA256_DIGEST_INFO = Buffer.from(
+  `802A008033${'3031300d060960864801650304020105000420'}${'11'.repeat(32)}00`,
+  'hex',
+);
 
 /** A service over one reader holding a fresh virtual card of alice. */
 function setup(options: { extendedLength?: boolean } = {}) {
@@ -43,8 +49,10 @@ function login(
   return { nonce, result };
 }
 
-/** The tries-left status word the card reports now (the PIN EF is selected after a login attempt). */
+/** The tries-left status word the card reports now (selects the application and the PIN EF first). */
 function cardTriesSw(card: VirtualJpkiCard): string {
+  card.transmit(SELECT_AP);
+  card.transmit(SELECT_PIN);
   return Buffer.from(card.transmit(EMPTY_VERIFY)).toString('hex').toUpperCase();
 }
 
@@ -58,14 +66,23 @@ describe('login', () => {
     expect(verified.kind).toBe('user-auth');
   });
 
-  it('costs 9 APDUs on a fresh card and 5 when the same card logs in again', async () => {
+  it('costs 9 APDUs on a fresh card and 6 when the same card logs in again', async () => {
     const { service, card } = setup();
     await login(service).result;
     expect(card.apduCount).toBe(9);
     card.resetStats();
     const { nonce, result } = login(service);
     await verifyAnswer(pki, await result, nonce);
-    expect(card.apduCount).toBe(5);
+    expect(card.apduCount).toBe(6);
+  });
+
+  it('leaves no verified PIN behind: after a login the card refuses to sign without the PIN', async () => {
+    const { service, card } = setup();
+    await login(service).result;
+    // Exactly what another program sharing the reader could send next: SIGN with the key still selected.
+    const answer = Buffer.from(card.transmit(SIGN_SHA256_DIGEST_INFO));
+    expect(answer.length).toBe(2);
+    expect(answer.toString('hex')).not.toBe('9000');
   });
 
   it('falls back to 256-byte reads when the card refuses extended length', async () => {

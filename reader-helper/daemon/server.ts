@@ -1,0 +1,215 @@
+/**
+ * The helper daemon: HTTP servers on 127.0.0.1 and ::1 (same port) that accept WebSocket
+ * upgrades only after the Host and Origin checks, answer everything else with 403 without
+ * upgrading, and serve a local `GET /status` for `myna-helper status`. Reader changes are pushed
+ * to every connection. Oversize frames (> MAX_MESSAGE_BYTES) close the connection with 1009.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  type ReaderInfo,
+  type ReadersEvent,
+} from '../../protocol/helper-protocol.js';
+import type { Logger } from '../log.js';
+import type { HelperCards } from './cards.js';
+import { OperationSlot } from './operation-slot.js';
+import { OriginPolicy } from './origin-policy.js';
+import { HelperSession } from './session.js';
+import { checkStatusRequest, checkUpgrade, type RefusalReason } from './upgrade-guard.js';
+
+/** Default per-operation time limit for `authenticate`. */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 30_000;
+/** The path of the local status endpoint. */
+export const STATUS_PATH = '/status';
+
+/** Raised when the daemon cannot start. */
+export class DaemonError extends Error {
+  override name = 'DaemonError';
+  constructor(
+    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED',
+    message: string,
+    options: { cause?: unknown } = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** What `GET /status` answers. */
+export interface HelperStatus {
+  readonly protocolVersion: number;
+  readonly helperVersion: string;
+  readonly readers: readonly ReaderInfo[];
+  readonly busy: boolean;
+}
+
+export interface HelperDaemonOptions {
+  readonly cards: HelperCards;
+  /** 0 picks a free port (tests). */
+  readonly port: number;
+  readonly allowedOrigins: readonly string[];
+  readonly dev: boolean;
+  readonly helperVersion: string;
+  readonly logger: Logger;
+  readonly operationTimeoutMs?: number;
+}
+
+/** A running daemon. */
+export interface HelperDaemon {
+  readonly port: number;
+  /** ws:// URLs it listens on. */
+  readonly addresses: readonly string[];
+  readonly policy: OriginPolicy;
+  /** Stops listening, closes every connection (1001) and cancels the running operation. */
+  close(): Promise<void>;
+}
+
+/** The loopback addresses the daemon listens on, in order; the first one fixes the port. */
+const LOOPBACK_ADDRESSES = ['127.0.0.1', '::1'] as const;
+
+/** Starts the daemon; resolves once it listens. */
+export async function startHelperDaemon(options: HelperDaemonOptions): Promise<HelperDaemon> {
+  const { cards, logger } = options;
+  const policy = new OriginPolicy(options.allowedOrigins, options.dev);
+  const slot = new OperationSlot(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
+  const context = {
+    cards,
+    slot,
+    logger,
+    helperVersion: options.helperVersion,
+    protocolVersion: PROTOCOL_VERSION,
+  };
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+  });
+  const sessions = new Set<HelperSession>();
+  let port = options.port;
+
+  const refuse = (socket: Duplex, reason: RefusalReason, request: IncomingMessage) => {
+    logger.log('warn', 'upgrade refused', {
+      reason,
+      host: request.headers.host?.slice(0, 100),
+      origin: request.headers.origin?.slice(0, 200),
+    });
+    socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const verdict = checkUpgrade(request.headers, port, policy);
+    if (!verdict.ok) return refuse(socket, verdict.reason, request);
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const session = new HelperSession(ws, verdict.origin, context);
+      sessions.add(session);
+      ws.on('close', () => sessions.delete(session));
+      logger.log('info', 'connection accepted', { origin: verdict.origin });
+    });
+  };
+
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
+    const refused = checkStatusRequest(request.headers, port);
+    if (refused) {
+      logger.log('warn', 'status request refused', { reason: refused.reason });
+      return void response.writeHead(403).end();
+    }
+    if (request.method !== 'GET' || request.url !== STATUS_PATH) return void response.writeHead(404).end();
+    cards.readers().then(
+      (readers) => {
+        const status: HelperStatus = {
+          protocolVersion: PROTOCOL_VERSION,
+          helperVersion: options.helperVersion,
+          readers,
+          busy: slot.busy,
+        };
+        response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+        response.end(JSON.stringify(status));
+      },
+      (error: Error) => {
+        logger.log('error', 'status failed', { error: error.message });
+        response.writeHead(500).end();
+      },
+    );
+  };
+
+  const servers: Server[] = [];
+  for (const host of LOOPBACK_ADDRESSES) {
+    const server = createServer(onRequest);
+    server.on('upgrade', onUpgrade);
+    try {
+      port = await listen(server, host, port);
+      servers.push(server);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (host === '::1' && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) {
+        logger.log('warn', 'IPv6 loopback unavailable; listening on 127.0.0.1 only', { code });
+        continue;
+      }
+      await Promise.all(servers.map(closeServer));
+      if (code === 'EADDRINUSE') {
+        throw new DaemonError(
+          'PORT_IN_USE',
+          `port ${port} on ${host} is already in use (is the helper already running? try 'myna-helper status')`,
+          { cause: error },
+        );
+      }
+      throw new DaemonError(
+        'LISTEN_FAILED',
+        `cannot listen on ${host}:${port}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  const unsubscribe = cards.onChange((readers) => {
+    const event: ReadersEvent = { type: 'readers', readers };
+    logger.log('info', 'readers changed', { readers: readers.map((r) => `${r.name}=${r.card}`).join('; ') });
+    for (const session of sessions) session.send(event);
+  });
+
+  const addresses = servers.map((server) => {
+    const { address } = server.address() as AddressInfo;
+    return address.includes(':') ? `ws://[${address}]:${port}` : `ws://${address}:${port}`;
+  });
+  logger.log('info', 'listening', { addresses: addresses.join(' '), dev: options.dev });
+
+  return {
+    port,
+    addresses,
+    policy,
+    async close() {
+      unsubscribe();
+      await Promise.all([...wss.clients].map(closeClient));
+      await Promise.all(servers.map(closeServer));
+      wss.close();
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, ipv6Only: true }, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeClient(client: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    client.once('close', () => resolve());
+    client.close(1001, 'helper stopping');
+    setTimeout(() => client.terminate(), 1000).unref();
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}

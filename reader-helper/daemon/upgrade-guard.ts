@@ -1,0 +1,40 @@
+/**
+ * The checks made on every HTTP request to the helper before anything else happens: the `Host`
+ * header must be a loopback literal with the helper's port, so a DNS-rebinding page (whose Host
+ * is its own name) is refused. `localhost` is refused too: it is a name, not a literal, and pages
+ * are told to connect to ws://127.0.0.1:PORT. WebSocket upgrades must also carry an allowed Origin.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { OriginPolicy } from './origin-policy.js';
+
+/** Why a request was refused (logged; the client only sees 403). */
+export type RefusalReason = 'HOST_REFUSED' | 'ORIGIN_MISSING' | 'ORIGIN_REFUSED' | 'ORIGIN_PRESENT';
+
+export type GuardResult = { readonly ok: true; readonly origin: string } | RefusedRequest;
+export interface RefusedRequest {
+  readonly ok: false;
+  readonly reason: RefusalReason;
+}
+
+/** True when `host` is exactly `127.0.0.1:PORT` or `[::1]:PORT`. */
+export function isLoopbackHost(host: string | undefined, port: number): boolean {
+  return host === `127.0.0.1:${port}` || host === `[::1]:${port}`;
+}
+
+/** Checks a WebSocket upgrade; on success returns the origin that the card will sign for. */
+export function checkUpgrade(headers: IncomingHttpHeaders, port: number, policy: OriginPolicy): GuardResult {
+  if (!isLoopbackHost(headers.host, port)) return { ok: false, reason: 'HOST_REFUSED' };
+  if (headers.origin === undefined) return { ok: false, reason: 'ORIGIN_MISSING' };
+  const origin = policy.accept(headers.origin);
+  return origin === undefined ? { ok: false, reason: 'ORIGIN_REFUSED' } : { ok: true, origin };
+}
+
+/**
+ * Checks a plain GET of the local status endpoint: loopback Host, and no Origin at all, so only
+ * local non-browser clients (`myna-helper status`) use it; web pages cannot, whatever their origin.
+ */
+export function checkStatusRequest(headers: IncomingHttpHeaders, port: number): RefusedRequest | undefined {
+  if (!isLoopbackHost(headers.host, port)) return { ok: false, reason: 'HOST_REFUSED' };
+  if (headers.origin !== undefined) return { ok: false, reason: 'ORIGIN_PRESENT' };
+  return undefined;
+}
