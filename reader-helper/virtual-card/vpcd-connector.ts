@@ -5,10 +5,7 @@
  * The connector reconnects while pcscd is not running or restarts; stop() is a card removal.
  */
 import { connect, type Socket } from 'node:net';
-import type { Logger } from '../log.js';
-import { loadIdentity } from './identity.js';
 import type { SimulatedCard } from './in-process-backend.js';
-import { VirtualJpkiCard } from './virtual-jpki-card.js';
 
 /** The vpcd port of the first virtual reader ("Virtual PCD 00 00"). */
 export const DEFAULT_VPCD_PORT = 35_963;
@@ -105,44 +102,6 @@ export class VpcdConnector {
         return;
     }
   }
-}
-
-/** Options of runVirtualCardOnVpcd (the `myna-helper virtual-card --vpcd` command). */
-export interface VirtualCardOnVpcdOptions {
-  /** An identity folder written by writeDevIdentity or createVirtualCardIdentity. */
-  readonly identityDir: string;
-  /** Replaces the identity's user-authentication PIN. */
-  readonly pin: string | undefined;
-  /** Removes the card and resolves the returned promise when aborted. */
-  readonly signal: AbortSignal;
-  readonly logger: Logger;
-  /** vpcd's TCP port (default 35963). */
-  readonly port?: number;
-}
-
-/** Inserts a virtual card with the identity in `identityDir` into vpcd's reader until `signal` aborts. */
-export async function runVirtualCardOnVpcd(options: VirtualCardOnVpcdOptions): Promise<void> {
-  const identity = await loadIdentity(options.identityDir);
-  const pin = options.pin ?? identity.userAuthPin;
-  const card = new VirtualJpkiCard({ ...identity, userAuthPin: pin });
-  const port = options.port ?? DEFAULT_VPCD_PORT;
-  const connector = new VpcdConnector(card, {
-    port,
-    onConnection: (connected) =>
-      options.logger.log(
-        'info',
-        connected ? 'virtual card inserted (vpcd)' : 'vpcd went away; reconnecting',
-        {
-          port,
-        },
-      ),
-  });
-  if (options.signal.aborted) return;
-  connector.start();
-  await new Promise<void>((resolve) =>
-    options.signal.addEventListener('abort', () => resolve(), { once: true }),
-  );
-  connector.stop();
 }
 
 function send(socket: Socket, payload: Uint8Array): void {

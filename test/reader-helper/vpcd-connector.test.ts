@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeDevIdentity } from '../../dev-pki/hierarchy.js';
-import { createLogger } from '../../reader-helper/log.js';
 import {
   type CardIdentity,
   createVirtualCardIdentity,
   loadIdentity,
 } from '../../reader-helper/virtual-card/identity.js';
 import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
-import { runVirtualCardOnVpcd, VpcdConnector } from '../../reader-helper/virtual-card/vpcd-connector.js';
+import { VpcdConnector } from '../../reader-helper/virtual-card/vpcd-connector.js';
 import { aliceCard } from '../support/card.js';
 import { devPki } from '../support/dev-pki.js';
 
@@ -159,7 +158,7 @@ describe('card identities', () => {
     await expect(loadIdentity(dir)).rejects.toThrow(`cannot load the card identity in ${dir}`);
   });
 
-  it('creates a fresh identity with trust anchors, and runs it on vpcd until aborted', async () => {
+  it('creates a fresh identity with trust anchors, loadable as a card on vpcd', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'myna-card-'));
     const created = await createVirtualCardIdentity(dir, { userAuthPin: '4321' });
     expect(created.trustAnchorFiles).toHaveLength(2);
@@ -167,24 +166,17 @@ describe('card identities', () => {
     const vpcd = new FakeVpcd();
     const port = await vpcd.listen();
     cleanups.push(() => vpcd.close());
-    const controller = new AbortController();
-    const lines: string[] = [];
-    const running = runVirtualCardOnVpcd({
-      identityDir: created.identityDir,
-      pin: undefined,
-      signal: controller.signal,
-      logger: createLogger({ write: (line) => lines.push(line) }),
+    const connector = new VpcdConnector(new VirtualJpkiCard(await loadIdentity(created.identityDir)), {
       port,
     });
+    connector.start();
     await vpcd.connected();
     await vpcd.exchange(SELECT_AP);
     await vpcd.exchange(Buffer.from('00A4020C020018', 'hex'));
     const verify = Buffer.from(`0020008004${Buffer.from('4321').toString('hex')}`, 'hex');
     expect(hex(await vpcd.exchange(verify))).toBe('9000');
     const left = vpcd.cardLeft();
-    controller.abort();
-    await running;
+    connector.stop();
     await left;
-    expect(lines.join('')).toContain('virtual card inserted');
   }, 20_000);
 });
