@@ -167,24 +167,15 @@ export function decodeTime(tag: number, value: Uint8Array): Date {
   if (yearDigits === 0 || value.length !== yearDigits + 11 || value[value.length - 1] !== 0x5a) {
     throw new DerError('bad time');
   }
-  const digits = (start: number, count: number): number => {
-    let number = 0;
-    for (let i = start; i < start + count; i++) {
-      const digit = (value[i] as number) - 0x30;
-      if (digit < 0 || digit > 9) throw new DerError('bad time');
-      number = number * 10 + digit;
-    }
-    return number;
-  };
-  let year = digits(0, yearDigits);
+  let year = 0;
+  for (let i = 0; i < yearDigits; i++) year = year * 10 + digitAt(value, i);
   if (yearDigits === 2) year += year >= 50 ? 1900 : 2000;
-  const [month, day, hour, minute, second] = [0, 2, 4, 6, 8].map((at) => digits(yearDigits + at, 2)) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const two = (at: number) => digitAt(value, yearDigits + at) * 10 + digitAt(value, yearDigits + at + 1);
+  const month = two(0);
+  const day = two(2);
+  const hour = two(4);
+  const minute = two(6);
+  const second = two(8);
   const time = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   if (
     time.getUTCMonth() !== month - 1 ||
@@ -196,4 +187,10 @@ export function decodeTime(tag: number, value: Uint8Array): Date {
     throw new DerError('time out of range');
   }
   return time;
+}
+
+function digitAt(value: Uint8Array, index: number): number {
+  const digit = (value[index] as number) - 0x30;
+  if (digit < 0 || digit > 9) throw new DerError('bad time');
+  return digit;
 }

@@ -140,7 +140,7 @@ export function classifyPolicies(policies: readonly string[]): CertificateKind {
 export function serialHex(serial: Uint8Array): string {
   let start = 0;
   while (start < serial.length - 1 && serial[start] === 0) start++;
-  return Buffer.from(serial.subarray(start)).toString('hex');
+  return Buffer.from(serial.buffer, serial.byteOffset + start, serial.length - start).toString('hex');
 }
 
 /** True when bit `bit` (RFC 5280 numbering) is set in a keyUsage bit set. */

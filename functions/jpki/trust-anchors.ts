@@ -50,10 +50,17 @@ export function isSignedBy(signed: SignedObject, key: KeyObject): boolean {
 /** An immutable set of trust anchors. */
 export class TrustAnchors {
   readonly #anchors: readonly TrustAnchor[];
+  readonly #byKeyId: ReadonlyMap<string, TrustAnchor>;
 
   constructor(anchors: readonly TrustAnchor[]) {
     if (anchors.length === 0) throw new TrustAnchorError('at least one trust anchor is required');
     this.#anchors = anchors;
+    this.#byKeyId = new Map(
+      anchors.flatMap((anchor) => {
+        const keyId = anchor.certificate.subjectKeyId;
+        return keyId ? [[Buffer.from(keyId).toString('latin1'), anchor] as const] : [];
+      }),
+    );
   }
 
   /** All anchors, in configuration order. */
@@ -63,17 +70,11 @@ export class TrustAnchors {
 
   /** The anchor whose key signed `signed` (a certificate or a CRL), or undefined. */
   findSigner(signed: SignedObject): TrustAnchor | undefined {
-    const hinted = signed.authorityKeyId;
-    const ordered = hinted
-      ? [...this.#anchors].sort((a, b) => Number(matchesKeyId(b, hinted)) - Number(matchesKeyId(a, hinted)))
-      : this.#anchors;
-    return ordered.find((anchor) => isSignedBy(signed, anchor.publicKey));
+    const hinted =
+      signed.authorityKeyId && this.#byKeyId.get(Buffer.from(signed.authorityKeyId).toString('latin1'));
+    if (hinted && isSignedBy(signed, hinted.publicKey)) return hinted;
+    return this.#anchors.find((anchor) => anchor !== hinted && isSignedBy(signed, anchor.publicKey));
   }
-}
-
-function matchesKeyId(anchor: TrustAnchor, keyId: Uint8Array): boolean {
-  const own = anchor.certificate.subjectKeyId;
-  return own !== undefined && Buffer.compare(own, keyId) === 0;
 }
 
 /** Parses and checks CA certificates (DER) for use as trust anchors. */

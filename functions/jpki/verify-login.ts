@@ -52,6 +52,8 @@ export interface VerifiedCertificate {
   readonly certificate: ParsedCertificate;
   readonly kind: CertificateKind;
   readonly publicKey: KeyObject;
+  /** The RSA modulus size in bytes: every signature by this key has exactly this length. */
+  readonly keyBytes: number;
   readonly issuer: TrustAnchor;
 }
 
@@ -112,9 +114,8 @@ export function verifyCertificate(der: Uint8Array, context: CertificateContext):
     const code = error instanceof DerError ? 'KEY_NOT_ALLOWED' : 'CERTIFICATE_MALFORMED';
     throw new VerificationError(code, undefined, { cause: error });
   }
-  if ((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
-    throw new VerificationError('KEY_NOT_ALLOWED');
-  }
+  const modulusBits = publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (modulusBits < MIN_RSA_BITS) throw new VerificationError('KEY_NOT_ALLOWED');
 
   const issuer = context.trustAnchors.findSigner(certificate);
   if (!issuer) throw new VerificationError('ISSUER_UNTRUSTED');
@@ -139,7 +140,7 @@ export function verifyCertificate(der: Uint8Array, context: CertificateContext):
   if (!certificate.policies.includes(POLICY_USER_AUTH)) {
     throw new VerificationError('NOT_USER_AUTH_CERTIFICATE', `kind: ${certificate.kind}`);
   }
-  return { certificate, kind: certificate.kind, publicKey, issuer };
+  return { certificate, kind: certificate.kind, publicKey, keyBytes: Math.ceil(modulusBits / 8), issuer };
 }
 
 /**
@@ -162,8 +163,7 @@ export async function verifyLogin(
     throw error;
   }
   const verified = verifyCertificate(answer.certificate, context);
-  const { certificate, publicKey, issuer } = verified;
-  const keyBytes = Math.ceil((publicKey.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
+  const { certificate, publicKey, keyBytes, issuer } = verified;
   if (answer.signature.length !== keyBytes) throw new VerificationError('SIGNATURE_MALFORMED');
   if (!verify('sha256', signedData, publicKey, answer.signature)) {
     throw new VerificationError('CHALLENGE_SIGNATURE_INVALID');

@@ -16,7 +16,7 @@ export class SecretError extends Error {
   override name = 'SecretError';
 }
 
-/** HMAC-SHA-256(secret, label ‖ (u32 length ‖ field)…), base64url. */
+/** HMAC-SHA-256(secret, label ‖ (u32 length ‖ field)…), base64url, where label is the first field. */
 export function keyedHash(
   secret: DeploymentSecret,
   label: string,
@@ -25,15 +25,12 @@ export function keyedHash(
   const size = secret instanceof Uint8Array ? secret.length : (secret.symmetricKeySize ?? 0);
   if (size < MIN_SECRET_BYTES)
     throw new SecretError(`deployment secret must have at least ${MIN_SECRET_BYTES} bytes`);
-  const parts = [label, ...fields].map((field) =>
-    typeof field === 'string' ? Buffer.from(field, 'utf8') : field,
-  );
-  const input = Buffer.allocUnsafe(parts.reduce((total, part) => total + 4 + part.length, 0));
-  let offset = 0;
-  for (const part of parts) {
-    offset = input.writeUInt32BE(part.length, offset);
-    input.set(part, offset);
-    offset += part.length;
+  const hmac = createHmac('sha256', secret);
+  const length = Buffer.allocUnsafe(4);
+  for (const field of [label, ...fields]) {
+    const bytes = typeof field === 'string' ? Buffer.from(field, 'utf8') : field;
+    length.writeUInt32BE(bytes.length);
+    hmac.update(length).update(bytes);
   }
-  return createHmac('sha256', secret).update(input).digest('base64url');
+  return hmac.digest('base64url');
 }
