@@ -1,0 +1,27 @@
+/**
+ * Failures of the storage layer, each with a stable `code` (logs, metrics and the operator CLI use
+ * it). Messages carry identifiers of stored items at most, never personal data.
+ */
+export const StorageErrorCode = {
+  /** The table did not become ACTIVE in time. */
+  TABLE_NOT_ACTIVE: 'TABLE_NOT_ACTIVE',
+  /** BatchWriteItem kept returning UnprocessedItems after every retry. */
+  UNPROCESSED_ITEMS: 'UNPROCESSED_ITEMS',
+  /** list() was called on a model whose items are not kept in a listable partition. */
+  MODEL_NOT_LISTED: 'MODEL_NOT_LISTED',
+  /** Client metadata without a usable client_id. */
+  CLIENT_ID_MISSING: 'CLIENT_ID_MISSING',
+} as const;
+
+export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];
+
+/** A storage failure with a stable `code`. */
+export class StorageError extends Error {
+  override name = 'StorageError';
+  readonly code: StorageErrorCode;
+
+  constructor(code: StorageErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+  }
+}

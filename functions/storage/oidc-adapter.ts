@@ -1,0 +1,216 @@
+/**
+ * oidc-provider's storage adapter on the single table (see table.ts), for every model.
+ *
+ * - `<Model>#<id>` / `item` holds `payload` (a map, exactly what oidc-provider gave), `expiresAt`,
+ *   `model`, `grantId` (the sparse GSI, scoped by model) and `consumed`.
+ * - Sessions and device codes get a pointer item (`<Model>#<uid|userCode>` / `uid|userCode` →
+ *   `target` id), so findByUid and findByUserCode are two strongly consistent GetItems, never an
+ *   eventually consistent index read.
+ * - Clients live in the listable `Client` partition so the operator CLI can list them with a Query.
+ * - Every read checks `expiresAt` (TTL deletes late; dynalite never does).
+ * - `consume` is one conditional UpdateItem (consume.ts): of concurrent redemptions exactly one succeeds; the
+ *   others throw oidc-provider's InvalidGrant, which the token endpoint answers as `invalid_grant`
+ *   (400) instead of a 500.
+ */
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import { batchDelete } from './batch-delete.js';
+import { CONSUMED_ATTRIBUTE, consumeItem } from './consume.js';
+import { StorageError } from './errors.js';
+import { type Clock, expiresAtAfter, hasExpired } from './expiry.js';
+import {
+  EXPIRES_AT_ATTRIBUTE,
+  GRANT_INDEX,
+  itemKey,
+  listedItemKey,
+  PARTITION_KEY,
+  SORT_KEY,
+  type TableKey,
+} from './table.js';
+
+/** oidc-provider's model name of registered clients. */
+export const CLIENT_MODEL = 'Client';
+/** Models kept in one listable partition (pk = model, sk = id). */
+const LISTED_MODELS: ReadonlySet<string> = new Set([CLIENT_MODEL]);
+/** Models with a secondary lookup, and the payload field it looks up by. */
+const POINTER_FIELDS: Readonly<Record<string, PointerField>> = { Session: 'uid', DeviceCode: 'userCode' };
+type PointerField = 'uid' | 'userCode';
+
+/** Options of createDynamoAdapter. */
+export interface DynamoAdapterOptions {
+  readonly client: DynamoDBClient;
+  readonly tableName: string;
+  /** Current time in epoch milliseconds (default Date.now); used for expiresAt and expiry checks. */
+  readonly now?: Clock;
+}
+
+/** The adapter of one model; `list` works for listed models (Client) only. */
+export interface DynamoAdapter extends Adapter {
+  readonly model: string;
+  /** All unexpired items of a listed model, in id order. Throws StorageError MODEL_NOT_LISTED otherwise. */
+  list(): Promise<AdapterPayload[]>;
+}
+
+/** What `new Adapter(model)` gives; pass the class as oidc-provider's `adapter` option. */
+export type DynamoAdapterConstructor = new (model: string) => DynamoAdapter;
+
+/** An item as stored (after unmarshall). */
+interface StoredItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly payload?: AdapterPayload;
+  readonly expiresAt?: number;
+  readonly consumed?: unknown;
+  /** Pointer items: the id of the item pointed to. */
+  readonly target?: string;
+}
+
+/** Creates the oidc-provider adapter class over `tableName` (which ensureTable creates). */
+export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapterConstructor {
+  const { client, tableName, now = Date.now } = options;
+
+  const getItem = async (key: TableKey): Promise<StoredItem | undefined> => {
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: marshall(key), ConsistentRead: true }),
+    );
+    const item = Item && (unmarshall(Item) as StoredItem);
+    return item && !hasExpired(item.expiresAt, now()) ? item : undefined;
+  };
+
+  const payloadOf = (item: StoredItem): AdapterPayload => {
+    const payload = item.payload ?? {};
+    return item.consumed === undefined ? payload : { ...payload, consumed: item.consumed };
+  };
+
+  /** Every item of a Query, over all pages. */
+  const queryAll = async (input: QueryCommandInput, onPage: (items: StoredItem[]) => Promise<void>) => {
+    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+      await onPage((page.Items ?? []).map((item) => unmarshall(item) as StoredItem));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  };
+
+  return class DynamoDbAdapter implements DynamoAdapter {
+    constructor(readonly model: string) {}
+
+    private key(id: string): TableKey {
+      return LISTED_MODELS.has(this.model) ? listedItemKey(this.model, id) : itemKey(this.model, id);
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+      const expiresAt = expiresIn === undefined ? undefined : expiresAtAfter(now(), expiresIn);
+      const item = {
+        ...this.key(id),
+        [GRANT_INDEX.sortKey]: this.model,
+        [GRANT_INDEX.partitionKey]: payload.grantId,
+        [EXPIRES_AT_ATTRIBUTE]: expiresAt,
+        [CONSUMED_ATTRIBUTE]: payload.consumed,
+        payload,
+      };
+      const Item = marshall(item, { removeUndefinedValues: true });
+      await client.send(new PutItemCommand({ TableName: tableName, Item }));
+      // The pointer is written after its target, so a pointer never leads to a missing item.
+      const field = POINTER_FIELDS[this.model];
+      const value = field && payload[field];
+      if (field && typeof value === 'string') {
+        const pointer = {
+          ...itemKey(this.model, value, field),
+          target: id,
+          [EXPIRES_AT_ATTRIBUTE]: expiresAt,
+        };
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: marshall(pointer, { removeUndefinedValues: true }),
+          }),
+        );
+      }
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      const item = await getItem(this.key(id));
+      return item && payloadOf(item);
+    }
+
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.findByPointer('uid', uid);
+    }
+
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.findByPointer('userCode', userCode);
+    }
+
+    private async findByPointer(field: PointerField, value: string): Promise<AdapterPayload | undefined> {
+      const pointer = await getItem(itemKey(this.model, value, field));
+      if (pointer?.target === undefined) return undefined;
+      const payload = await this.find(pointer.target);
+      // A pointer left behind by a replaced item must not resolve to another item's payload.
+      return payload?.[field] === value ? payload : undefined;
+    }
+
+    async consume(id: string): Promise<void> {
+      if (!(await consumeItem(client, tableName, this.key(id), now()))) {
+        throw new errors.InvalidGrant(`${this.model} already consumed or expired`);
+      }
+    }
+
+    async destroy(id: string): Promise<void> {
+      await client.send(new DeleteItemCommand({ TableName: tableName, Key: marshall(this.key(id)) }));
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await queryAll(
+        {
+          TableName: tableName,
+          IndexName: GRANT_INDEX.name,
+          KeyConditionExpression: '#grantId = :grantId AND #model = :model',
+          ProjectionExpression: '#pk, #sk',
+          ExpressionAttributeNames: {
+            '#grantId': GRANT_INDEX.partitionKey,
+            '#model': GRANT_INDEX.sortKey,
+            '#pk': PARTITION_KEY,
+            '#sk': SORT_KEY,
+          },
+          ExpressionAttributeValues: marshall({ ':grantId': grantId, ':model': this.model }),
+        },
+        (items) =>
+          batchDelete(
+            client,
+            tableName,
+            items.map(({ pk, sk }) => marshall({ pk, sk })),
+          ),
+      );
+    }
+
+    async list(): Promise<AdapterPayload[]> {
+      if (!LISTED_MODELS.has(this.model)) {
+        throw new StorageError('MODEL_NOT_LISTED', `${this.model} items cannot be listed`);
+      }
+      const payloads: AdapterPayload[] = [];
+      const nowMs = now();
+      await queryAll(
+        {
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: marshall({ ':pk': this.model }),
+          ConsistentRead: true,
+        },
+        async (items) => {
+          for (const item of items) if (!hasExpired(item.expiresAt, nowMs)) payloads.push(payloadOf(item));
+        },
+      );
+      return payloads;
+    }
+  };
+}
