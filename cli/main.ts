@@ -1,10 +1,12 @@
 /** The operator CLI `myna-oidc`: one dispatcher, one module per command. */
 import { certCommand, certUsage } from './commands/cert.js';
+import { clientsCommand, clientsUsage } from './commands/clients.js';
 import { devPkiCommand, devPkiUsage } from './commands/dev-pki.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
   cert: { run: certCommand, usage: certUsage },
+  clients: { run: clientsCommand, usage: clientsUsage },
   'dev-pki': { run: devPkiCommand, usage: devPkiUsage },
 };
 
@@ -12,6 +14,7 @@ const USAGE = `Usage: myna-oidc <command> ...
 
 Commands:
   cert inspect|verify   describe a certificate, or check it as the login verifier does
+  clients add|list|remove   register relying parties (stored in the OP's table)
   dev-pki create        write a development JPKI hierarchy (test CAs, cards, CRLs)
 
 Run 'myna-oidc <command> --help' for a command's options.`;
