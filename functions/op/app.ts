@@ -1,0 +1,17 @@
+/** One HTTP app for every way the OP runs: a Node request listener (local server, tests, Lambda). */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type Provider from 'oidc-provider';
+import type { OpConfig } from './config.js';
+import { createProvider } from './provider.js';
+
+/** The OP as a Node request listener, with its provider (for events and tests). */
+export interface OpApp {
+  readonly provider: Provider;
+  readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/** Creates the provider and its request listener. */
+export async function createOpApp(config: OpConfig): Promise<OpApp> {
+  const provider = await createProvider(config);
+  return { provider, listener: provider.callback() };
+}

@@ -1,0 +1,130 @@
+/**
+ * Everything the OP is configured with, and its validation. Storage, secrets and revocation are
+ * injected, so the same OP runs on Lambda + DynamoDB and on a laptop with dynalite.
+ */
+import type { ClientMetadata } from 'oidc-provider';
+import { DEFAULT_HELPER_PORT } from '../../protocol/helper-protocol.js';
+import type { AccountStore } from '../accounts/account-store.js';
+import type { TrustAnchors } from '../jpki/trust-anchors.js';
+import type { RevocationSource } from '../revocation/revocation-source.js';
+import type { OpSecrets } from '../secrets/op-secrets.js';
+import { MIN_SECRET_BYTES } from '../subject/keyed-hash.js';
+import type { OpAdapter } from './adapter.js';
+import type { ChallengeStore } from './challenge-store.js';
+import { type OpLogger, stderrLogger } from './log.js';
+
+/** Lists the registered clients (for the start-up check of flagged clients). */
+export interface ClientLister {
+  list(): Promise<readonly ClientMetadata[]>;
+}
+
+/** Where the OP keeps its state. */
+export interface OpStorage {
+  /** oidc-provider adapter (class or factory) for every model, clients included. */
+  readonly adapter: OpAdapter;
+  readonly challenges: ChallengeStore;
+  /** Accounts; renewal linking (the predecessor source) lives inside the store. */
+  readonly accounts: AccountStore;
+  readonly clients: ClientLister;
+}
+
+/** The README section that explains how to install the reader-helper. */
+export const DEFAULT_HELPER_GUIDE_URL =
+  'https://github.com/myna-oidc/myna-oidc/blob/main/README.md#installing-it-on-a-pc';
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+const MAX_CLOCK_SKEW_SECONDS = 600;
+
+export interface OpConfig {
+  /** The issuer URL: https, no path, query or fragment (http only on loopback with `dev`). */
+  readonly issuer: string;
+  readonly trustAnchors: TrustAnchors;
+  readonly revocation: RevocationSource;
+  /** Accept logins whose revocation status is unknown (default false: fail closed). */
+  readonly allowUnknownRevocation?: boolean;
+  /** Tolerated clock difference on certificate validity, seconds (default 60, at most 600). */
+  readonly clockSkewSeconds?: number;
+  /** The reader-helper's port on 127.0.0.1 / ::1 (default 47123). */
+  readonly helperPort?: number;
+  /** Link shown when the helper is not running (default: the README's install section). */
+  readonly helperGuideUrl?: string;
+  readonly secrets: OpSecrets;
+  readonly storage: OpStorage;
+  /** Development: allows an http issuer on a loopback host. Never set in production. */
+  readonly dev?: boolean;
+  /** Default: JSON lines on stderr. */
+  readonly logger?: OpLogger;
+}
+
+/** OpConfig with every default filled in. */
+export type ResolvedOpConfig = Required<OpConfig> & {
+  /** new URL(issuer).origin: the only origin a card signature is checked against. */
+  readonly origin: string;
+};
+
+/** Raised for an unusable configuration; the message names the setting. */
+export class OpConfigError extends Error {
+  override name = 'OpConfigError';
+  readonly code = 'OP_CONFIG_INVALID';
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Checks `config` and fills in the defaults; throws OpConfigError naming the first problem. */
+export function resolveOpConfig(config: OpConfig): ResolvedOpConfig {
+  const fail = (message: string): never => {
+    throw new OpConfigError(`OP configuration: ${message}`);
+  };
+  let issuer: URL;
+  try {
+    issuer = new URL(config.issuer);
+  } catch {
+    return fail(`issuer "${config.issuer}" is not a URL`);
+  }
+  if (issuer.search || issuer.hash || issuer.username || issuer.password) {
+    fail('issuer must not have a query, fragment or user info');
+  }
+  if (issuer.pathname !== '/' || config.issuer.endsWith('/')) {
+    fail('issuer must be an origin without path or trailing slash (e.g. https://login.example.jp)');
+  }
+  const dev = config.dev ?? false;
+  if (
+    issuer.protocol !== 'https:' &&
+    !(dev && issuer.protocol === 'http:' && LOOPBACK_HOSTS.has(issuer.hostname))
+  ) {
+    fail('issuer must be https (http is allowed only on a loopback host with dev: true)');
+  }
+  const clockSkewSeconds = config.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  if (
+    !Number.isInteger(clockSkewSeconds) ||
+    clockSkewSeconds < 0 ||
+    clockSkewSeconds > MAX_CLOCK_SKEW_SECONDS
+  ) {
+    fail(`clockSkewSeconds must be an integer from 0 to ${MAX_CLOCK_SKEW_SECONDS}`);
+  }
+  const helperPort = config.helperPort ?? DEFAULT_HELPER_PORT;
+  if (!Number.isInteger(helperPort) || helperPort < 1 || helperPort > 65_535) {
+    fail('helperPort must be a TCP port (1-65535)');
+  }
+  const { secrets, storage } = config;
+  if (!secrets || secrets.subjectSecret.length < MIN_SECRET_BYTES) {
+    fail(`secrets.subjectSecret must have at least ${MIN_SECRET_BYTES} bytes`);
+  }
+  if (secrets.cookieKeys.length === 0) fail('secrets.cookieKeys must not be empty');
+  if (!secrets.jwks.keys.some((key) => key.status === 'active'))
+    fail('secrets.jwks has no active signing key');
+  if (!storage?.adapter || !storage.challenges || !storage.accounts || !storage.clients) {
+    fail('storage needs adapter, challenges, accounts and clients');
+  }
+  if (!config.trustAnchors || config.trustAnchors.list.length === 0) fail('trustAnchors must not be empty');
+  if (!config.revocation) fail('revocation source is required');
+  return {
+    ...config,
+    allowUnknownRevocation: config.allowUnknownRevocation ?? false,
+    clockSkewSeconds,
+    helperPort,
+    helperGuideUrl: config.helperGuideUrl ?? DEFAULT_HELPER_GUIDE_URL,
+    dev,
+    logger: config.logger ?? stderrLogger,
+    origin: issuer.origin,
+  };
+}

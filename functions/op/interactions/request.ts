@@ -1,0 +1,65 @@
+/** Reading the interaction requests: the bound interaction, the same-origin check and a small body. */
+import type Koa from 'koa';
+import type Provider from 'oidc-provider';
+import type { Interaction } from 'oidc-provider';
+import { LoginError } from './login-error.js';
+
+/** Largest request body the interaction routes read (a certificate is ≤ 16 KiB, base64url 22 KiB). */
+export const MAX_BODY_BYTES = 32 * 1024;
+
+/**
+ * The interaction bound to this browser by oidc-provider's interaction cookie, which must be the
+ * one named in the URL (the cookie is the CSRF token: SameSite=Lax, signed, path-scoped to it).
+ */
+export async function boundInteraction(
+  provider: Provider,
+  ctx: Koa.Context,
+  uid: string,
+): Promise<Interaction> {
+  let interaction: Interaction;
+  try {
+    interaction = await provider.interactionDetails(ctx.req, ctx.res);
+  } catch (error) {
+    throw new LoginError('INTERACTION_EXPIRED', { cause: error });
+  }
+  if (interaction.uid !== uid) throw new LoginError('INTERACTION_MISMATCH');
+  return interaction;
+}
+
+/** Refuses a POST a browser marks as coming from another origin or site. */
+export function assertSameOrigin(ctx: Koa.Context, origin: string): void {
+  const claimed = ctx.get('origin');
+  const site = ctx.get('sec-fetch-site');
+  if ((claimed && claimed !== origin) || (site && site !== 'same-origin' && site !== 'none')) {
+    throw new LoginError('CROSS_ORIGIN_REQUEST');
+  }
+}
+
+/** True when the client asked for JSON (the login script does; a plain form does not). */
+export function wantsJson(ctx: Koa.Context): boolean {
+  return ctx.is('application/json') === 'application/json' || ctx.accepts('html', 'json') === 'json';
+}
+
+/** The request body as fields: JSON object or urlencoded form, at most MAX_BODY_BYTES. */
+export async function readFields(ctx: Koa.Context): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new LoginError('ANSWER_MALFORMED');
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (ctx.is('application/json')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+        return parsed as Record<string, unknown>;
+      }
+    } catch (error) {
+      throw new LoginError('ANSWER_MALFORMED', { cause: error });
+    }
+    throw new LoginError('ANSWER_MALFORMED');
+  }
+  return Object.fromEntries(new URLSearchParams(text));
+}

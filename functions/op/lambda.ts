@@ -1,0 +1,80 @@
+/**
+ * The OP on AWS Lambda behind an API Gateway HTTP API (payload format 2.0).
+ *
+ * serverless-http rather than an own adapter: turning v2 events into Node requests and back has
+ * many small rules — cookies arrive in `event.cookies` and must be re-joined into a Cookie header,
+ * several Set-Cookie headers must go to `cookies` in the result, base64 bodies, multi-value query
+ * strings, rawPath vs. stage — which serverless-http (small, no dependencies, widely used) already
+ * gets right for a Koa/Node listener such as oidc-provider's.
+ *
+ * Configuration is read once per cold start (lambda-env.ts), secrets fetched once from Secrets
+ * Manager; a failed cold start is retried on the next invocation.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import serverless from 'serverless-http';
+import { decodePemOrDer } from '../jpki/pem.js';
+import { loadTrustAnchors } from '../jpki/trust-anchors.js';
+import { MemoryCrlSource } from '../revocation/memory-crl-source.js';
+import { loadAwsSecrets } from '../secrets/aws-secrets.js';
+import { createDynamoClient } from '../storage/dynamo-client.js';
+import { createOpApp } from './app.js';
+import type { OpConfig } from './config.js';
+import { dynamoStorage, NO_PREDECESSORS } from './dynamo-storage.js';
+import { readLambdaEnv } from './lambda-env.js';
+
+type Handler = serverless.Handler;
+
+function deployedFile(path: string): string {
+  return isAbsolute(path) ? path : join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), path);
+}
+
+/** Builds the OP configuration from the environment and AWS (one cold start). */
+export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promise<OpConfig> {
+  const settings = readLambdaEnv(env);
+  const secrets = await loadAwsSecrets(settings.secretId, new SecretsManagerClient({}));
+  const trustAnchors = loadTrustAnchors(
+    decodePemOrDer(await readFile(deployedFile(settings.trustAnchorsFile)), 'CERTIFICATE'),
+  );
+  const revocation = new MemoryCrlSource(trustAnchors);
+  for (const path of settings.crlFiles) {
+    for (const der of decodePemOrDer(await readFile(deployedFile(path.trim())), 'X509 CRL'))
+      revocation.load(der);
+  }
+  return {
+    issuer: settings.issuer,
+    trustAnchors,
+    revocation,
+    allowUnknownRevocation: settings.allowUnknownRevocation,
+    clockSkewSeconds: settings.clockSkewSeconds,
+    helperPort: settings.helperPort,
+    helperGuideUrl: settings.helperGuideUrl,
+    secrets,
+    storage: dynamoStorage({
+      client: createDynamoClient(),
+      tableName: settings.tableName,
+      subjectSecret: secrets.subjectSecret,
+      predecessors: NO_PREDECESSORS,
+    }),
+  };
+}
+
+/** Wraps the OP built from `config` as an API Gateway v2 handler. */
+export async function createLambdaHandler(config: OpConfig): Promise<Handler> {
+  const { listener } = await createOpApp(config);
+  return serverless(listener, { provider: 'aws' });
+}
+
+let ready: Promise<Handler> | undefined;
+
+/** The Lambda entry point. */
+export const handler: Handler = async (event, context) => {
+  ready ??= lambdaConfig().then(createLambdaHandler);
+  try {
+    return await (await ready)(event, context);
+  } catch (error) {
+    ready = undefined;
+    throw error;
+  }
+};

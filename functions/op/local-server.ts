@@ -1,0 +1,63 @@
+/** The OP on a local Node HTTP server (development stack, tests, benchmarks). */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Provider from 'oidc-provider';
+import { createOpApp } from './app.js';
+import type { OpConfig } from './config.js';
+
+/** A running OP server. */
+export interface OpServer {
+  /** http://HOST:PORT of the server (the issuer is what config says). */
+  readonly url: string;
+  readonly port: number;
+  readonly provider: Provider;
+  /** Stops accepting connections, closes idle ones and waits for the server to close. */
+  close(): Promise<void>;
+}
+
+/** Options of startOpServer. */
+export interface StartOpServerOptions {
+  /** The configuration, or a function of the server's URL giving it (for port 0 and issuer = URL). */
+  readonly config: OpConfig | ((url: string) => OpConfig | Promise<OpConfig>);
+  /** TCP port; 0 (default) picks a free one. */
+  readonly port?: number;
+  /** Listen address (default 127.0.0.1). */
+  readonly host?: string;
+}
+
+/** Starts the OP on `host:port`. */
+export async function startOpServer({
+  config,
+  port = 0,
+  host = '127.0.0.1',
+}: StartOpServerOptions): Promise<OpServer> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port: bound } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  let app: Awaited<ReturnType<typeof createOpApp>>;
+  try {
+    app = await createOpApp(typeof config === 'function' ? await config(url) : config);
+  } catch (error) {
+    server.close();
+    throw error;
+  }
+  const { provider, listener } = app;
+  server.on('request', listener);
+  return {
+    url,
+    port: bound,
+    provider,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

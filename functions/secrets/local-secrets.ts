@@ -1,0 +1,43 @@
+/**
+ * Secrets for development: generated on first start and kept in `<dataDir>/secrets.json` (mode
+ * 0600), so a restart keeps the same signing keys, sessions and subjects.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type OpSecrets, parseSecrets, serializeSecrets } from './op-secrets.js';
+import { initialSigningKeys } from './signing-keys.js';
+
+/** The file name of the local secrets inside the data folder. */
+export const LOCAL_SECRETS_FILE = 'secrets.json';
+
+/** Fresh secrets: one active key per algorithm, one cookie key, a 32-byte subject secret. */
+export async function generateSecrets(): Promise<OpSecrets> {
+  return {
+    jwks: { keys: await initialSigningKeys() },
+    cookieKeys: [randomBytes(32).toString('base64url')],
+    subjectSecret: new Uint8Array(randomBytes(32)),
+  };
+}
+
+/**
+ * The secrets in `<dataDir>/secrets.json`; generated and written (mode 0600, never overwritten)
+ * when the file does not exist. A concurrent first start reads the winner's file.
+ */
+export async function loadLocalSecrets(dataDir: string): Promise<OpSecrets> {
+  const path = join(dataDir, LOCAL_SECRETS_FILE);
+  const existing = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (existing !== undefined) return parseSecrets(existing);
+  await mkdir(dataDir, { recursive: true });
+  const secrets = await generateSecrets();
+  try {
+    await writeFile(path, serializeSecrets(secrets), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return parseSecrets(await readFile(path, 'utf8'));
+    throw error;
+  }
+  return secrets;
+}

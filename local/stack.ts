@@ -1,0 +1,167 @@
+/**
+ * The whole product on one machine: dynalite (in-process, persisted in the data folder), the OP,
+ * the demo relying party and the reader-helper with a virtual card (or real PC/SC readers).
+ * `npm start` runs it; the end-to-end browser test starts it with its own ports and card backend.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startDemoRp } from '../demo-rp/server.js';
+import { FilePredecessorSource } from '../functions/accounts/file-predecessor-source.js';
+import { FIRST_PARTY_FLAG } from '../functions/op/client-flags.js';
+import { dynamoStorage } from '../functions/op/dynamo-storage.js';
+import { type OpServer, startOpServer } from '../functions/op/local-server.js';
+import { loadLocalSecrets } from '../functions/secrets/local-secrets.js';
+import { ClientRegistry } from '../functions/storage/client-registry.js';
+import { startLocalDynamo } from '../functions/storage/local-dynamodb.js';
+import { ensureTable } from '../functions/storage/table.js';
+import { CardService } from '../reader-helper/card/card-service.js';
+import type { ReaderBackend } from '../reader-helper/card/reader-backend.js';
+import { type HelperDaemon, startHelperDaemon } from '../reader-helper/daemon/server.js';
+import { createLogger } from '../reader-helper/log.js';
+import { loadIdentity } from '../reader-helper/virtual-card/identity.js';
+import { InProcessReaderBackend } from '../reader-helper/virtual-card/in-process-backend.js';
+import { VirtualJpkiCard } from '../reader-helper/virtual-card/virtual-jpki-card.js';
+import { loadDevTrust } from './dev-trust.js';
+
+export const LOCAL_TABLE_NAME = 'myna-oidc';
+export const DEMO_CLIENT_ID = 'demo-rp';
+export const VIRTUAL_READER = 'Local virtual reader';
+
+export interface LocalStackOptions {
+  readonly dataDir: string;
+  readonly opPort: number;
+  readonly rpPort: number;
+  /** The local DynamoDB's port (so `myna-oidc clients --endpoint` can reach it); 0 picks one. */
+  readonly dynamoPort: number;
+  /** The helper's port (the login page connects to it). */
+  readonly helperPort: number;
+  /** Run the helper (default true); false shows the login page's "helper not running" guidance. */
+  readonly runHelper?: boolean;
+  /** Readers for the helper: the in-process virtual card of identity `alice` (default) or another backend. */
+  readonly readers?: ReaderBackend;
+  readonly log: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly opUrl: string;
+  readonly rpUrl: string;
+  readonly dynamoEndpoint: string;
+  readonly helperUrl: string | undefined;
+  /** The virtual card's PIN when the stack made the card. */
+  readonly pin: string | undefined;
+  readonly identityDir: string;
+  readonly pkiDir: string;
+  close(): Promise<void>;
+}
+
+/** Starts every piece; on a failure part-way, stops what had started and rethrows. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer().catch(() => undefined);
+  };
+  try {
+    await mkdir(options.dataDir, { recursive: true });
+    const trust = await loadDevTrust(join(options.dataDir, 'pki'), options.log);
+    const identityDir = join(trust.pkiDir, 'identities', 'alice');
+
+    const dynamo = await startLocalDynamo({
+      path: join(options.dataDir, 'dynamo'),
+      port: options.dynamoPort,
+    });
+    closers.push(() => dynamo.close());
+    await ensureTable(dynamo.client, LOCAL_TABLE_NAME);
+
+    const issuer = `http://localhost:${options.opPort}`;
+    const rpBase = `http://localhost:${options.rpPort}`;
+    const clientSecret = await demoClientSecret(options.dataDir);
+    await new ClientRegistry({ client: dynamo.client, tableName: LOCAL_TABLE_NAME }).add({
+      client_id: DEMO_CLIENT_ID,
+      client_secret: clientSecret,
+      redirect_uris: [`${rpBase}/callback`],
+      post_logout_redirect_uris: [`${rpBase}/`],
+      response_types: ['code'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      [FIRST_PARTY_FLAG]: true,
+    });
+
+    const secrets = await loadLocalSecrets(options.dataDir);
+    const op: OpServer = await startOpServer({
+      port: options.opPort,
+      config: {
+        issuer,
+        dev: true,
+        trustAnchors: trust.trustAnchors,
+        revocation: trust.revocation,
+        secrets,
+        storage: dynamoStorage({
+          client: dynamo.client,
+          tableName: LOCAL_TABLE_NAME,
+          subjectSecret: secrets.subjectSecret,
+          predecessors: new FilePredecessorSource(join(options.dataDir, 'predecessors.json')),
+        }),
+        helperPort: options.helperPort,
+      },
+    });
+    closers.push(() => op.close());
+
+    const rp = await startDemoRp({
+      issuer,
+      clientId: DEMO_CLIENT_ID,
+      clientSecret,
+      baseUrl: rpBase,
+      port: options.rpPort,
+      allowInsecureRequests: true,
+    });
+    closers.push(() => new Promise<void>((resolve) => rp.server.close(() => resolve())));
+
+    let helper: HelperDaemon | undefined;
+    let pin: string | undefined;
+    if (options.runHelper !== false) {
+      let readers = options.readers;
+      if (!readers) {
+        const identity = await loadIdentity(identityDir);
+        const virtual = new InProcessReaderBackend([VIRTUAL_READER]);
+        virtual.reader(VIRTUAL_READER).insert(new VirtualJpkiCard(identity));
+        readers = virtual;
+        pin = identity.userAuthPin;
+      }
+      const cards = new CardService(readers);
+      closers.push(() => cards.close());
+      helper = await startHelperDaemon({
+        cards,
+        port: options.helperPort,
+        allowedOrigins: [],
+        dev: true,
+        helperVersion: 'local',
+        logger: createLogger(),
+      });
+      closers.push(() => (helper as HelperDaemon).close());
+    }
+    return {
+      opUrl: issuer,
+      rpUrl: rp.url,
+      dynamoEndpoint: dynamo.endpoint,
+      helperUrl: helper?.addresses[0],
+      pin,
+      identityDir,
+      pkiDir: trust.pkiDir,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** The demo RP's client secret, generated once and kept in the data folder. */
+async function demoClientSecret(dataDir: string): Promise<string> {
+  const path = join(dataDir, 'demo-rp-secret');
+  const existing = await readFile(path, 'utf8').catch(() => undefined);
+  if (existing) return existing.trim();
+  const secret = randomBytes(32).toString('base64url');
+  await writeFile(path, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}

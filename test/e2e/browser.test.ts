@@ -1,0 +1,97 @@
+/**
+ * End to end in a real browser: Debian's Chromium opens the demo RP, signs in through the OP's
+ * login page, whose script talks to the reader-helper, which reaches the virtual card through a
+ * REAL pcscd with the vsmartcard vpcd driver. Fails loudly (never skips) without pcscd, vpcd or
+ * Chromium; the README's test command installs them.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { type LocalStack, startLocalStack } from '../../local/stack.js';
+import { PcscReaderBackend } from '../../reader-helper/pcsc/pcsc-backend.js';
+import { loadIdentity } from '../../reader-helper/virtual-card/identity.js';
+import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
+import { VpcdConnector } from '../../reader-helper/virtual-card/vpcd-connector.js';
+import { freePort, launchChromium } from '../support/browser.js';
+import { ensurePcscd, type PcscdHandle } from '../support/pcscd.js';
+
+let pcscd: PcscdHandle;
+let stack: LocalStack;
+let card: VpcdConnector;
+let browser: Browser;
+const quiet = () => {};
+
+async function stackWith(runHelper: boolean): Promise<LocalStack> {
+  return startLocalStack({
+    dataDir: await mkdtemp(join(tmpdir(), 'myna-e2e-')),
+    opPort: await freePort(),
+    rpPort: await freePort(),
+    dynamoPort: 0,
+    helperPort: await freePort(),
+    runHelper,
+    readers: runHelper ? new PcscReaderBackend() : undefined,
+    log: quiet,
+  });
+}
+
+/** Opens the RP in a fresh browser context and goes to the OP's login page. */
+async function openLoginPage(rpUrl: string): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(rpUrl);
+  await page.getByRole('button', { name: 'Sign in with MyNumber card' }).click();
+  await page.waitForURL(/\/interaction\//);
+  return page;
+}
+
+beforeAll(async () => {
+  pcscd = await ensurePcscd();
+  stack = await stackWith(true);
+  card = new VpcdConnector(new VirtualJpkiCard(await loadIdentity(stack.identityDir)));
+  card.start();
+  browser = await launchChromium();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  card?.stop();
+  await stack?.close();
+  if (pcscd?.owned) await pcscd.stop();
+});
+
+describe('sign in with the (virtual) MyNumber card in Chromium', () => {
+  it('a wrong PIN shows the tries left', async () => {
+    const page = await openLoginPage(stack.rpUrl);
+    await page.getByLabel('User-authentication PIN (4 digits)').fill('0000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#alert', { hasText: /\b2\b/ }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('#alert').textContent()).toMatch(/2/);
+    await page.context().close();
+  }, 60_000);
+
+  it('the right PIN lands back on the RP showing the ID token claims', async () => {
+    const page = await openLoginPage(stack.rpUrl);
+    await page.getByLabel('User-authentication PIN (4 digits)').fill('1234');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${stack.rpUrl}/`, { timeout: 30_000 });
+    const claims = JSON.parse((await page.locator('#claims').textContent()) ?? '{}');
+    expect(claims).toMatchObject({ acr: 'urn:myna-oidc:acr:jpki-user-auth', amr: ['sc', 'pin', 'hwk'] });
+    expect(claims.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await page.context().close();
+  }, 60_000);
+
+  it('without a running helper the page says so and links the install guide', async () => {
+    const noHelper = await stackWith(false);
+    try {
+      const page = await openLoginPage(noHelper.rpUrl);
+      await page.locator('#guide').waitFor({ state: 'visible', timeout: 20_000 });
+      expect(await page.locator('#status').textContent()).toMatch(/not running/);
+      expect(await page.locator('#guide-link').getAttribute('href')).toMatch(/installing-it-on-a-pc/);
+      await page.context().close();
+    } finally {
+      await noHelper.close();
+    }
+  }, 60_000);
+});

@@ -1,0 +1,137 @@
+/** Pairwise subjects across clients, logins and certificate renewal; the raw-serial claim. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as client from 'openid-client';
+import { createDevIdentity, type DevPki } from '../../dev-pki/hierarchy.js';
+import { FilePredecessorSource } from '../../functions/accounts/file-predecessor-source.js';
+import type { OpServer } from '../../functions/op/local-server.js';
+import { RAW_SERIAL_CLAIM, RAW_SERIAL_SCOPE } from '../../functions/op/raw-serial.js';
+import { cardIdentityOf } from '../../reader-helper/virtual-card/identity.js';
+import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
+import { devPki } from '../support/dev-pki.js';
+import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../support/oidc-flow.js';
+import { memoryLogger, startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
+
+const newTable = useLocalTables();
+let op: OpServer;
+let pki: DevPki;
+let table: TestTable;
+let dir: string;
+let alice: VirtualCardSigner;
+const logger = memoryLogger();
+
+beforeAll(async () => {
+  pki = await devPki();
+  dir = await mkdtemp(join(tmpdir(), 'myna-op-'));
+  table = await newTable();
+  alice = new VirtualCardSigner(cardIdentityOf(pki.identities[0] as DevPki['identities'][number]));
+  op = await startTestOp({
+    table,
+    logger,
+    predecessors: new FilePredecessorSource(join(dir, 'predecessors.json')),
+  });
+});
+afterAll(async () => {
+  await op?.close();
+  await alice?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function subOf(
+  metadata: { client_id: string; client_secret: string; redirect_uris: string[] },
+  card: VirtualCardSigner,
+  scope = 'openid',
+) {
+  const rp = await relyingParty({
+    issuer: op.url,
+    clientId: metadata.client_id,
+    clientSecret: metadata.client_secret,
+  });
+  const { tokens } = await rpLogin({
+    rp,
+    browser: new TestBrowser(),
+    card,
+    redirectUri: metadata.redirect_uris[0] as string,
+    scope,
+  });
+  return { rp, tokens, claims: tokens.claims() as client.IDToken };
+}
+
+describe('pairwise subjects', () => {
+  it('gives two sectors different subs, and one client the same sub on every login', async () => {
+    const a1 = await subOf(TEST_CLIENTS.firstParty, alice);
+    const a2 = await subOf(TEST_CLIENTS.firstParty, alice);
+    const b = await subOf(TEST_CLIENTS.otherSector, alice);
+    expect(a1.claims.sub).toBe(a2.claims.sub);
+    expect(b.claims.sub).not.toBe(a1.claims.sub);
+    expect(a1.claims.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('keeps the sub after a certificate renewal linked through the predecessor source', async () => {
+    const before = await subOf(TEST_CLIENTS.firstParty, alice);
+    const old = pki.identities[0] as DevPki['identities'][number];
+    const renewed = await createDevIdentity({
+      label: 'alice-renewed',
+      userAuthCa: old.userAuthCa,
+      signingCa: old.signingCa,
+      now: new Date(),
+    });
+    const renewedCard = new VirtualCardSigner(cardIdentityOf(renewed));
+    try {
+      const unlinked = await subOf(TEST_CLIENTS.firstParty, renewedCard);
+      expect(unlinked.claims.sub).not.toBe(before.claims.sub);
+      const again = await createDevIdentity({
+        label: 'alice-2',
+        userAuthCa: old.userAuthCa,
+        signingCa: old.signingCa,
+        now: new Date(),
+      });
+      await writeFile(
+        join(dir, 'predecessors.json'),
+        JSON.stringify({ [again.userAuth.serialHex]: old.userAuth.serialHex }),
+      );
+      const linkedCard = new VirtualCardSigner(cardIdentityOf(again));
+      try {
+        const linked = await subOf(TEST_CLIENTS.firstParty, linkedCard);
+        expect(linked.claims.sub).toBe(before.claims.sub);
+      } finally {
+        await linkedCard.close();
+      }
+    } finally {
+      await renewedCard.close();
+    }
+  });
+});
+
+describe('raw serial claim', () => {
+  const serial = () =>
+    (pki.identities[0] as DevPki['identities'][number]).userAuth.serialHex.replace(/^(00)+/, '');
+
+  it('warns at start-up about every client allowed to receive it', () => {
+    const warnings = logger.lines.filter((line) => line.event === 'client.raw_serial_claim_enabled');
+    expect(warnings).toEqual([
+      expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ clientId: 'rp-serial' }) }),
+    ]);
+  });
+
+  it('is in the ID token of the card login for the flagged client only, never in userinfo or on refresh', async () => {
+    const { rp, tokens, claims } = await subOf(TEST_CLIENTS.rawSerial, alice, `openid ${RAW_SERIAL_SCOPE}`);
+    expect(claims[RAW_SERIAL_CLAIM]).toBe(serial());
+    const userinfo = await client.fetchUserInfo(rp, tokens.access_token, claims.sub);
+    expect(userinfo[RAW_SERIAL_CLAIM]).toBeUndefined();
+    const refreshed = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
+    expect(refreshed.claims()?.[RAW_SERIAL_CLAIM]).toBeUndefined();
+
+    const other = await subOf(TEST_CLIENTS.firstParty, alice, `openid ${RAW_SERIAL_SCOPE}`);
+    expect(other.claims[RAW_SERIAL_CLAIM]).toBeUndefined();
+  });
+
+  it('never stores the raw serial: the table holds no item containing it', async () => {
+    await subOf(TEST_CLIENTS.rawSerial, alice, `openid ${RAW_SERIAL_SCOPE}`);
+    const items = JSON.stringify(await scanAll(table));
+    expect(items.length).toBeGreaterThan(100);
+    expect(items.toLowerCase()).not.toContain(serial());
+  });
+});
