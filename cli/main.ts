@@ -2,12 +2,14 @@
 import { certCommand, certUsage } from './commands/cert.js';
 import { clientsCommand, clientsUsage } from './commands/clients.js';
 import { devPkiCommand, devPkiUsage } from './commands/dev-pki.js';
+import { keysCommand, keysUsage } from './commands/keys.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
   cert: { run: certCommand, usage: certUsage },
   clients: { run: clientsCommand, usage: clientsUsage },
   'dev-pki': { run: devPkiCommand, usage: devPkiUsage },
+  keys: { run: keysCommand, usage: keysUsage },
 };
 
 const USAGE = `Usage: myna-oidc <command> ...
@@ -16,6 +18,7 @@ Commands:
   cert inspect|verify   describe a certificate, or check it as the login verifier does
   clients add|list|remove   register relying parties (stored in the OP's table)
   dev-pki create        write a development JPKI hierarchy (test CAs, cards, CRLs)
+  keys list|rotate      token-signing key rotation (local data folder)
 
 Run 'myna-oidc <command> --help' for a command's options.`;
 

@@ -3,7 +3,7 @@
  * 0600), so a restart keeps the same signing keys, sessions and subjects.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type OpSecrets, parseSecrets, serializeSecrets } from './op-secrets.js';
 import { initialSigningKeys } from './signing-keys.js';
@@ -40,4 +40,12 @@ export async function loadLocalSecrets(dataDir: string): Promise<OpSecrets> {
     throw error;
   }
   return secrets;
+}
+
+/** Replaces `<dataDir>/secrets.json` (mode 0600) atomically, e.g. after a key rotation. */
+export async function saveLocalSecrets(dataDir: string, secrets: OpSecrets): Promise<void> {
+  const path = join(dataDir, LOCAL_SECRETS_FILE);
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, serializeSecrets(secrets), { mode: 0o600 });
+  await rename(temporary, path);
 }
