@@ -1,10 +1,12 @@
 /** `npm run bench`: runs every benchmark and prints `name value unit` lines. */
 import { runHelperBench } from './helper.bench.js';
+import { runLoginBench } from './login.bench.js';
 import { runVerifyBench } from './verify.bench.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['verify', runVerifyBench],
   ['helper', runHelperBench],
+  ['login', runLoginBench],
 ];
 
 for (const [name, run] of benches) {

@@ -52,6 +52,7 @@ export interface LocalStack {
   readonly pin: string | undefined;
   readonly identityDir: string;
   readonly pkiDir: string;
+  readonly dataDir: string;
   close(): Promise<void>;
 }
 
@@ -148,6 +149,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       pin,
       identityDir,
       pkiDir: trust.pkiDir,
+      dataDir: options.dataDir,
       close,
     };
   } catch (error) {

@@ -23,13 +23,29 @@ let card: VpcdConnector;
 let browser: Browser;
 const quiet = () => {};
 
-async function stackWith(runHelper: boolean): Promise<LocalStack> {
-  return startLocalStack({
+/** Where a stack runs; a restart reuses it (the pairwise sector is the RP's host:port). */
+interface StackPlace {
+  readonly dataDir: string;
+  readonly opPort: number;
+  readonly rpPort: number;
+  readonly helperPort: number;
+}
+
+async function newPlace(): Promise<StackPlace> {
+  return {
     dataDir: await mkdtemp(join(tmpdir(), 'myna-e2e-')),
     opPort: await freePort(),
     rpPort: await freePort(),
-    dynamoPort: 0,
     helperPort: await freePort(),
+  };
+}
+
+let place: StackPlace;
+
+async function stackWith(runHelper: boolean, at?: StackPlace): Promise<LocalStack> {
+  return startLocalStack({
+    ...(at ?? (await newPlace())),
+    dynamoPort: 0,
     runHelper,
     readers: runHelper ? new PcscReaderBackend() : undefined,
     log: quiet,
@@ -48,7 +64,8 @@ async function openLoginPage(rpUrl: string): Promise<Page> {
 
 beforeAll(async () => {
   pcscd = await ensurePcscd();
-  stack = await stackWith(true);
+  place = await newPlace();
+  stack = await stackWith(true, place);
   card = new VpcdConnector(new VirtualJpkiCard(await loadIdentity(stack.identityDir)));
   card.start();
   browser = await launchChromium();
@@ -71,16 +88,30 @@ describe('sign in with the (virtual) MyNumber card in Chromium', () => {
     await page.context().close();
   }, 60_000);
 
-  it('the right PIN lands back on the RP showing the ID token claims', async () => {
-    const page = await openLoginPage(stack.rpUrl);
+  /** Signs in with the right PIN and returns the ID token claims the RP shows. */
+  async function signIn(rpUrl: string): Promise<Record<string, unknown>> {
+    const page = await openLoginPage(rpUrl);
     await page.getByLabel('User-authentication PIN (4 digits)').fill('1234');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${stack.rpUrl}/`, { timeout: 30_000 });
+    await page.waitForURL(`${rpUrl}/`, { timeout: 30_000 });
     const claims = JSON.parse((await page.locator('#claims').textContent()) ?? '{}');
+    await page.context().close();
+    return claims;
+  }
+
+  it('the right PIN lands back on the RP showing the ID token claims', async () => {
+    const claims = await signIn(stack.rpUrl);
     expect(claims).toMatchObject({ acr: 'urn:myna-oidc:acr:jpki-user-auth', amr: ['sc', 'pin', 'hwk'] });
     expect(claims.sub).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    await page.context().close();
   }, 60_000);
+
+  it('a second start keeps the data: the same card gets the same sub', async () => {
+    const first = await signIn(stack.rpUrl);
+    await stack.close();
+    stack = await stackWith(true, place);
+    const second = await signIn(stack.rpUrl);
+    expect(second.sub).toBe(first.sub);
+  }, 90_000);
 
   it('without a running helper the page says so and links the install guide', async () => {
     const noHelper = await stackWith(false);

@@ -1,0 +1,179 @@
+/**
+ * Cold start of the OP's Lambda bundle against a bundled bare oidc-provider, in one run.
+ *
+ * Both are bundled with the deploy options (functions/op/bundle-options.ts) into bench/.cache/.
+ * The OP bundle is the real handler (dist/functions/op/lambda.js, `handler` export), configured only
+ * through its environment as on AWS: the SDK's service endpoint variables point DynamoDB at the
+ * bench's dynalite and Secrets Manager at a minimal fake in this process that answers
+ * GetSecretValue, so the measured cold start includes the secret fetch, the trust-anchor and CRL
+ * files and the start-up Query of clients, with no AWS account. Each sample is the wall time from
+ * spawning a fresh `node` to its discovery response.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import { OP_LAMBDA_HANDLER, opLambdaBuildOptions } from '../functions/op/bundle-options.js';
+import { type OpSecrets, serializeSecrets } from '../functions/secrets/op-secrets.js';
+
+/** The repository root (this file runs as dist/bench/lambda-coldstart.js). */
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** Where bundles and bench files are kept (gitignored). */
+export const CACHE_DIR = join(ROOT, 'bench', '.cache');
+
+/**
+ * Bundles `entry` (relative to the root) into bench/.cache/`name`.mjs with the deploy options;
+ * reuses the last bundle when none of its inputs changed since. Returns the bundle's path.
+ */
+export async function bundle(entry: string, name: string): Promise<string> {
+  await mkdir(CACHE_DIR, { recursive: true });
+  const outfile = join(CACHE_DIR, `${name}.mjs`);
+  const inputsFile = join(CACHE_DIR, `${name}.inputs.json`);
+  const built = await stat(outfile).catch(() => undefined);
+  if (built) {
+    const inputs = JSON.parse(await readFile(inputsFile, 'utf8').catch(() => '[]')) as string[];
+    const times = await Promise.all(
+      inputs.map((input) =>
+        stat(join(ROOT, input)).then(
+          (s) => s.mtimeMs,
+          () => Infinity,
+        ),
+      ),
+    );
+    if (inputs.length > 0 && times.every((time) => time <= built.mtimeMs)) return outfile;
+  }
+  const result = await build({
+    ...opLambdaBuildOptions(join(ROOT, entry), outfile),
+    absWorkingDir: ROOT,
+    metafile: true,
+  });
+  await writeFile(inputsFile, JSON.stringify(Object.keys(result.metafile.inputs)));
+  return outfile;
+}
+
+/** Loads bundle argv[1], calls its handler with event argv[3] and prints the status. */
+const RUNNER = `
+const { [process.argv[2]]: handler } = await import(process.argv[1]);
+const result = await handler(JSON.parse(process.argv[3]), { awsRequestId: 'cold', getRemainingTimeInMillis: () => 30000 });
+process.stdout.write(JSON.stringify({ status: result.statusCode, body: result.body }) + '\\n');
+process.exit(0);
+`;
+
+/** An API Gateway HTTP API (payload 2.0) GET event for `url`. */
+export function discoveryEvent(issuer: string): object {
+  const target = new URL('/.well-known/openid-configuration', issuer);
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: target.pathname,
+    rawQueryString: '',
+    headers: { host: target.host, 'x-forwarded-proto': 'https', accept: 'application/json' },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'bench',
+      domainName: target.host,
+      domainPrefix: target.host.split('.')[0],
+      http: {
+        method: 'GET',
+        path: target.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: '192.0.2.1',
+        userAgent: 'bench',
+      },
+      requestId: 'cold',
+      routeKey: '$default',
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+    },
+    isBase64Encoded: false,
+  };
+}
+
+/**
+ * Wall time (ms) from spawning `node` on the bundle to its answer to a discovery event; throws
+ * unless the answer is 200 with the expected issuer.
+ */
+export async function coldStartMs(
+  bundlePath: string,
+  issuer: string,
+  env: NodeJS.ProcessEnv,
+  handlerName = OP_LAMBDA_HANDLER,
+): Promise<number> {
+  const event = JSON.stringify(discoveryEvent(issuer));
+  const start = process.hrtime.bigint();
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', RUNNER, bundlePath, handlerName, event],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  let answered: bigint | undefined;
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    if (answered === undefined && stdout.includes('\n')) answered = process.hrtime.bigint();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (answered === undefined || code !== 0) {
+    throw new Error(`cold start of ${bundlePath} failed (exit ${code}): ${stderr.slice(-2000)}`);
+  }
+  const answer = JSON.parse(stdout.slice(0, stdout.indexOf('\n'))) as { status: number; body?: string };
+  const metadata = JSON.parse(answer.body ?? '{}') as { issuer?: string };
+  if (answer.status !== 200 || metadata.issuer !== issuer) {
+    throw new Error(`cold start of ${bundlePath}: discovery answered ${answer.status} ${answer.body}`);
+  }
+  return Number(answered - start) / 1e6;
+}
+
+/** A fake Secrets Manager on 127.0.0.1 that answers GetSecretValue of `secretId` with `secrets`. */
+export async function startFakeSecretsManager(
+  secretId: string,
+  secrets: OpSecrets,
+): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const secretString = serializeSecrets(secrets);
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on('end', () => {
+      const target = req.headers['x-amz-target'];
+      const request = JSON.parse(body || '{}') as { SecretId?: string };
+      res.setHeader('content-type', 'application/x-amz-json-1.1');
+      if (target !== 'secretsmanager.GetSecretValue' || request.SecretId !== secretId) {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }));
+        return;
+      }
+      res.end(
+        JSON.stringify({
+          ARN: `arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:${secretId}`,
+          Name: secretId,
+          SecretString: secretString,
+          VersionId: '00000000-0000-0000-0000-000000000000',
+          VersionStages: ['AWSCURRENT'],
+          CreatedDate: Date.now() / 1000,
+        }),
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolvePromise) => {
+        server.close(() => resolvePromise());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,257 @@
+/**
+ * The OP's figures, each against its framework floor measured in the same run:
+ * - `login_ms_p50/p95`: a full card login on loopback, driven by the scripted client of
+ *   local/scripted-login.ts against a real OP HTTP server on 127.0.0.1 with the dynalite storage:
+ *   authorization request → login page (challenge) → virtual card signs through CardService →
+ *   POST answer (verify) → code → token (client_secret_basic, PKCE S256, ID token checked).
+ *   `card_sign_ms_p50` is the time spent inside the virtual card per login (its own timer);
+ * - `bare_login_ms_p50`: the same client, PKCE and storage adapter on a bare oidc-provider whose
+ *   interaction logs a fixed account in at once; `login_ratio` = (login p50 − card p50) / bare p50;
+ * - `logins_per_s` and `login_errors`: LOGINS_CONCURRENT logins by CONCURRENCY clients at once, each
+ *   with its own in-process reader and virtual card (one card would serialise them). Clients, OP and
+ *   dynalite share this one Node thread, so this is the capacity of one OP process (one Lambda
+ *   instance serves one request at a time anyway), not of a fleet;
+ * - `bundle_kb`, `coldstart_ms`, `coldstart_ratio`: see lambda-coldstart.ts. The floor is the bare
+ *   provider on the same DynamoDB storage (bundled AWS SDK and adapter included): storage every
+ *   deployable provider needs, as the login floor uses the same storage too.
+ */
+import { stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type * as client from 'openid-client';
+import { createDevPki, type DevPki } from '../dev-pki/hierarchy.js';
+import { loadTrustAnchors } from '../functions/jpki/trust-anchors.js';
+import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../functions/op/bundle-options.js';
+import { FIRST_PARTY_FLAG } from '../functions/op/client-flags.js';
+import { dynamoStorage, NO_PREDECESSORS } from '../functions/op/dynamo-storage.js';
+import { startOpServer } from '../functions/op/local-server.js';
+import type { OpLogger } from '../functions/op/log.js';
+import { TTL } from '../functions/op/provider.js';
+import { MemoryCrlSource } from '../functions/revocation/memory-crl-source.js';
+import { generateSecrets } from '../functions/secrets/local-secrets.js';
+import { providerJwks, serializeSecrets } from '../functions/secrets/op-secrets.js';
+import { ClientRegistry } from '../functions/storage/client-registry.js';
+import { type LocalDynamo, startLocalDynamo } from '../functions/storage/local-dynamodb.js';
+import { createDynamoAdapter } from '../functions/storage/oidc-adapter.js';
+import { ensureTable } from '../functions/storage/table.js';
+import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../local/scripted-login.js';
+import { cardIdentityOf } from '../reader-helper/virtual-card/identity.js';
+import { BENCH_CLIENT, createBareProvider } from './bare-provider.js';
+import { bundle, CACHE_DIR, coldStartMs, startFakeSecretsManager } from './lambda-coldstart.js';
+import { percentile, report } from './report.js';
+
+const RUNS = 100;
+const WARMUP = 20;
+const CONCURRENCY = 32;
+const LOGINS_CONCURRENT = 320;
+const COLD_RUNS = 7;
+
+const CLIENT = BENCH_CLIENT;
+const REDIRECT_URI = CLIENT.redirect_uris[0] as string;
+const OP_TABLE = 'bench-op';
+const BARE_TABLE = 'bench-bare';
+const QUIET: OpLogger = { info: () => undefined, warn: () => undefined };
+
+/** Prints the login, throughput, bundle and cold-start figures. */
+export async function runLoginBench(): Promise<void> {
+  const pki = await createDevPki();
+  const dynamo = await startLocalDynamo();
+  try {
+    await runLogins(pki, dynamo);
+    await runColdStarts(pki, dynamo);
+  } finally {
+    await dynamo.close();
+  }
+}
+
+function median(samples: readonly number[]): number {
+  return percentile(samples, 50);
+}
+
+async function runLogins(pki: DevPki, dynamo: LocalDynamo): Promise<void> {
+  const alice = pki.identities[0];
+  if (!alice) throw new Error('development PKI has no identity');
+  const identity = cardIdentityOf(alice);
+  const trustAnchors = loadTrustAnchors(pki.userAuthCas.map((ca) => ca.der));
+  const revocation = new MemoryCrlSource(trustAnchors);
+  for (const crl of pki.crls.filter((c) => c.name.startsWith('user-auth'))) revocation.load(crl.der);
+  const secrets = await generateSecrets();
+  const tables = { client: dynamo.client };
+  for (const tableName of [OP_TABLE, BARE_TABLE]) {
+    await ensureTable(dynamo.client, tableName);
+    await new ClientRegistry({ ...tables, tableName }).add({ ...CLIENT, [FIRST_PARTY_FLAG]: true });
+  }
+
+  const op = await startOpServer({
+    config: (issuer) => ({
+      issuer,
+      dev: true,
+      trustAnchors,
+      revocation,
+      secrets,
+      logger: QUIET,
+      storage: dynamoStorage({
+        ...tables,
+        tableName: OP_TABLE,
+        subjectSecret: secrets.subjectSecret,
+        predecessors: NO_PREDECESSORS,
+      }),
+    }),
+  });
+  const bare = await startBareServer(secrets, dynamo);
+  const signer = new VirtualCardSigner(identity);
+  try {
+    const opRp = await relyingParty({ issuer: op.url, ...rpOf() });
+    const bareRp = await relyingParty({ issuer: bare.url, ...rpOf() });
+    const login = (rp: client.Configuration, card = signer) =>
+      rpLogin({ rp, browser: new TestBrowser(), card, redirectUri: REDIRECT_URI });
+
+    const loginMs: number[] = [];
+    const cardMs: number[] = [];
+    const bareMs: number[] = [];
+    // Alternating the two flows spreads any drift (GC, dynalite's growing store) over both.
+    for (let i = 0; i < WARMUP + RUNS; i++) {
+      signer.card.resetStats();
+      let start = process.hrtime.bigint();
+      await login(opRp);
+      const opNanos = process.hrtime.bigint() - start;
+      const cardNanos = signer.card.busyNanos;
+      start = process.hrtime.bigint();
+      await login(bareRp);
+      const bareNanos = process.hrtime.bigint() - start;
+      if (i < WARMUP) continue;
+      loginMs.push(Number(opNanos) / 1e6);
+      cardMs.push(Number(cardNanos) / 1e6);
+      bareMs.push(Number(bareNanos) / 1e6);
+    }
+    const loginP50 = median(loginMs);
+    const cardP50 = median(cardMs);
+    const bareP50 = median(bareMs);
+    report('login_ms_p50', loginP50, 'ms');
+    report('login_ms_p95', percentile(loginMs, 95), 'ms');
+    report('card_sign_ms_p50', cardP50, 'ms');
+    report('bare_login_ms_p50', bareP50, 'ms');
+    report('login_ratio', (loginP50 - cardP50) / bareP50, 'x');
+
+    const cards = Array.from({ length: CONCURRENCY }, () => new VirtualCardSigner(identity));
+    let next = 0;
+    let errors = 0;
+    let firstError: unknown;
+    const start = process.hrtime.bigint();
+    await Promise.all(
+      cards.map(async (card) => {
+        while (next < LOGINS_CONCURRENT) {
+          next += 1;
+          try {
+            await login(opRp, card);
+          } catch (error) {
+            errors += 1;
+            firstError ??= error;
+          }
+        }
+      }),
+    );
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    await Promise.all(cards.map((card) => card.close()));
+    report('logins_per_s', (LOGINS_CONCURRENT - errors) / seconds, '/s');
+    report('login_errors', errors, 'count');
+    if (firstError) process.stderr.write(`# first login error: ${String(firstError)}\n`);
+  } finally {
+    await signer.close();
+    await bare.close();
+    await op.close();
+  }
+}
+
+function rpOf() {
+  return { clientId: CLIENT.client_id, clientSecret: CLIENT.client_secret };
+}
+
+/** The bare provider on 127.0.0.1 with the dynalite adapter; its issuer is its URL. */
+async function startBareServer(
+  secrets: Awaited<ReturnType<typeof generateSecrets>>,
+  dynamo: LocalDynamo,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const provider = createBareProvider({
+    issuer: url,
+    jwks: providerJwks(secrets),
+    cookieKeys: secrets.cookieKeys,
+    adapter: createDynamoAdapter({ client: dynamo.client, tableName: BARE_TABLE }),
+    ttl: { ...TTL },
+  });
+  server.on('request', provider.callback());
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+async function runColdStarts(pki: DevPki, dynamo: LocalDynamo): Promise<void> {
+  const opBundle = await bundle(OP_LAMBDA_ENTRY, 'op-lambda');
+  const bareBundle = await bundle('dist/bench/bare-lambda.js', 'bare-lambda');
+  const { size } = await stat(opBundle);
+  report('bundle_kb', Math.round(size / 1024), 'KB');
+
+  const issuer = 'https://login.bench.example';
+  const tableName = 'bench-lambda';
+  const secretId = 'myna-oidc/bench';
+  await ensureTable(dynamo.client, tableName);
+  await new ClientRegistry({ client: dynamo.client, tableName }).add({ ...CLIENT, [FIRST_PARTY_FLAG]: true });
+  const anchorsFile = join(CACHE_DIR, 'trust-anchors.pem');
+  await writeFile(anchorsFile, pki.userAuthCas.map((ca) => ca.pem).join(''));
+  const crlFiles: string[] = [];
+  const crls = pki.crls.filter((c) => c.name.startsWith('user-auth') && c.name.endsWith('.revoked.crl'));
+  for (const [index, crl] of crls.entries()) {
+    const path = join(CACHE_DIR, `user-auth-${index}.crl`);
+    await writeFile(path, crl.der);
+    crlFiles.push(path);
+  }
+  const secrets = await generateSecrets();
+  const secretsManager = await startFakeSecretsManager(secretId, secrets);
+  const base: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    AWS_REGION: 'ap-northeast-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    OP_ISSUER: issuer,
+  };
+  const opEnv: NodeJS.ProcessEnv = {
+    ...base,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+    OP_TABLE_NAME: tableName,
+    OP_SECRET_ID: secretId,
+    OP_TRUST_ANCHORS_FILE: anchorsFile,
+    OP_CRL_FILES: crlFiles.join(','),
+  };
+  const bareEnv: NodeJS.ProcessEnv = {
+    ...base,
+    BARE_SECRETS: serializeSecrets(secrets),
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    OP_TABLE_NAME: tableName,
+  };
+  try {
+    // One untimed start of each fills the file cache; then the two alternate.
+    await coldStartMs(opBundle, issuer, opEnv, OP_LAMBDA_HANDLER);
+    await coldStartMs(bareBundle, issuer, bareEnv);
+    const opMs: number[] = [];
+    const bareMs: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      opMs.push(await coldStartMs(opBundle, issuer, opEnv, OP_LAMBDA_HANDLER));
+      bareMs.push(await coldStartMs(bareBundle, issuer, bareEnv));
+    }
+    report('coldstart_ms', median(opMs), 'ms');
+    report('bare_coldstart_ms', median(bareMs), 'ms');
+    report('coldstart_ratio', median(opMs) / median(bareMs), 'x');
+  } finally {
+    await secretsManager.close();
+  }
+}
