@@ -1,22 +1,41 @@
 /**
- * `myna-oidc keys rotate|list`: token-signing key rotation for a local data folder. Each rotation
+ * `myna-oidc keys rotate|list`: token-signing key rotation, for a local data folder or for the
+ * deployed stack's Secrets Manager secret — one code path over a SecretStore. Each rotation
  * publishes a new key before it signs anything (status `next`), promotes the previous `next` key
  * to `active` and keeps the old active key published as `retiring` until the rotation after, so
- * tokens it signed keep verifying. Restart the OP (or let Lambda cold-start) to load the result.
+ * tokens it signed keep verifying. The OP reads its secrets once per start (Lambda: per cold
+ * start), so it must be restarted (Lambda: new execution environments) to load the result.
  */
 import { parseArgs } from 'node:util';
-import { loadLocalSecrets, saveLocalSecrets } from '../../functions/secrets/local-secrets.js';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { awsSecretStore, localSecretStore, type SecretStore } from '../../functions/secrets/secret-store.js';
 import { rotateSigningKeys } from '../../functions/secrets/signing-keys.js';
 import { type CliIo, ExitCode, UsageError } from '../io.js';
 
 export const keysUsage = `Usage:
-  myna-oidc keys list   [--data <dir>]
-  myna-oidc keys rotate [--data <dir>]
+  myna-oidc keys list   [--data <dir> | --secret-id <id> [--region <region>]]
+  myna-oidc keys rotate [--data <dir> | --secret-id <id> [--region <region>]]
 
-Token-signing keys in <dir>/secrets.json (default .data, the local stack's folder).
+Token-signing keys in <dir>/secrets.json (default .data, the local stack's folder), or with
+--secret-id in the deployed stack's Secrets Manager secret (name or ARN: the stack output
+SecretId; AWS credentials and region from the usual AWS environment or --region).
 rotate: the pending 'next' key becomes 'active' (signs), the active one 'retiring' (still
 published), the old retiring one is dropped, and a new 'next' key is published. Run it, restart the
-OP, wait at least the longest token lifetime (14 days for refresh tokens), then rotate again.`;
+OP (on AWS: force new Lambda environments, see docs/deploy.md), wait at least the longest token
+lifetime (14 days for refresh tokens), then rotate again.`;
+
+/** Builds the Secrets Manager client for --secret-id (tests replace it to stub the service). */
+export type SecretsManagerFactory = (region: string | undefined) => SecretsManagerClient;
+
+let secretsManagerFactory: SecretsManagerFactory = (region) =>
+  new SecretsManagerClient(region ? { region } : {});
+
+/** Replaces the Secrets Manager client factory; returns the previous one (for tests). */
+export function setSecretsManagerFactory(factory: SecretsManagerFactory): SecretsManagerFactory {
+  const previous = secretsManagerFactory;
+  secretsManagerFactory = factory;
+  return previous;
+}
 
 /** Runs `keys <subcommand>`. */
 export async function keysCommand(args: string[], io: CliIo): Promise<number> {
@@ -24,17 +43,36 @@ export async function keysCommand(args: string[], io: CliIo): Promise<number> {
     args,
     allowPositionals: true,
     strict: true,
-    options: { data: { type: 'string', default: '.data' } },
+    options: {
+      data: { type: 'string' },
+      'secret-id': { type: 'string' },
+      region: { type: 'string' },
+    },
   });
   const [subcommand, ...rest] = positionals;
   if (rest.length > 0 || (subcommand !== 'list' && subcommand !== 'rotate')) {
     throw new UsageError('keys needs list or rotate');
   }
-  let secrets = await loadLocalSecrets(values.data);
+  const secretId = values['secret-id'];
+  if (secretId !== undefined && values.data !== undefined) {
+    throw new UsageError('give either --data or --secret-id, not both');
+  }
+  if (values.region !== undefined && secretId === undefined)
+    throw new UsageError('--region needs --secret-id');
+  const store: SecretStore =
+    secretId === undefined
+      ? localSecretStore(values.data ?? '.data')
+      : awsSecretStore(secretId, secretsManagerFactory(values.region));
+
+  let secrets = await store.load();
   if (subcommand === 'rotate') {
     secrets = await rotateSigningKeys(secrets);
-    await saveLocalSecrets(values.data, secrets);
-    io.out('Rotated. Restart the OP to publish and use the new key set.');
+    await store.save(secrets);
+    io.out(
+      secretId === undefined
+        ? 'Rotated. Restart the OP to publish and use the new key set.'
+        : `Rotated ${store.location}. New Lambda environments load it; force them now (docs/deploy.md, "Rotating keys").`,
+    );
   }
   for (const key of secrets.jwks.keys) io.out(`${key.alg}  ${key.status.padEnd(8)}  ${key.kid}`);
   return ExitCode.OK;

@@ -1,9 +1,12 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { setSecretsManagerFactory } from '../../cli/commands/keys.js';
 import { runCli } from '../../cli/main.js';
-import { loadLocalSecrets } from '../../functions/secrets/local-secrets.js';
+import { generateSecrets, loadLocalSecrets } from '../../functions/secrets/local-secrets.js';
+import { parseSecrets, serializeSecrets } from '../../functions/secrets/op-secrets.js';
+import { fakeSecretsManager } from '../infra/fake-secrets-manager.js';
 import { runCaptured } from '../support/cli.js';
 
 describe('myna-oidc keys', () => {
@@ -27,5 +30,75 @@ describe('myna-oidc keys', () => {
 
   it('refuses an unknown subcommand', async () => {
     expect((await runCaptured(runCli, ['keys', 'frob'])).code).toBe(2);
+  });
+});
+
+const SECRET = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:MynaOidcSecret-abc';
+let restore: (() => void) | undefined;
+
+afterEach(() => restore?.());
+
+describe('myna-oidc keys --secret-id (the deployed stack)', () => {
+  it('rotates in the secret: publishes a next key, then promotes it, keeping the subject secret', async () => {
+    const initial = await generateSecrets();
+    const fake = fakeSecretsManager(SECRET, serializeSecrets(initial));
+    const regions: (string | undefined)[] = [];
+    const previous = setSecretsManagerFactory((region) => {
+      regions.push(region);
+      return fake.client;
+    });
+    restore = () => setSecretsManagerFactory(previous);
+    const active = initial.jwks.keys.map((key) => key.kid);
+
+    const first = await runCaptured(runCli, [
+      'keys',
+      'rotate',
+      '--secret-id',
+      SECRET,
+      '--region',
+      'ap-northeast-1',
+    ]);
+    expect(first.code).toBe(0);
+    const afterFirst = parseSecrets(fake.versions.at(-1)?.value as string);
+    expect(afterFirst.jwks.keys.filter((key) => key.status === 'active').map((key) => key.kid)).toEqual(
+      active,
+    );
+    const next = afterFirst.jwks.keys.filter((key) => key.status === 'next').map((key) => key.kid);
+    expect(next).toHaveLength(2);
+
+    expect((await runCaptured(runCli, ['keys', 'rotate', '--secret-id', SECRET])).code).toBe(0);
+    const afterSecond = parseSecrets(fake.versions.at(-1)?.value as string);
+    expect(afterSecond.jwks.keys.filter((key) => key.status === 'active').map((key) => key.kid)).toEqual(
+      next,
+    );
+    expect(afterSecond.jwks.keys.filter((key) => key.status === 'retiring').map((key) => key.kid)).toEqual(
+      active,
+    );
+    expect(Buffer.from(afterSecond.subjectSecret)).toEqual(Buffer.from(initial.subjectSecret));
+    expect(afterSecond.cookieKeys).toEqual(initial.cookieKeys);
+    expect(regions).toEqual(['ap-northeast-1', undefined]);
+    expect(fake.calls).toEqual(['GetSecretValue', 'PutSecretValue', 'GetSecretValue', 'PutSecretValue']);
+  });
+
+  it('lists without writing, and refuses --data together with --secret-id', async () => {
+    const fake = fakeSecretsManager(SECRET, serializeSecrets(await generateSecrets()));
+    const previous = setSecretsManagerFactory(() => fake.client);
+    restore = () => setSecretsManagerFactory(previous);
+    const listed = await runCaptured(runCli, ['keys', 'list', '--secret-id', SECRET]);
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/RS256 {2}active/);
+    expect(fake.calls).toEqual(['GetSecretValue']);
+    expect((await runCaptured(runCli, ['keys', 'list', '--secret-id', SECRET, '--data', '.data'])).code).toBe(
+      2,
+    );
+  });
+
+  it('fails cleanly on an empty secret', async () => {
+    const fake = fakeSecretsManager(SECRET);
+    const previous = setSecretsManagerFactory(() => fake.client);
+    restore = () => setSecretsManagerFactory(previous);
+    const run = await runCaptured(runCli, ['keys', 'rotate', '--secret-id', SECRET]);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/SECRETS_UNAVAILABLE/);
   });
 });

@@ -1,0 +1,134 @@
+/**
+ * The deployment's settings, read from CDK context (`cdk.json` or `-c key=value`). Everything is
+ * optional so that `npm run synth` works on a fresh clone without an AWS account; docs/deploy.md
+ * lists what a real deployment sets.
+ */
+import type { Node } from 'constructs';
+
+/** How the table (and the secret) are encrypted at rest. */
+export type EncryptionOption = 'aws-owned' | 'customer';
+
+/** The settings the stack is built from. */
+export interface DeploymentConfig {
+  /** Issuer host name (e.g. login.example.jp); without it the issuer is the API's execute-api URL. */
+  readonly domainName?: string;
+  /** ACM certificate (same region as the stack) for domainName; else one is created with DNS validation. */
+  readonly certificateArn?: string;
+  /** Route 53 hosted zone for domainName: DNS validation of a created certificate and the alias record. */
+  readonly hostedZoneId?: string;
+  readonly hostedZoneName?: string;
+  /** CloudFront + AWS WAF in front of the HTTP API (WAFv2 cannot attach to HTTP APIs). */
+  readonly waf: boolean;
+  /** The CLOUDFRONT-scope web ACL (from the MynaOidcWaf stack in us-east-1). */
+  readonly webAclArn?: string;
+  /** ACM certificate in us-east-1 for domainName, required by CloudFront when waf is on. */
+  readonly edgeCertificateArn?: string;
+  /** WAF rate limits: requests per IP per 5 minutes. */
+  readonly loginRateLimit: number;
+  readonly tokenRateLimit: number;
+  /** E-mail address subscribed to the alarm topic (creates the topic). */
+  readonly alarmEmail?: string;
+  /** Existing SNS topic for alarms (instead of creating one). */
+  readonly alarmTopicArn?: string;
+  /** Reserved concurrency of the OP function (unset: the account's unreserved pool). */
+  readonly reservedConcurrency?: number;
+  /** Lambda memory in MB (see docs/deploy.md, "Memory"). */
+  readonly memorySize: number;
+  readonly encryption: EncryptionOption;
+  /** PEM bundle of the J-LIS user-authentication CA certificates, shipped with the code. */
+  readonly trustAnchors?: string;
+  /** DER/PEM CRL files shipped with the code (comma-separated in context). */
+  readonly crlFiles: readonly string[];
+  /** Name of the DynamoDB table (the CLI's --table). */
+  readonly tableName: string;
+  /** Log retention in days. */
+  readonly logRetentionDays: number;
+  /** Link to the helper's install guide shown on the login page. */
+  readonly helperGuideUrl?: string;
+  /** Account and region; both unset gives an environment-agnostic stack. */
+  readonly account?: string;
+  readonly region?: string;
+}
+
+/** Defaults of the numeric settings. */
+export const DEFAULTS = {
+  memorySize: 1024,
+  loginRateLimit: 100,
+  tokenRateLimit: 600,
+  tableName: 'myna-oidc',
+  logRetentionDays: 90,
+} as const;
+
+/** Raised for a context value that cannot be used. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads the settings from the construct tree's context (`app.node`). */
+export function readConfig(node: Node): DeploymentConfig {
+  const text = (key: string): string | undefined => {
+    const value = node.tryGetContext(key) as unknown;
+    if (value === undefined || value === null || value === '') return undefined;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      throw new ConfigError(`context ${key} must be a string`);
+    }
+    return String(value);
+  };
+  const integer = (key: string, fallback?: number): number | undefined => {
+    const value = text(key);
+    if (value === undefined) return fallback;
+    if (!/^[0-9]+$/.test(value)) throw new ConfigError(`context ${key} must be a positive integer`);
+    return Number(value);
+  };
+  const flag = (key: string): boolean => {
+    const value = text(key) ?? 'false';
+    if (value !== 'true' && value !== 'false') throw new ConfigError(`context ${key} must be true or false`);
+    return value === 'true';
+  };
+  const encryption = text('encryption') ?? 'aws-owned';
+  if (encryption !== 'aws-owned' && encryption !== 'customer') {
+    throw new ConfigError('context encryption must be aws-owned or customer');
+  }
+  const config: DeploymentConfig = {
+    domainName: text('domainName'),
+    certificateArn: text('certificateArn'),
+    hostedZoneId: text('hostedZoneId'),
+    hostedZoneName: text('hostedZoneName'),
+    waf: flag('waf'),
+    webAclArn: text('webAclArn'),
+    edgeCertificateArn: text('edgeCertificateArn'),
+    loginRateLimit: integer('loginRateLimit', DEFAULTS.loginRateLimit) as number,
+    tokenRateLimit: integer('tokenRateLimit', DEFAULTS.tokenRateLimit) as number,
+    alarmEmail: text('alarmEmail'),
+    alarmTopicArn: text('alarmTopicArn'),
+    reservedConcurrency: integer('reservedConcurrency'),
+    memorySize: integer('memorySize', DEFAULTS.memorySize) as number,
+    encryption,
+    trustAnchors: text('trustAnchors'),
+    crlFiles: (text('crlFiles') ?? '')
+      .split(',')
+      .map((path) => path.trim())
+      .filter((path) => path !== ''),
+    tableName: text('tableName') ?? DEFAULTS.tableName,
+    logRetentionDays: integer('logRetentionDays', DEFAULTS.logRetentionDays) as number,
+    helperGuideUrl: text('helperGuideUrl'),
+    account: text('account'),
+    region: text('region'),
+  };
+  if ((config.hostedZoneId === undefined) !== (config.hostedZoneName === undefined)) {
+    throw new ConfigError('context hostedZoneId and hostedZoneName go together');
+  }
+  if (!config.domainName && (config.certificateArn || config.hostedZoneId)) {
+    throw new ConfigError('context certificateArn/hostedZoneId need domainName');
+  }
+  if (config.domainName && !config.webAclArn && !config.certificateArn && !config.hostedZoneId) {
+    throw new ConfigError('context domainName needs certificateArn, or hostedZoneId + hostedZoneName');
+  }
+  if (config.webAclArn && !(config.domainName && config.edgeCertificateArn)) {
+    throw new ConfigError('context webAclArn (CloudFront + WAF) needs domainName and edgeCertificateArn');
+  }
+  if (config.alarmEmail && config.alarmTopicArn) {
+    throw new ConfigError('give alarmEmail or alarmTopicArn, not both');
+  }
+  return config;
+}

@@ -1,0 +1,134 @@
+/**
+ * The OP Lambda: functions/op/lambda.ts (compiled to dist/, bundled with the benchmark's esbuild
+ * options), arm64, JSON logs into a log group with retention, the trust-anchor PEM bundle (and any
+ * CRL files) copied next to the bundle (OP_ISSUER is added by the stack once the API exists), and a role that may do exactly what the OP does: the
+ * table's item operations, Query on the grant index, GetSecretValue on its secret.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../../functions/op/bundle-options.js';
+import { addLogWritePolicy, LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+
+/** File name of the trust-anchor bundle inside the deployment package (OP_TRUST_ANCHORS_FILE). */
+export const TRUST_ANCHORS_FILE = 'trust-anchors.pem';
+
+/** The item operations the storage code issues (functions/storage, functions/accounts). */
+export const TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+export interface OpFunctionProps {
+  readonly projectRoot: string;
+  readonly table: Table;
+  readonly grantIndexArn: string;
+  readonly secret: ISecret;
+  readonly encryptionKey?: IKey;
+  readonly memorySize: number;
+  readonly reservedConcurrency?: number;
+  readonly logRetention: RetentionDays;
+  /** Absolute path of the PEM bundle of JPKI user-auth CA certificates; unset ships none. */
+  readonly trustAnchorsPath?: string;
+  /** Absolute paths of CRL files to ship and load at cold start. */
+  readonly crlPaths: readonly string[];
+  readonly helperGuideUrl?: string;
+}
+
+/** Single-quotes `value` for bash. */
+function shellQuote(value: string): string {
+  return `'${value.replaceAll("'", "'\\''")}'`;
+}
+
+export class OpFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+
+  constructor(scope: Construct, id: string, props: OpFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'myna-oidc OP: its table and index, read of its secret, its own logs',
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...TABLE_ACTIONS],
+        resources: [props.table.tableArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Query'],
+        resources: [props.grantIndexArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [props.secret.secretArn],
+      }),
+    );
+    props.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    addLogWritePolicy(this.role, this.logGroup);
+
+    const shipped = [
+      ...(props.trustAnchorsPath ? [[props.trustAnchorsPath, TRUST_ANCHORS_FILE] as const] : []),
+      ...props.crlPaths.map((path, index) => [path, `crl-${index + 1}.crl`] as const),
+    ];
+    const environment: Record<string, string> = {
+      OP_TABLE_NAME: props.table.tableName,
+      OP_SECRET_ID: props.secret.secretArn,
+      OP_TRUST_ANCHORS_FILE: TRUST_ANCHORS_FILE,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    if (props.crlPaths.length > 0) {
+      environment.OP_CRL_FILES = props.crlPaths.map((_, index) => `crl-${index + 1}.crl`).join(',');
+    }
+    if (props.helperGuideUrl) environment.OP_HELPER_GUIDE_URL = props.helperGuideUrl;
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'myna-oidc OpenID Provider (Sign in with MyNumber card)',
+      entry: `${props.projectRoot}/${OP_LAMBDA_ENTRY}`,
+      handler: OP_LAMBDA_HANDLER,
+      projectRoot: props.projectRoot,
+      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+      runtime: LAMBDA_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: Duration.seconds(15),
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.INFO,
+      environment,
+      ...(props.reservedConcurrency !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrency }
+        : {}),
+      bundling: lambdaBundling({
+        beforeBundling: () => [],
+        beforeInstall: () => [],
+        afterBundling: (_inputDir, outputDir) =>
+          shipped.map(([from, to]) => `cp ${shellQuote(from)} ${shellQuote(`${outputDir}/${to}`)}`),
+      }),
+    });
+  }
+}
