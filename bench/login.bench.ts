@@ -222,6 +222,8 @@ async function runColdStarts(pki: DevPki, dynamo: LocalDynamo): Promise<void> {
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     OP_ISSUER: issuer,
+    // As the stack deploys the function (infra/constructs/op-function.ts); the floor gets it too.
+    NODE_OPTIONS: '--enable-source-maps',
   };
   const opEnv: NodeJS.ProcessEnv = {
     ...base,

@@ -1,12 +1,14 @@
 /** `npm run bench`: runs every benchmark and prints `name value unit` lines. */
 import { runHelperBench } from './helper.bench.js';
 import { runLoginBench } from './login.bench.js';
+import { runRevocationBench } from './revocation.bench.js';
 import { runVerifyBench } from './verify.bench.js';
 
 const benches: [string, () => Promise<void>][] = [
   ['verify', runVerifyBench],
   ['helper', runHelperBench],
   ['login', runLoginBench],
+  ['revocation', runRevocationBench],
 ];
 
 for (const [name, run] of benches) {

@@ -3,6 +3,7 @@ import { certCommand, certUsage } from './commands/cert.js';
 import { clientsCommand, clientsUsage } from './commands/clients.js';
 import { devPkiCommand, devPkiUsage } from './commands/dev-pki.js';
 import { keysCommand, keysUsage } from './commands/keys.js';
+import { revocationCommand, revocationUsage } from './commands/revocation.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<num
   clients: { run: clientsCommand, usage: clientsUsage },
   'dev-pki': { run: devPkiCommand, usage: devPkiUsage },
   keys: { run: keysCommand, usage: keysUsage },
+  revocation: { run: revocationCommand, usage: revocationUsage },
 };
 
 const USAGE = `Usage: myna-oidc <command> ...
@@ -18,7 +20,8 @@ Commands:
   cert inspect|verify   describe a certificate, or check it as the login verifier does
   clients add|list|remove   register relying parties (stored in the OP's table)
   dev-pki create        write a development JPKI hierarchy (test CAs, cards, CRLs)
-  keys list|rotate      token-signing key rotation (local data folder)
+  keys list|rotate      token-signing key rotation (local data folder or Secrets Manager)
+  revocation import|status   import CRLs into the OP's table; one certificate's revocation status
 
 Run 'myna-oidc <command> --help' for a command's options.`;
 

@@ -3,7 +3,7 @@
  * CA has the same subject DN, so an issuer is only ever chosen by verifying its signature; the
  * authority key identifier merely decides which anchor is tried first.
  */
-import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
+import { constants, createHash, createPublicKey, type KeyObject, publicDecrypt, verify } from 'node:crypto';
 import { DerError } from '../../protocol/der.js';
 import { ALLOWED_SIGNATURE_ALGORITHMS, KeyUsageBit, OID_RSA_ENCRYPTION } from '../../protocol/oids.js';
 import { hasKeyUsage, type ParsedCertificate, parseCertificate } from './certificate.js';
@@ -47,6 +47,36 @@ export function isSignedBy(signed: SignedObject, key: KeyObject): boolean {
   return hash !== undefined && verify(hash, signed.tbs, key, signed.signatureValue);
 }
 
+/** A signature over a digest computed elsewhere (a CRL hashed while it streams). */
+export interface SignedDigest {
+  readonly hash: 'sha256' | 'sha384' | 'sha512';
+  readonly digest: Uint8Array;
+  readonly signatureValue: Uint8Array;
+  /** The authorityKeyIdentifier keyIdentifier, used only to order the anchors tried. */
+  readonly authorityKeyId?: Uint8Array | undefined;
+}
+
+/** The DER DigestInfo prefix (RFC 8017 §9.2 note 1) of each allowed hash. */
+const DIGEST_INFO_PREFIX = {
+  sha256: Buffer.from('3031300d060960864801650304020105000420', 'hex'),
+  sha384: Buffer.from('3041300d060960864801650304020205000430', 'hex'),
+  sha512: Buffer.from('3051300d060960864801650304020305000440', 'hex'),
+} as const;
+
+/**
+ * Checks an RSASSA-PKCS1-v1_5 signature over a precomputed digest: the signature is opened with
+ * the public key (OpenSSL checks the type-1 padding) and must be exactly DigestInfo(hash, digest).
+ */
+export function isDigestSignedBy(signed: SignedDigest, key: KeyObject): boolean {
+  let opened: Buffer;
+  try {
+    opened = publicDecrypt({ key, padding: constants.RSA_PKCS1_PADDING }, signed.signatureValue);
+  } catch {
+    return false;
+  }
+  return opened.equals(Buffer.concat([DIGEST_INFO_PREFIX[signed.hash], signed.digest]));
+}
+
 /** An immutable set of trust anchors. */
 export class TrustAnchors {
   readonly #anchors: readonly TrustAnchor[];
@@ -70,10 +100,21 @@ export class TrustAnchors {
 
   /** The anchor whose key signed `signed` (a certificate or a CRL), or undefined. */
   findSigner(signed: SignedObject): TrustAnchor | undefined {
-    const hinted =
-      signed.authorityKeyId && this.#byKeyId.get(Buffer.from(signed.authorityKeyId).toString('latin1'));
-    if (hinted && isSignedBy(signed, hinted.publicKey)) return hinted;
-    return this.#anchors.find((anchor) => anchor !== hinted && isSignedBy(signed, anchor.publicKey));
+    return this.#find(signed.authorityKeyId, (key) => isSignedBy(signed, key));
+  }
+
+  /** The anchor whose key signed a digest (see isDigestSignedBy), or undefined. */
+  findDigestSigner(signed: SignedDigest): TrustAnchor | undefined {
+    return this.#find(signed.authorityKeyId, (key) => isDigestSignedBy(signed, key));
+  }
+
+  #find(
+    authorityKeyId: Uint8Array | undefined,
+    signedBy: (key: KeyObject) => boolean,
+  ): TrustAnchor | undefined {
+    const hinted = authorityKeyId && this.#byKeyId.get(Buffer.from(authorityKeyId).toString('latin1'));
+    if (hinted && signedBy(hinted.publicKey)) return hinted;
+    return this.#anchors.find((anchor) => anchor !== hinted && signedBy(anchor.publicKey));
   }
 }
 

@@ -30,7 +30,8 @@ const OID_CRL_REASON = '2.5.29.21';
 const OID_AUTHORITY_KEY_ID = '2.5.29.35';
 const ENUMERATED = 0x0a;
 
-const REASONS: readonly (RevocationReason | undefined)[] = [
+/** CRLReason names by their ENUMERATED value (7 is unused). */
+export const REASONS: readonly (RevocationReason | undefined)[] = [
   'unspecified',
   'keyCompromise',
   'cACompromise',
@@ -60,11 +61,28 @@ export interface ParsedCrl extends Omit<SignedEnvelope, 'tbsElement' | 'algorith
   readonly entries: readonly CrlEntry[];
 }
 
+/**
+ * Why a CRL was refused. CRL_MALFORMED: not strict DER; CRL_UNTRUSTED: no configured CA key
+ * verifies its signature (a bad signature, or a CA with the same DN that is not configured);
+ * CRL_UNSUPPORTED: a critical extension this product does not process (delta and indirect CRLs);
+ * CRL_NOT_CURRENT: thisUpdate in the future or nextUpdate (plus grace) already past at import;
+ * CRL_NOT_NEWER: its cRLNumber (or thisUpdate) is behind the last one imported for its scope, or
+ * another import of the scope committed meanwhile; CRL_STORE_INCONSISTENT: the stored snapshot of
+ * the previous import is incomplete.
+ */
+export type CrlErrorCode =
+  | 'CRL_MALFORMED'
+  | 'CRL_UNTRUSTED'
+  | 'CRL_UNSUPPORTED'
+  | 'CRL_NOT_CURRENT'
+  | 'CRL_NOT_NEWER'
+  | 'CRL_STORE_INCONSISTENT';
+
 /** Raised when a CRL cannot be read or is not signed by a trusted CA. */
 export class CrlError extends Error {
   override name = 'CrlError';
   constructor(
-    readonly code: 'CRL_MALFORMED' | 'CRL_UNTRUSTED',
+    readonly code: CrlErrorCode,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -142,7 +160,8 @@ function readEntry(der: Uint8Array, entry: DerElement): CrlEntry {
   };
 }
 
-function integerToBigInt(encoded: Uint8Array): bigint {
+/** The value of an encoded INTEGER (e.g. a cRLNumber extension value) as a bigint. */
+export function integerToBigInt(encoded: Uint8Array): bigint {
   const value = checkInteger(contentOf(encoded, readWhole(encoded, Tag.INTEGER)));
   return BigInt(`0x${Buffer.from(value).toString('hex')}`);
 }

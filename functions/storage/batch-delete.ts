@@ -1,5 +1,5 @@
 /**
- * Deletes many items with BatchWriteItem: chunks of 25 (the API's limit), re-sending
+ * Deletes or puts many items with BatchWriteItem: chunks of 25 (the API's limit), re-sending
  * UnprocessedItems (what DynamoDB returns instead of an error when a partition is throttled)
  * with exponential backoff and full jitter until none are left.
  */
@@ -25,11 +25,45 @@ export async function batchDelete(
   client: DynamoDBClient,
   tableName: string,
   keys: readonly Record<string, AttributeValue>[],
+  concurrency = 1,
 ): Promise<void> {
-  for (let start = 0; start < keys.length; start += BATCH_WRITE_LIMIT) {
-    const chunk = keys.slice(start, start + BATCH_WRITE_LIMIT).map((Key) => ({ DeleteRequest: { Key } }));
-    await writeUntilProcessed(client, tableName, chunk);
-  }
+  await batchWrite(
+    client,
+    tableName,
+    keys.map((Key) => ({ DeleteRequest: { Key } })),
+    concurrency,
+  );
+}
+
+/** Puts these items (replacing any with the same key), up to `concurrency` batches in flight. */
+export async function batchPut(
+  client: DynamoDBClient,
+  tableName: string,
+  items: readonly Record<string, AttributeValue>[],
+  concurrency = 1,
+): Promise<void> {
+  await batchWrite(
+    client,
+    tableName,
+    items.map((Item) => ({ PutRequest: { Item } })),
+    concurrency,
+  );
+}
+
+async function batchWrite(
+  client: DynamoDBClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+  concurrency: number,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let start = next; start < requests.length; start = next) {
+      next += BATCH_WRITE_LIMIT;
+      await writeUntilProcessed(client, tableName, requests.slice(start, start + BATCH_WRITE_LIMIT));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
 }
 
 async function writeUntilProcessed(
@@ -45,7 +79,7 @@ async function writeUntilProcessed(
     if (round + 1 >= MAX_UNPROCESSED_ROUNDS) {
       throw new StorageError(
         'UNPROCESSED_ITEMS',
-        `${pending.length} deletes still unprocessed after ${MAX_UNPROCESSED_ROUNDS} rounds`,
+        `${pending.length} writes still unprocessed after ${MAX_UNPROCESSED_ROUNDS} rounds`,
       );
     }
     await sleep(Math.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** round));

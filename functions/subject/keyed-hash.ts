@@ -4,6 +4,7 @@
  * boundary can be shifted.
  */
 import { createHmac, type KeyObject } from 'node:crypto';
+import { PrefixedHmac } from './prefixed-hmac.js';
 
 /** A deployment secret: raw bytes (at least 32) or a secret KeyObject. */
 export type DeploymentSecret = Uint8Array | KeyObject;
@@ -22,15 +23,51 @@ export function keyedHash(
   label: string,
   fields: readonly (Uint8Array | string)[],
 ): string {
+  checkSecret(secret);
+  return createHmac('sha256', secret)
+    .update(encodeFields([label, ...fields]))
+    .digest('base64url');
+}
+
+/**
+ * keyedHash for many values of one last field after fixed leading fields, as raw 32-byte digests:
+ * `hash(last, start, end, out, offset)` writes keyedHash(secret, label, [...fixed, last[start, end)])
+ * (undecoded) to `out` at `offset`. About 0.5 µs per call with no allocation (see PrefixedHmac).
+ */
+export function keyedHasher(
+  secret: DeploymentSecret,
+  label: string,
+  fixed: readonly (Uint8Array | string)[],
+): (last: Uint8Array, start: number, end: number, out: Uint8Array, offset: number) => void {
+  checkSecret(secret);
+  const key = secret instanceof Uint8Array ? secret : secret.export();
+  const hmac = new PrefixedHmac(key, encodeFields([label, ...fixed]));
+  const tail = new Uint8Array(1024);
+  return (last, start, end, out, offset) => {
+    const length = end - start;
+    if (length + 4 > tail.length) throw new RangeError('keyed hash field too long');
+    tail[0] = length >>> 24;
+    tail[1] = (length >>> 16) & 0xff;
+    tail[2] = (length >>> 8) & 0xff;
+    tail[3] = length & 0xff;
+    for (let i = 0; i < length; i++) tail[4 + i] = last[start + i] as number;
+    hmac.digestInto(tail, 0, length + 4, out, offset);
+  };
+}
+
+function checkSecret(secret: DeploymentSecret): void {
   const size = secret instanceof Uint8Array ? secret.length : (secret.symmetricKeySize ?? 0);
   if (size < MIN_SECRET_BYTES)
     throw new SecretError(`deployment secret must have at least ${MIN_SECRET_BYTES} bytes`);
-  const hmac = createHmac('sha256', secret);
-  const length = Buffer.allocUnsafe(4);
-  for (const field of [label, ...fields]) {
-    const bytes = typeof field === 'string' ? Buffer.from(field, 'utf8') : field;
-    length.writeUInt32BE(bytes.length);
-    hmac.update(length).update(bytes);
-  }
-  return hmac.digest('base64url');
+}
+
+function encodeFields(fields: readonly (Uint8Array | string)[]): Buffer {
+  return Buffer.concat(
+    fields.flatMap((field) => {
+      const bytes = typeof field === 'string' ? Buffer.from(field, 'utf8') : field;
+      const length = Buffer.allocUnsafe(4);
+      length.writeUInt32BE(bytes.length);
+      return [length, bytes];
+    }),
+  );
 }
