@@ -113,8 +113,8 @@ describe('code flow with PKCE', () => {
     expect(landed.searchParams.get('error_description')).toMatch(/PKCE/);
   });
 
-  it('refuses a second redemption of a code with invalid_grant', async () => {
-    const browser = new TestBrowser();
+  /** Signs in with the card and returns the callback URL (holding a fresh code) and its PKCE verifier. */
+  async function codeCallback() {
     const verifier = client.randomPKCECodeVerifier();
     const url = client.buildAuthorizationUrl(rp, {
       redirect_uri: A.redirect_uris[0] as string,
@@ -122,12 +122,18 @@ describe('code flow with PKCE', () => {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
+    const redirectUri = A.redirect_uris[0] as string;
     const { callback } = await signIn({
-      browser,
+      browser: new TestBrowser(),
       authorizationUrl: url,
-      redirectUri: A.redirect_uris[0] as string,
+      redirectUri,
       card,
     });
+    return { callback, verifier };
+  }
+
+  it('refuses a second redemption of a code with invalid_grant', async () => {
+    const { callback, verifier } = await codeCallback();
     const redeem = () =>
       client.authorizationCodeGrant(rp, callback as URL, {
         pkceCodeVerifier: verifier,
@@ -138,20 +144,7 @@ describe('code flow with PKCE', () => {
   });
 
   it('of 20 concurrent redemptions of one code exactly one succeeds, 19 get invalid_grant', async () => {
-    const browser = new TestBrowser();
-    const verifier = client.randomPKCECodeVerifier();
-    const url = client.buildAuthorizationUrl(rp, {
-      redirect_uri: A.redirect_uris[0] as string,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
-    });
-    const { callback } = await signIn({
-      browser,
-      authorizationUrl: url,
-      redirectUri: A.redirect_uris[0] as string,
-      card,
-    });
+    const { callback, verifier } = await codeCallback();
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, () =>
         client.authorizationCodeGrant(rp, callback as URL, {
