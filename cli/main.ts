@@ -21,7 +21,8 @@ Commands:
   clients add|list|remove   register relying parties (stored in the OP's table)
   dev-pki create        write a development JPKI hierarchy (test CAs, cards, CRLs)
   keys list|rotate      token-signing key rotation (local data folder or Secrets Manager)
-  revocation import|status   import CRLs into the OP's table; one certificate's revocation status
+  revocation import|status|notify   import CRLs into the OP's table; one certificate's status;
+                        notify RPs of revoked certificates (back-channel logout)
 
 Run 'myna-oidc <command> --help' for a command's options.`;
 

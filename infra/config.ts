@@ -39,6 +39,12 @@ export interface DeploymentConfig {
   readonly trustAnchors?: string;
   /** DER/PEM CRL files shipped with the code (comma-separated in context). */
   readonly crlFiles: readonly string[];
+  /** OP_REVOCATION_POLICY of the OP (crl, ocsp, ocsp-then-crl, none); unset: crl. */
+  readonly revocationPolicy?: string;
+  /** OP_OCSP_URL: the OCSP responder (unset: the certificate's AIA). */
+  readonly ocspUrl?: string;
+  /** Minutes between runs of the revocation notification job. */
+  readonly notifyScheduleMinutes: number;
   /** Name of the DynamoDB table (the CLI's --table). */
   readonly tableName: string;
   /** Log retention in days. */
@@ -57,6 +63,7 @@ export const DEFAULTS = {
   tokenRateLimit: 600,
   tableName: 'myna-oidc',
   logRetentionDays: 90,
+  notifyScheduleMinutes: 15,
 } as const;
 
 /** Raised for a context value that cannot be used. */
@@ -109,6 +116,9 @@ export function readConfig(node: Node): DeploymentConfig {
       .split(',')
       .map((path) => path.trim())
       .filter((path) => path !== ''),
+    revocationPolicy: text('revocationPolicy'),
+    ocspUrl: text('ocspUrl'),
+    notifyScheduleMinutes: integer('notifyScheduleMinutes', DEFAULTS.notifyScheduleMinutes) as number,
     tableName: text('tableName') ?? DEFAULTS.tableName,
     logRetentionDays: integer('logRetentionDays', DEFAULTS.logRetentionDays) as number,
     helperGuideUrl: text('helperGuideUrl'),
@@ -127,6 +137,14 @@ export function readConfig(node: Node): DeploymentConfig {
   if (config.webAclArn && !(config.domainName && config.edgeCertificateArn)) {
     throw new ConfigError('context webAclArn (CloudFront + WAF) needs domainName and edgeCertificateArn');
   }
+  if (
+    config.revocationPolicy !== undefined &&
+    !['crl', 'ocsp', 'ocsp-then-crl', 'none'].includes(config.revocationPolicy)
+  ) {
+    throw new ConfigError('context revocationPolicy must be crl, ocsp, ocsp-then-crl or none');
+  }
+  if (config.notifyScheduleMinutes < 1)
+    throw new ConfigError('context notifyScheduleMinutes must be at least 1');
   if (config.alarmEmail && config.alarmTopicArn) {
     throw new ConfigError('give alarmEmail or alarmTopicArn, not both');
   }

@@ -1,6 +1,7 @@
 /**
  * The myna-oidc stack: HTTP API (custom domain = issuer) → OP Lambda → DynamoDB table, the OP's
- * Secrets Manager secret filled at deploy time, alarms; optionally CloudFront + WAF in front.
+ * Secrets Manager secret filled at deploy time, alarms, the scheduled revocation notification job
+ * (EventBridge rule → Lambda); optionally CloudFront + WAF in front.
  */
 import { resolve } from 'node:path';
 import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
@@ -8,6 +9,7 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config.js';
+import { NotifyFunction } from './constructs/notify-function.js';
 import { OpAlarms } from './constructs/op-alarms.js';
 import { OpApi } from './constructs/op-api.js';
 import { OpEdge } from './constructs/op-edge.js';
@@ -27,6 +29,7 @@ export class MynaOidcStack extends Stack {
   readonly op: OpFunction;
   readonly api: OpApi;
   readonly alarms: OpAlarms;
+  readonly notify: NotifyFunction;
   readonly edge?: OpEdge;
   readonly issuer: string;
 
@@ -72,6 +75,8 @@ export class MynaOidcStack extends Stack {
       trustAnchorsPath: config.trustAnchors ? resolve(config.trustAnchors) : undefined,
       crlPaths: config.crlFiles.map((path) => resolve(path)),
       helperGuideUrl: config.helperGuideUrl,
+      revocationPolicy: config.revocationPolicy,
+      ocspUrl: config.ocspUrl,
     });
     op.function.node.addDependency(this.secret.provisioned);
     this.op = op;
@@ -110,6 +115,19 @@ export class MynaOidcStack extends Stack {
       alarmEmail: config.alarmEmail,
       alarmTopicArn: config.alarmTopicArn,
     });
+
+    this.notify = new NotifyFunction(this, 'RevocationNotify', {
+      projectRoot,
+      table: this.table.table,
+      grantIndexArn: this.table.grantIndexArn,
+      secret: this.secret.secret,
+      encryptionKey,
+      logRetention,
+      issuer: this.issuer,
+      scheduleMinutes: config.notifyScheduleMinutes,
+    });
+    this.notify.function.node.addDependency(this.secret.provisioned);
+    this.alarms.watchNotifyJob(this.notify.function, this.notify.logGroup);
 
     new CfnOutput(this, 'Issuer', {
       value: this.issuer,

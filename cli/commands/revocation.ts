@@ -10,6 +10,7 @@ import { decodePemOrDer } from '../../functions/jpki/pem.js';
 import { loadTrustAnchors, type TrustAnchors } from '../../functions/jpki/trust-anchors.js';
 import { CrlError } from '../../functions/revocation/crl.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
+import { NotifyJob } from '../../functions/revocation/notification/notify-job.js';
 import { OcspSource } from '../../functions/revocation/ocsp-source.js';
 import type { RevocationSource } from '../../functions/revocation/revocation-source.js';
 import { StoredCrlSource } from '../../functions/revocation/stored-crl-source.js';
@@ -21,6 +22,7 @@ import { DEFAULT_TABLE_NAME } from './clients.js';
 export const revocationUsage = `Usage:
   myna-oidc revocation import <crl file>... --trust <ca.pem>... [--grace <seconds>]
   myna-oidc revocation status <cert> --trust <ca.pem>... [--ocsp <url>]
+  myna-oidc revocation notify --issuer <url>
 
 Storage and secret (import, and status without --ocsp):
   --endpoint <url> --table <name> (default ${DEFAULT_TABLE_NAME}) --region <region>   like clients
@@ -30,7 +32,11 @@ import   streams each DER CRL, verifies it against the --trust CAs (any generati
          signature), refuses stale CRLs and CRL numbers that go backwards, and writes only what
          changed since the last import of that CA (and CRL partition). Prints per CRL: CA
          generation, entries, added, removed, crlNumber and timing. Exit 1 if any CRL is refused.
-status   prints good, revoked (with reason) or unknown; exit 0 only for good.`;
+status   prints good, revoked (with reason) or unknown; exit 0 only for good.
+notify   one run of the notification job (what the scheduled Lambda runs): certificates of known
+         accounts newly listed by an import are marked revoked, their grants and sessions revoked
+         and back-channel logout tokens (iss = --issuer) sent to their RPs; due retries are sent.
+         Prints the run's summary; exit 1 if a notification failed for good.`;
 
 /** Runs `revocation <subcommand>`. */
 export async function revocationCommand(args: string[], io: CliIo): Promise<number> {
@@ -41,6 +47,7 @@ export async function revocationCommand(args: string[], io: CliIo): Promise<numb
     options: {
       trust: { type: 'string', multiple: true, default: [] },
       ocsp: { type: 'string' },
+      issuer: { type: 'string' },
       grace: { type: 'string', default: '0' },
       endpoint: { type: 'string' },
       table: { type: 'string', default: DEFAULT_TABLE_NAME },
@@ -50,6 +57,7 @@ export async function revocationCommand(args: string[], io: CliIo): Promise<numb
     },
   });
   const [subcommand, ...files] = positionals;
+  if (subcommand === 'notify') return notify(values, io);
   if (subcommand !== 'import' && subcommand !== 'status') {
     throw new UsageError(`unknown revocation subcommand: ${subcommand}`);
   }
@@ -72,12 +80,7 @@ export async function revocationCommand(args: string[], io: CliIo): Promise<numb
     client: createDynamoClient({ endpoint: values.endpoint, region: values.region }),
     tableName: values.table,
   });
-  const secretId = values['secret-id'];
-  const secrets = await (secretId === undefined
-    ? localSecretStore(values.data ?? '.data')
-    : awsSecretStore(secretId, new SecretsManagerClient(values.region ? { region: values.region } : {}))
-  ).load();
-  const secret = secrets.subjectSecret;
+  const secret = (await loadSecrets(values)).subjectSecret;
   if (subcommand === 'status') {
     return status(
       files[0] as string,
@@ -100,6 +103,40 @@ export async function revocationCommand(args: string[], io: CliIo): Promise<numb
     }
   }
   return code;
+}
+
+interface StorageValues {
+  readonly endpoint?: string;
+  readonly table: string;
+  readonly region?: string;
+  readonly data?: string;
+  readonly 'secret-id'?: string;
+  readonly issuer?: string;
+}
+
+function loadSecrets(values: StorageValues) {
+  const secretId = values['secret-id'];
+  return (
+    secretId === undefined
+      ? localSecretStore(values.data ?? '.data')
+      : awsSecretStore(secretId, new SecretsManagerClient(values.region ? { region: values.region } : {}))
+  ).load();
+}
+
+async function notify(values: StorageValues, io: CliIo): Promise<number> {
+  if (!values.issuer) throw new UsageError('revocation notify needs --issuer <url> (the OP issuer)');
+  const job = new NotifyJob({
+    client: createDynamoClient({ endpoint: values.endpoint, region: values.region }),
+    tableName: values.table,
+    issuer: values.issuer,
+    secrets: await loadSecrets(values),
+    logger: { info: () => undefined, warn: (event, fields) => io.err(`${event} ${JSON.stringify(fields)}`) },
+  });
+  const s = await job.run();
+  io.out(
+    `feed chunks ${s.feedChunks} keys checked ${s.keysChecked} certificates revoked ${s.certificatesRevoked} notifications queued ${s.notificationsQueued} delivered ${s.delivered} retrying ${s.retrying} failed ${s.failed}${s.stoppedEarly ? ' (stopped early)' : ''}`,
+  );
+  return s.failed > 0 ? ExitCode.FAILED : ExitCode.OK;
 }
 
 async function status(

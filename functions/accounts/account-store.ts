@@ -15,6 +15,9 @@ export interface AccountCertificate {
   readonly notAfter: string;
   readonly firstSeenAt: string;
   readonly lastSeenAt: string;
+  /** Set by the revocation notification job when a CRL listed the certificate. */
+  readonly revokedAt?: string;
+  readonly revocationReason?: string;
 }
 
 export interface Account {

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ParsedCertificate } from '../jpki/certificate.js';
+import { batchGet } from '../storage/batch-get.js';
 import type { Clock } from '../storage/expiry.js';
 import { itemKey, PARTITION_KEY } from '../storage/table.js';
 import { accountKey } from '../subject/account-key.js';
@@ -101,6 +102,51 @@ export class DynamoAccountStore implements AccountStore {
       }),
     );
     return Item && toAccount(unmarshall(Item) as StoredAccount);
+  }
+
+  /** certificate key → account id for the certificates some account holds (BatchGetItem of CERT# pointers). */
+  async accountsOfCertificateKeys(certificateKeys: readonly string[]): Promise<Map<string, string>> {
+    const items = await batchGet(
+      this.client,
+      this.tableName,
+      certificateKeys.map((key) => marshall(itemKey(CERTIFICATE_KIND, key))),
+    );
+    const found = new Map<string, string>();
+    for (const item of items) {
+      const { pk, accountId } = unmarshall(item) as { pk: string; accountId: string };
+      found.set(pk.slice(CERTIFICATE_KIND.length + 1), accountId);
+    }
+    return found;
+  }
+
+  /**
+   * Marks the certificate revoked on the account (revokedAt, revocationReason), once: a conditional
+   * update that is a no-op when it is already marked. Returns false when the account does not hold
+   * the certificate or it was marked before.
+   */
+  async markCertificateRevoked(
+    accountId: string,
+    certificateKey: string,
+    revocation: { reason: string; revokedAt: Date },
+  ): Promise<boolean> {
+    const updated = await this.conditionally(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(itemKey(ACCOUNT_KIND, accountId)),
+          UpdateExpression:
+            'SET certificates.#key.revokedAt = :at, certificates.#key.revocationReason = :reason',
+          ConditionExpression:
+            'attribute_exists(certificates.#key) AND attribute_not_exists(certificates.#key.revokedAt)',
+          ExpressionAttributeNames: { '#key': certificateKey },
+          ExpressionAttributeValues: marshall({
+            ':at': revocation.revokedAt.toISOString(),
+            ':reason': revocation.reason,
+          }),
+        }),
+      ),
+    );
+    return updated !== undefined;
   }
 
   private async accountOfCertificate(certificateKey: string): Promise<string | undefined> {

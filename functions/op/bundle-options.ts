@@ -28,6 +28,9 @@ export const OP_LAMBDA_ENTRY = 'dist/functions/op/lambda.js';
 /** The exported handler of OP_LAMBDA_ENTRY. */
 export const OP_LAMBDA_HANDLER = 'handler';
 
+/** The revocation notification job's handler module (bundled with the same options). */
+export const NOTIFY_LAMBDA_ENTRY = 'dist/functions/revocation/notify-handler.js';
+
 /** Lets bundled CommonJS code call `require` inside an ES module. */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";

@@ -5,13 +5,23 @@
  *   OP_SECRET_ID                 Secrets Manager secret (name or ARN) with the OpSecrets JSON, required
  *   OP_TRUST_ANCHORS_FILE        PEM bundle of the JPKI user-auth CA certificates, deployed with the
  *                                code (a path relative to LAMBDA_TASK_ROOT or absolute), required
- *   OP_CRL_FILES                 comma-separated DER/PEM CRL files loaded at cold start, optional
+ *   OP_REVOCATION_POLICY         crl (default) | ocsp | ocsp-then-crl | none (development only:
+ *                                warned at start-up); see revocation/policy.ts
+ *   OP_CRL_FILES                 comma-separated DER/PEM CRL files loaded into memory at cold start;
+ *                                when unset, the CRL source is the CRLs imported into OP_TABLE_NAME
+ *                                (`myna-oidc revocation import`)
+ *   OP_CRL_GRACE_SECONDS         how long past nextUpdate a stored CRL is still used (default 0)
+ *   OP_OCSP_URL                  OCSP responder (default: the certificate's AIA)
+ *   OP_OCSP_TIMEOUT_MS           default 3000
  *   OP_ALLOW_UNKNOWN_REVOCATION  "true" to accept logins whose revocation status is unknown
  *   OP_CLOCK_SKEW_SECONDS        default 60
  *   OP_HELPER_PORT               default 47123
  *   OP_HELPER_GUIDE_URL          link to the helper's install instructions
  */
+import type { RevocationPolicy } from '../revocation/policy.js';
 import { OpConfigError } from './config.js';
+
+const POLICIES: readonly RevocationPolicy[] = ['crl', 'ocsp', 'ocsp-then-crl', 'none'];
 
 /** The parsed environment. */
 export interface LambdaEnv {
@@ -19,7 +29,11 @@ export interface LambdaEnv {
   readonly tableName: string;
   readonly secretId: string;
   readonly trustAnchorsFile: string;
+  readonly revocationPolicy: RevocationPolicy;
   readonly crlFiles: readonly string[];
+  readonly crlGraceSeconds?: number;
+  readonly ocspUrl?: string;
+  readonly ocspTimeoutMs?: number;
   readonly allowUnknownRevocation: boolean;
   readonly clockSkewSeconds?: number;
   readonly helperPort?: number;
@@ -43,12 +57,22 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
   if (flag !== 'true' && flag !== 'false') {
     throw new OpConfigError('environment variable OP_ALLOW_UNKNOWN_REVOCATION must be "true" or "false"');
   }
+  const policy = env.OP_REVOCATION_POLICY || 'crl';
+  if (!POLICIES.includes(policy as RevocationPolicy)) {
+    throw new OpConfigError(
+      `environment variable OP_REVOCATION_POLICY must be one of ${POLICIES.join(', ')}`,
+    );
+  }
   return {
     issuer: required('OP_ISSUER'),
     tableName: required('OP_TABLE_NAME'),
     secretId: required('OP_SECRET_ID'),
     trustAnchorsFile: required('OP_TRUST_ANCHORS_FILE'),
+    revocationPolicy: policy as RevocationPolicy,
     crlFiles: (env.OP_CRL_FILES ?? '').split(',').filter((path) => path.trim() !== ''),
+    crlGraceSeconds: integer('OP_CRL_GRACE_SECONDS'),
+    ocspUrl: env.OP_OCSP_URL || undefined,
+    ocspTimeoutMs: integer('OP_OCSP_TIMEOUT_MS'),
     allowUnknownRevocation: flag === 'true',
     clockSkewSeconds: integer('OP_CLOCK_SKEW_SECONDS'),
     helperPort: integer('OP_HELPER_PORT'),

@@ -12,17 +12,24 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import serverless from 'serverless-http';
 import { decodePemOrDer } from '../jpki/pem.js';
-import { loadTrustAnchors } from '../jpki/trust-anchors.js';
+import { loadTrustAnchors, type TrustAnchors } from '../jpki/trust-anchors.js';
+import { CrlStore } from '../revocation/crl-store.js';
 import { MemoryCrlSource } from '../revocation/memory-crl-source.js';
+import { OcspSource } from '../revocation/ocsp-source.js';
+import { createRevocationSource } from '../revocation/policy.js';
+import type { RevocationSource } from '../revocation/revocation-source.js';
+import { StoredCrlSource } from '../revocation/stored-crl-source.js';
 import { loadAwsSecrets } from '../secrets/aws-secrets.js';
 import { createDynamoClient } from '../storage/dynamo-client.js';
 import { createOpApp } from './app.js';
 import type { OpConfig } from './config.js';
 import { dynamoStorage, NO_PREDECESSORS } from './dynamo-storage.js';
-import { readLambdaEnv } from './lambda-env.js';
+import { type LambdaEnv, readLambdaEnv } from './lambda-env.js';
+import { type OpLogger, stderrLogger } from './log.js';
 
 type Handler = serverless.Handler;
 
@@ -37,11 +44,8 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
   const trustAnchors = loadTrustAnchors(
     decodePemOrDer(await readFile(deployedFile(settings.trustAnchorsFile)), 'CERTIFICATE'),
   );
-  const revocation = new MemoryCrlSource(trustAnchors);
-  for (const path of settings.crlFiles) {
-    for (const der of decodePemOrDer(await readFile(deployedFile(path.trim())), 'X509 CRL'))
-      revocation.load(der);
-  }
+  const client = createDynamoClient();
+  const revocation = await revocationSource(settings, trustAnchors, client, secrets.subjectSecret);
   return {
     issuer: settings.issuer,
     trustAnchors,
@@ -52,12 +56,48 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
     helperGuideUrl: settings.helperGuideUrl,
     secrets,
     storage: dynamoStorage({
-      client: createDynamoClient(),
+      client,
       tableName: settings.tableName,
       subjectSecret: secrets.subjectSecret,
       predecessors: NO_PREDECESSORS,
     }),
   };
+}
+
+/**
+ * The revocation source of OP_REVOCATION_POLICY: CRLs from OP_CRL_FILES in memory when given,
+ * else the CRLs imported into the table; OCSP from OP_OCSP_URL or the certificate's AIA.
+ */
+export async function revocationSource(
+  settings: LambdaEnv,
+  trustAnchors: TrustAnchors,
+  client: DynamoDBClient,
+  subjectSecret: Uint8Array,
+  logger: Pick<OpLogger, 'warn'> = stderrLogger,
+): Promise<RevocationSource> {
+  const policy = settings.revocationPolicy;
+  let crl: RevocationSource | undefined;
+  if (policy === 'crl' || policy === 'ocsp-then-crl') {
+    if (settings.crlFiles.length > 0) {
+      const memory = new MemoryCrlSource(trustAnchors);
+      for (const path of settings.crlFiles) {
+        for (const der of decodePemOrDer(await readFile(deployedFile(path.trim())), 'X509 CRL'))
+          memory.load(der);
+      }
+      crl = memory;
+    } else {
+      crl = new StoredCrlSource({
+        store: new CrlStore({ client, tableName: settings.tableName }),
+        secret: subjectSecret,
+        graceSeconds: settings.crlGraceSeconds ?? 0,
+      });
+    }
+  }
+  const ocsp =
+    policy === 'ocsp' || policy === 'ocsp-then-crl'
+      ? new OcspSource({ responderUrl: settings.ocspUrl, timeoutMs: settings.ocspTimeoutMs })
+      : undefined;
+  return createRevocationSource(policy, { crl, ocsp, logger });
 }
 
 /** Wraps the OP built from `config` as an API Gateway v2 handler. */

@@ -9,6 +9,9 @@
  *   working at logout). Public clients' refresh tokens rotate on every use.
  * - Subjects are pairwise by default (sector = host of the redirect URIs or of
  *   sector_identifier_uri); `public` must be asked for per client.
+ * - Back-channel logout (OIDC Back-Channel Logout 1.0): clients may register a
+ *   backchannel_logout_uri; sessions carry `sid` to them (backchannel_logout_session_required by
+ *   default). The revocation job (revocation/notification/) sends logout tokens the same way.
  * - Claims: sub, acr, amr, auth_time — no personal data; the raw serial only as in raw-serial.ts.
  * - Lifetimes: code 60 s, access and ID token 10 min, interaction 10 min (the challenge inside it
  *   5 min), OP session 12 h in a browser-session cookie, grant and refresh token 14 days.
@@ -93,6 +96,9 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
       subject_type: 'pairwise',
+      // Back-channel logout with sid: ID tokens of clients with a backchannel_logout_uri carry
+      // `sid`, so a logout token (RP-initiated logout, or the revocation job) names the session.
+      backchannel_logout_session_required: true,
     },
     extraClientMetadata: {
       properties: [...CLIENT_FLAGS],
@@ -120,6 +126,7 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
       introspection: { enabled: true, allowedPolicy: ownTokensOnly },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {

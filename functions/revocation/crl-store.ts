@@ -4,7 +4,11 @@
  *   the account key of issuer + serial (the same key as the account's certificate, never a serial);
  * - `CRL#<scope>`: the last import of a scope (CA key + CRL partition): cRLNumber, thisUpdate,
  *   nextUpdate, entry count and the id and chunk count of its snapshot;
- * - `CRLSNAP#<scope>@<snapshot id>` / sk `<chunk>`: the scope's sorted 32-byte keys, 12 000 per item.
+ * - `CRLSNAP#<scope>@<snapshot id>` / sk `<chunk>`: the scope's sorted 32-byte keys, 12 000 per item;
+ * - `CRLFEED` / sk `<time>#<snapshot id>#<chunk>` (one listable partition): the keys an import
+ *   ADDED, 12 000 per item, for the notification job (notification/notify-job.ts), which consumes
+ *   and deletes them. Written after the entry puts and before the commit, so a feed item never
+ *   names a key that is not stored yet, and an import re-run after a crash writes it again.
  *
  * An import writes only the delta against the previous snapshot, in an order a crash cannot hurt:
  * the new snapshot, then entry puts and deletes (idempotent), then the CRL item (conditional on
@@ -15,13 +19,15 @@ import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
   ConditionalCheckFailedException,
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
 import { batchDelete, batchPut } from '../storage/batch-delete.js';
-import { itemKey, PARTITION_KEY, SORT_KEY, type TableKey } from '../storage/table.js';
+import { itemKey, listedItemKey, PARTITION_KEY, SORT_KEY, type TableKey } from '../storage/table.js';
 import type { DeploymentSecret } from '../subject/keyed-hash.js';
 import { CrlError, REASONS } from './crl.js';
 import { type IngestedCrl, ingestCrlFile } from './crl-ingest.js';
@@ -32,6 +38,7 @@ import { KEY_BYTES } from './revoked-set.js';
 const REVOKED_KIND = 'REVOKED';
 const CRL_KIND = 'CRL';
 const SNAPSHOT_KIND = 'CRLSNAP';
+const FEED_KIND = 'CRLFEED';
 /** Keys per snapshot item: 384 000 bytes, under DynamoDB's 400 KB item limit. */
 const KEYS_PER_CHUNK = 12_000;
 /** Entries marshalled at a time while writing (bounds the request objects alive at once). */
@@ -48,6 +55,15 @@ export interface CrlMetadata {
   readonly size: number;
   readonly snapshotId: string;
   readonly snapshotChunks: number;
+}
+
+/** Keys one import added to a scope (one feed item). */
+export interface FeedChunk {
+  readonly id: string;
+  readonly caId: string;
+  readonly scope: string;
+  /** Account keys (base64url) of the newly listed certificates. */
+  readonly accountKeys: readonly string[];
 }
 
 /** A stored revocation. */
@@ -186,6 +202,7 @@ export class CrlStore {
       });
       await batchPut(this.#client, this.#table, items, this.#concurrency);
     }
+    await this.#writeFeed(caId, scope, snapshotId, set, delta.added);
     const removedKeys = [];
     for (let at = 0; at < delta.removed.length; at += KEY_BYTES) {
       const key = delta.removed.subarray(at, at + KEY_BYTES).toString('base64url');
@@ -199,6 +216,70 @@ export class CrlStore {
       );
       await batchDelete(this.#client, this.#table, old, this.#concurrency);
     }
+  }
+
+  async #writeFeed(
+    caId: string,
+    scope: string,
+    snapshotId: string,
+    set: IngestedCrl['set'],
+    added: IngestedCrl['delta']['added'],
+  ): Promise<void> {
+    const stamp = new Date().toISOString();
+    for (let start = 0, chunk = 0; start < added.length; start += KEYS_PER_CHUNK, chunk++) {
+      const slice = added.subarray(start, start + KEYS_PER_CHUNK);
+      const keys = Buffer.alloc(slice.length * KEY_BYTES);
+      slice.forEach((index, at) => {
+        set.recordAt(index).key.copy(keys, at * KEY_BYTES);
+      });
+      const sort = `${stamp}#${snapshotId}#${String(chunk).padStart(6, '0')}`;
+      const item = {
+        ...this.#key(listedItemKey(FEED_KIND, sort)),
+        caId: { S: caId },
+        scope: { S: scope },
+        keys: { B: keys },
+      };
+      await batchPut(this.#client, this.#table, [item]);
+    }
+  }
+
+  /** The feed of newly revoked keys, oldest first (see the module comment). */
+  async *feed(): AsyncGenerator<FeedChunk> {
+    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await this.#client.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: { ':pk': { S: FEED_KIND } },
+          ConsistentRead: true,
+          Limit: 4,
+          ExclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        const keys = Buffer.from(item.keys?.B ?? new Uint8Array());
+        const accountKeys: string[] = [];
+        for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) {
+          accountKeys.push(keys.subarray(at, at + KEY_BYTES).toString('base64url'));
+        }
+        yield {
+          id: item[SORT_KEY]?.S ?? '',
+          caId: item.caId?.S ?? '',
+          scope: item.scope?.S ?? '',
+          accountKeys,
+        };
+      }
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+  }
+
+  /** Removes a consumed feed chunk. */
+  async deleteFeedChunk(id: string): Promise<void> {
+    await this.#client.send(
+      new DeleteItemCommand({ TableName: this.#table, Key: this.#key(listedItemKey(FEED_KIND, id)) }),
+    );
   }
 
   async #commit(

@@ -7,6 +7,10 @@
  *   `target` id), so findByUid and findByUserCode are two strongly consistent GetItems, never an
  *   eventually consistent index read.
  * - Clients live in the listable `Client` partition so the operator CLI can list them with a Query.
+ * - Grants and sessions with an accountId get an account-index pointer (`AccountRef#<accountId>` /
+ *   `<Model>#<id>`), so the revocation notification job finds an account's grants and sessions
+ *   with one Query instead of a Scan (listAccountArtifacts). Pointers may outlive their target;
+ *   readers resolve them with find().
  * - Every read checks `expiresAt` (TTL deletes late; dynalite never does).
  * - `consume` is one conditional UpdateItem (consume.ts): of concurrent redemptions exactly one succeeds; the
  *   others throw oidc-provider's InvalidGrant, which the token endpoint answers as `invalid_grant`
@@ -43,6 +47,45 @@ const LISTED_MODELS: ReadonlySet<string> = new Set([CLIENT_MODEL]);
 /** Models with a secondary lookup, and the payload field it looks up by. */
 const POINTER_FIELDS: Readonly<Record<string, PointerField>> = { Session: 'uid', DeviceCode: 'userCode' };
 type PointerField = 'uid' | 'userCode';
+/** Models indexed by accountId (account-index pointers). */
+export const ACCOUNT_INDEXED_MODELS: ReadonlySet<string> = new Set(['Grant', 'Session']);
+/** Kind of the account-index pointer items. */
+const ACCOUNT_INDEX_KIND = 'AccountRef';
+
+/** One grant or session of an account, as its account-index pointer names it. */
+export interface AccountArtifactRef {
+  readonly model: string;
+  readonly id: string;
+}
+
+/** The account's grants and sessions by their pointers (possibly already gone: resolve with find). */
+export async function listAccountArtifacts(
+  client: DynamoDBClient,
+  tableName: string,
+  accountId: string,
+): Promise<AccountArtifactRef[]> {
+  const refs: AccountArtifactRef[] = [];
+  let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+  do {
+    const page = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+        ExpressionAttributeValues: marshall({ ':pk': itemKey(ACCOUNT_INDEX_KIND, accountId).pk }),
+        ConsistentRead: true,
+        ExclusiveStartKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const sort = String(unmarshall(item)[SORT_KEY]);
+      const at = sort.indexOf('#');
+      refs.push({ model: sort.slice(0, at), id: sort.slice(at + 1) });
+    }
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return refs;
+}
 
 /** Options of createDynamoAdapter. */
 export interface DynamoAdapterOptions {
@@ -126,6 +169,19 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
         const pointer = {
           ...itemKey(this.model, value, field),
           target: id,
+          [EXPIRES_AT_ATTRIBUTE]: expiresAt,
+        };
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: marshall(pointer, { removeUndefinedValues: true }),
+          }),
+        );
+      }
+      const accountId = payload.accountId;
+      if (ACCOUNT_INDEXED_MODELS.has(this.model) && typeof accountId === 'string') {
+        const pointer = {
+          ...itemKey(ACCOUNT_INDEX_KIND, accountId, `${this.model}#${id}`),
           [EXPIRES_AT_ATTRIBUTE]: expiresAt,
         };
         await client.send(

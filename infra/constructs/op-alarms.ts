@@ -123,6 +123,30 @@ export class OpAlarms extends Construct {
     );
   }
 
+  /** Alarms of the revocation notification job: its errors, and notifications given up on. */
+  watchNotifyJob(handler: IFunction, logGroup: ILogGroup): void {
+    const filter = new MetricFilter(this, 'NotifyFailedFilter', {
+      logGroup,
+      filterPattern: FilterPattern.stringValue('$.event', '=', 'revocation.notify.failed'),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: 'RevocationNotifyFailed',
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    this.add(
+      'NotifyJobErrors',
+      'revocation notification job Lambda errors (a run failed; the next run resumes it)',
+      handler.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
+      1,
+    );
+    this.add(
+      'NotifyFailed',
+      'a back-channel logout notification was given up after all retries (see the audit record)',
+      filter.metric({ period: Duration.minutes(15), statistic: 'Sum' }),
+      1,
+    );
+  }
+
   private add(
     id: string,
     description: string,

@@ -43,6 +43,9 @@ export interface OpFunctionProps {
   /** Absolute paths of CRL files to ship and load at cold start. */
   readonly crlPaths: readonly string[];
   readonly helperGuideUrl?: string;
+  /** OP_REVOCATION_POLICY and OP_OCSP_URL (unset: the Lambda's defaults). */
+  readonly revocationPolicy?: string;
+  readonly ocspUrl?: string;
 }
 
 /** Single-quotes `value` for bash. */
@@ -103,6 +106,8 @@ export class OpFunction extends Construct {
       environment.OP_CRL_FILES = props.crlPaths.map((_, index) => `crl-${index + 1}.crl`).join(',');
     }
     if (props.helperGuideUrl) environment.OP_HELPER_GUIDE_URL = props.helperGuideUrl;
+    if (props.revocationPolicy) environment.OP_REVOCATION_POLICY = props.revocationPolicy;
+    if (props.ocspUrl) environment.OP_OCSP_URL = props.ocspUrl;
 
     this.function = new NodejsFunction(this, 'Function', {
       description: 'myna-oidc OpenID Provider (Sign in with MyNumber card)',

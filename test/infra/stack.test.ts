@@ -113,6 +113,74 @@ describe('the OP Lambda', () => {
   });
 });
 
+describe('the revocation notification job', () => {
+  const jobFunction = () => {
+    const [id, job] = Object.entries(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('revocation notification job') },
+      }),
+    )[0] ?? [undefined, undefined];
+    return { id: id as string, job };
+  };
+
+  it('is a Lambda of the OP bundle options, run by an EventBridge rule every 15 minutes, one at a time', () => {
+    const { id, job } = jobFunction();
+    expect(job?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      ReservedConcurrentExecutions: 1,
+    });
+    expect(Object.keys(job?.Properties.Environment.Variables).sort()).toEqual(
+      ['NODE_OPTIONS', 'OP_ISSUER', 'OP_SECRET_ID', 'OP_TABLE_NAME'].sort(),
+    );
+    const rules = Object.values(template.findResources('AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties).toMatchObject({
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [id, 'Arn'] } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': [id, 'Arn'] },
+    });
+  });
+
+  it('may use the table, its grant index and GetSecretValue on the secret, nothing more', () => {
+    const { job } = jobFunction();
+    const role = (job?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0];
+    expect(role).toEqual(expect.any(String));
+    const statements = Object.values(
+      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+    const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
+    expect(actions).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:GetSecretValue',
+      ].sort(),
+    );
+  });
+
+  it('has alarms on its errors and on notifications given up', () => {
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties.AlarmDescription as string,
+    );
+    expect(descriptions.some((text) => /notification job Lambda errors/.test(text))).toBe(true);
+    expect(descriptions.some((text) => /given up/.test(text))).toBe(true);
+  });
+});
+
 describe('the HTTP API', () => {
   it('has the $default stage and the catch-all $default route to the Lambda', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {

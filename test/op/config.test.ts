@@ -67,6 +67,7 @@ describe('readLambdaEnv', () => {
       issuer: 'https://login.example.jp',
       crlFiles: ['a.crl', ' b.crl'],
       allowUnknownRevocation: false,
+      revocationPolicy: 'crl',
       clockSkewSeconds: 30,
       helperPort: undefined,
     });
@@ -75,6 +76,10 @@ describe('readLambdaEnv', () => {
   it('names a missing or malformed variable', () => {
     expect(() => readLambdaEnv({ ...env, OP_TABLE_NAME: '' })).toThrow(/OP_TABLE_NAME/);
     expect(() => readLambdaEnv({ ...env, OP_HELPER_PORT: '12ab' })).toThrow(/OP_HELPER_PORT/);
+    expect(() => readLambdaEnv({ ...env, OP_REVOCATION_POLICY: 'off' })).toThrow(/OP_REVOCATION_POLICY/);
+    expect(readLambdaEnv({ ...env, OP_REVOCATION_POLICY: 'ocsp-then-crl' }).revocationPolicy).toBe(
+      'ocsp-then-crl',
+    );
     expect(() => readLambdaEnv({ ...env, OP_ALLOW_UNKNOWN_REVOCATION: 'yes' })).toThrow(
       /OP_ALLOW_UNKNOWN_REVOCATION/,
     );

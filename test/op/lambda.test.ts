@@ -2,11 +2,21 @@
  * The Lambda handler driven with API Gateway HTTP API v2 events: every request of a full login —
  * discovery, authorization redirect with cookies, login page, card login, token — goes through it.
  */
+
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
-import { createLambdaHandler } from '../../functions/op/lambda.js';
+import { issueCrl } from '../../dev-pki/issue.js';
+import { X509CrlReason } from '../../dev-pki/x509.js';
+import { parseCertificate } from '../../functions/jpki/certificate.js';
+import { createLambdaHandler, revocationSource } from '../../functions/op/lambda.js';
+import { readLambdaEnv } from '../../functions/op/lambda-env.js';
+import { CrlStore } from '../../functions/revocation/crl-store.js';
 import { useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
+import { devPki, userAuthAnchors } from '../support/dev-pki.js';
 import {
   relyingParty,
   rpLogin,
@@ -14,7 +24,7 @@ import {
   type Transport,
   VirtualCardSigner,
 } from '../support/oidc-flow.js';
-import { TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
+import { memoryLogger, TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
 
 const ISSUER = 'https://login.example.jp';
 const newTable = useLocalTables();
@@ -133,5 +143,57 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
     expect(events.some((event) => event.rawPath.endsWith('/login') && (event.cookies?.length ?? 0) > 0)).toBe(
       true,
     );
+  });
+});
+
+describe('the revocation source of OP_REVOCATION_POLICY', () => {
+  const env = {
+    OP_ISSUER: ISSUER,
+    OP_SECRET_ID: 'arn:secret',
+    OP_TRUST_ANCHORS_FILE: 'trust.pem',
+  };
+
+  it('crl (the default) reads the CRLs imported into the table; none answers good and warns', async () => {
+    const table = await newTable();
+    const pki = await devPki();
+    const anchors = userAuthAnchors(pki);
+    const identity = pki.identities[2] as (typeof pki.identities)[number];
+    const secret = new Uint8Array(32).fill(7);
+    const dir = await mkdtemp(join(tmpdir(), 'myna-lambda-crl-'));
+    try {
+      const now = new Date();
+      const path = join(dir, 'revoked.crl');
+      await writeFile(
+        path,
+        await issueCrl({
+          ca: identity.userAuthCa,
+          thisUpdate: new Date(now.getTime() - 60_000),
+          nextUpdate: new Date(now.getTime() + 86_400_000),
+          crlNumber: 1,
+          entries: [
+            { serialHex: identity.userAuth.serialHex, revokedAt: now, reason: X509CrlReason.superseded },
+          ],
+        }),
+      );
+      await new CrlStore(table).importFile(path, { anchors, secret, now });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const certificate = parseCertificate(identity.userAuth.der);
+    const query = { certificate, issuer: anchors.findSigner(certificate) as never, now: new Date() };
+    const settings = readLambdaEnv({ ...env, OP_TABLE_NAME: table.tableName });
+    const crl = await revocationSource(settings, anchors, table.client, secret);
+    await expect(crl.status(query)).resolves.toMatchObject({ status: 'revoked', reason: 'superseded' });
+
+    const logger = memoryLogger();
+    const none = await revocationSource(
+      readLambdaEnv({ ...env, OP_TABLE_NAME: table.tableName, OP_REVOCATION_POLICY: 'none' }),
+      anchors,
+      table.client,
+      secret,
+      logger,
+    );
+    await expect(none.status(query)).resolves.toEqual({ status: 'good' });
+    expect(logger.lines).toEqual([expect.objectContaining({ level: 'warn', event: 'revocation.disabled' })]);
   });
 });

@@ -1,0 +1,115 @@
+/**
+ * The revocation notification job (functions/revocation/notify-handler.ts): a Lambda bundled with
+ * the OP's esbuild options, run by an EventBridge schedule (every `scheduleMinutes`), one run at a
+ * time (reserved concurrency 1, so two runs never race on the same work items), with a role that
+ * may do exactly what the job does: item reads and writes on the table, BatchGetItem (certificate
+ * pointers), Query on the grant index (revoking a grant's tokens), GetSecretValue on the secret.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { NOTIFY_LAMBDA_ENTRY } from '../../functions/op/bundle-options.js';
+import { addLogWritePolicy, LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+
+/** The item operations of the job (notify-job.ts, crl-store.ts, the oidc adapter). */
+export const NOTIFY_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+] as const;
+
+export interface NotifyFunctionProps {
+  readonly projectRoot: string;
+  readonly table: Table;
+  readonly grantIndexArn: string;
+  readonly secret: ISecret;
+  readonly encryptionKey?: IKey;
+  readonly logRetention: RetentionDays;
+  readonly issuer: string;
+  readonly scheduleMinutes: number;
+}
+
+export class NotifyFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: LogGroup;
+  readonly role: Role;
+  readonly rule: Rule;
+
+  constructor(scope: Construct, id: string, props: NotifyFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: 'myna-oidc revocation notification job: its table and index, read of its secret, its logs',
+    });
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...NOTIFY_TABLE_ACTIONS],
+        resources: [props.table.tableArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Query'],
+        resources: [props.grantIndexArn],
+      }),
+    );
+    this.role.addToPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [props.secret.secretArn],
+      }),
+    );
+    props.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
+    addLogWritePolicy(this.role, this.logGroup);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      description: 'myna-oidc revocation notification job (back-channel logout of revoked cards)',
+      entry: `${props.projectRoot}/${NOTIFY_LAMBDA_ENTRY}`,
+      handler: 'handler',
+      projectRoot: props.projectRoot,
+      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+      runtime: LAMBDA_RUNTIME,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.minutes(10),
+      reservedConcurrentExecutions: 1,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.INFO,
+      environment: {
+        OP_ISSUER: props.issuer,
+        OP_TABLE_NAME: props.table.tableName,
+        OP_SECRET_ID: props.secret.secretArn,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: lambdaBundling(),
+    });
+
+    this.rule = new Rule(this, 'Schedule', {
+      description: 'myna-oidc: run the revocation notification job',
+      schedule: Schedule.rate(Duration.minutes(props.scheduleMinutes)),
+    });
+    this.rule.addTarget(new LambdaFunction(this.function, { retryAttempts: 0 }));
+  }
+}
