@@ -55,6 +55,13 @@ describe('myna-oidc revocation', () => {
     expect(again.out).toMatch(/entries 1 added 0 removed 0/);
   });
 
+  it('runs one notification pass over the imported keys (no account holds them: nothing to send)', async () => {
+    const run = await cli('revocation', 'notify', '--issuer', 'http://localhost:3000', ...options());
+    expect(run.code).toBe(0);
+    expect(run.out).toMatch(/keys checked 2 certificates revoked 0 notifications queued 0 delivered 0/);
+    expect((await cli('revocation', 'notify', ...options())).code).toBe(2);
+  });
+
   it('asks an OCSP responder with --ocsp (unreachable: unknown)', async () => {
     const run = await cli(
       'revocation',
