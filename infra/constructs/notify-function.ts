@@ -5,19 +5,20 @@
  * may do exactly what the job does: item reads and writes on the table, BatchGetItem (certificate
  * pointers), Query on the grant index (revoking a grant's tokens), GetSecretValue on the secret.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { NOTIFY_LAMBDA_ENTRY } from '../../functions/op/bundle-options.js';
-import { addLogWritePolicy, LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+import { LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+import { tableFunctionAccess } from './table-function-access.js';
 
 /** The item operations of the job (notify-job.ts, crl-store.ts, the oidc adapter). */
 export const NOTIFY_TABLE_ACTIONS = [
@@ -49,37 +50,15 @@ export class NotifyFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: NotifyFunctionProps) {
     super(scope, id);
-    this.logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    ({ logGroup: this.logGroup, role: this.role } = tableFunctionAccess(this, {
       description: 'myna-oidc revocation notification job: its table and index, read of its secret, its logs',
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: [...NOTIFY_TABLE_ACTIONS],
-        resources: [props.table.tableArn],
-      }),
-    );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:Query'],
-        resources: [props.grantIndexArn],
-      }),
-    );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [props.secret.secretArn],
-      }),
-    );
-    props.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    addLogWritePolicy(this.role, this.logGroup);
+      tableActions: NOTIFY_TABLE_ACTIONS,
+      table: props.table,
+      grantIndexArn: props.grantIndexArn,
+      secret: props.secret,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+      logRetention: props.logRetention,
+    }));
 
     this.function = new NodejsFunction(this, 'Function', {
       description: 'myna-oidc revocation notification job (back-channel logout of revoked cards)',

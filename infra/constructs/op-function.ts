@@ -4,17 +4,18 @@
  * CRL files) copied next to the bundle (OP_ISSUER is added by the stack once the API exists), and a role that may do exactly what the OP does: the
  * table's item operations, Query on the grant index, GetSecretValue on its secret.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../../functions/op/bundle-options.js';
-import { addLogWritePolicy, LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+import { LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+import { tableFunctionAccess } from './table-function-access.js';
 
 /** File name of the trust-anchor bundle inside the deployment package (OP_TRUST_ANCHORS_FILE). */
 export const TRUST_ANCHORS_FILE = 'trust-anchors.pem';
@@ -60,37 +61,15 @@ export class OpFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: OpFunctionProps) {
     super(scope, id);
-    this.logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role = new Role(this, 'Role', {
-      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    ({ logGroup: this.logGroup, role: this.role } = tableFunctionAccess(this, {
       description: 'myna-oidc OP: its table and index, read of its secret, its own logs',
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: [...TABLE_ACTIONS],
-        resources: [props.table.tableArn],
-      }),
-    );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['dynamodb:Query'],
-        resources: [props.grantIndexArn],
-      }),
-    );
-    this.role.addToPolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [props.secret.secretArn],
-      }),
-    );
-    props.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
-    addLogWritePolicy(this.role, this.logGroup);
+      tableActions: TABLE_ACTIONS,
+      table: props.table,
+      grantIndexArn: props.grantIndexArn,
+      secret: props.secret,
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+      logRetention: props.logRetention,
+    }));
 
     const shipped = [
       ...(props.trustAnchorsPath ? [[props.trustAnchorsPath, TRUST_ANCHORS_FILE] as const] : []),
