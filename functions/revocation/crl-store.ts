@@ -15,6 +15,7 @@
  * the snapshot it was diffed against, so concurrent imports cannot both commit), then the old
  * snapshot's deletion. Re-running an interrupted import redoes the same idempotent writes.
  */
+
 import { randomUUID } from 'node:crypto';
 import {
   type AttributeValue,
@@ -23,10 +24,10 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
 import { batchDelete, batchPut } from '../storage/batch-delete.js';
+import { partitionQuery, queryPages } from '../storage/query-pages.js';
 import { itemKey, listedItemKey, PARTITION_KEY, SORT_KEY, type TableKey } from '../storage/table.js';
 import type { DeploymentSecret } from '../subject/keyed-hash.js';
 import { CrlError, REASONS } from './crl.js';
@@ -245,20 +246,11 @@ export class CrlStore {
 
   /** The feed of newly revoked keys, oldest first (see the module comment). */
   async *feed(): AsyncGenerator<FeedChunk> {
-    let ExclusiveStartKey: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await this.#client.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: { ':pk': { S: FEED_KIND } },
-          ConsistentRead: true,
-          Limit: 4,
-          ExclusiveStartKey,
-        }),
-      );
-      for (const item of page.Items ?? []) {
+    for await (const items of queryPages(
+      this.#client,
+      partitionQuery(this.#table, FEED_KIND, { Limit: 4 }),
+    )) {
+      for (const item of items) {
         const keys = Buffer.from(item.keys?.B ?? new Uint8Array());
         const accountKeys: string[] = [];
         for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) {
@@ -271,8 +263,7 @@ export class CrlStore {
           accountKeys,
         };
       }
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    }
   }
 
   /** Removes a consumed feed chunk. */

@@ -16,12 +16,12 @@
  *   others throw oidc-provider's InvalidGrant, which the token endpoint answers as `invalid_grant`
  *   (400) instead of a 500.
  */
+
 import {
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -30,6 +30,7 @@ import { batchDelete } from './batch-delete.js';
 import { CONSUMED_ATTRIBUTE, consumeItem } from './consume.js';
 import { StorageError } from './errors.js';
 import { type Clock, expiresAtAfter, hasExpired } from './expiry.js';
+import { partitionQuery, queryPages } from './query-pages.js';
 import {
   EXPIRES_AT_ATTRIBUTE,
   GRANT_INDEX,
@@ -65,25 +66,14 @@ export async function listAccountArtifacts(
   accountId: string,
 ): Promise<AccountArtifactRef[]> {
   const refs: AccountArtifactRef[] = [];
-  let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-        ExpressionAttributeValues: marshall({ ':pk': itemKey(ACCOUNT_INDEX_KIND, accountId).pk }),
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  const query = partitionQuery(tableName, itemKey(ACCOUNT_INDEX_KIND, accountId).pk);
+  for await (const items of queryPages(client, query)) {
+    for (const item of items) {
       const sort = String(unmarshall(item)[SORT_KEY]);
       const at = sort.indexOf('#');
       refs.push({ model: sort.slice(0, at), id: sort.slice(at + 1) });
     }
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  }
   return refs;
 }
 
@@ -135,12 +125,9 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
 
   /** Every item of a Query, over all pages. */
   const queryAll = async (input: QueryCommandInput, onPage: (items: StoredItem[]) => Promise<void>) => {
-    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey }));
-      await onPage((page.Items ?? []).map((item) => unmarshall(item) as StoredItem));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    for await (const items of queryPages(client, input)) {
+      await onPage(items.map((item) => unmarshall(item) as StoredItem));
+    }
   };
 
   return class DynamoDbAdapter implements DynamoAdapter {

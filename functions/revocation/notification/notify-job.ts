@@ -28,6 +28,7 @@
  * later runs (nextAttemptAt doubling from retryAfterSeconds up to 6 h) until maxAttempts, when the
  * work item becomes `failed` (logged as a warning, kept in the audit record).
  */
+
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -35,8 +36,6 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
-  QueryCommand,
-  type QueryCommandInput,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -51,6 +50,7 @@ import {
   type DynamoAdapterConstructor,
   listAccountArtifacts,
 } from '../../storage/oidc-adapter.js';
+import { partitionQuery, queryPages } from '../../storage/query-pages.js';
 import { EXPIRES_AT_ATTRIBUTE, listedItemKey, PARTITION_KEY } from '../../storage/table.js';
 import { pairwiseSubject } from '../../subject/pairwise-subject.js';
 import { CrlStore } from '../crl-store.js';
@@ -408,22 +408,14 @@ export class NotifyJob {
   async #deliverDue(summary: NotifySummary): Promise<void> {
     const now = this.#now().getTime();
     const due: WorkItem[] = [];
-    let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-    do {
-      const page = await this.#o.client.send(
-        new QueryCommand({
-          TableName: this.#o.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          FilterExpression: '#state = :pending AND nextAttemptAt <= :now',
-          ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#state': 'state' },
-          ExpressionAttributeValues: marshall({ ':pk': WORK_KIND, ':pending': 'pending', ':now': now }),
-          ConsistentRead: true,
-          ExclusiveStartKey,
-        }),
-      );
-      due.push(...(page.Items ?? []).map((item) => unmarshall(item) as WorkItem));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
+    const query = partitionQuery(this.#o.tableName, WORK_KIND, {
+      FilterExpression: '#state = :pending AND nextAttemptAt <= :now',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: marshall({ ':pending': 'pending', ':now': now }),
+    });
+    for await (const items of queryPages(this.#o.client, query)) {
+      due.push(...items.map((item) => unmarshall(item) as WorkItem));
+    }
     for (const item of due) {
       if (this.#outOfTime()) {
         summary.stoppedEarly = true;
@@ -557,20 +549,8 @@ export async function listRevocationAudit(
   tableName: string,
 ): Promise<Record<string, unknown>[]> {
   const records: Record<string, unknown>[] = [];
-  let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
-  do {
-    const page = await client.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-        ExpressionAttributeValues: marshall({ ':pk': AUDIT_KIND }),
-        ConsistentRead: true,
-        ExclusiveStartKey,
-      }),
-    );
-    records.push(...(page.Items ?? []).map((item) => unmarshall(item)));
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
+  for await (const items of queryPages(client, partitionQuery(tableName, AUDIT_KIND))) {
+    records.push(...items.map((item) => unmarshall(item)));
+  }
   return records;
 }
