@@ -4,8 +4,19 @@
  * scoped to the function's own log group.
  */
 import { Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Runtime } from 'aws-cdk-lib/aws-lambda';
-import { type BundlingOptions, type ICommandHooks, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
+import {
+  type BundlingOptions,
+  type ICommandHooks,
+  type NodejsFunctionProps,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { OP_LAMBDA_BUNDLING } from '../../functions/op/bundle-options.js';
 
@@ -38,4 +49,34 @@ export function addLogWritePolicy(role: IRole, logGroup: ILogGroup): void {
       resources: [logGroup.logGroupArn],
     }),
   );
+}
+
+/** Where a bundled function comes from and what it runs as. */
+export interface BundledFunctionOptions {
+  readonly projectRoot: string;
+  /** The compiled entry, relative to the project root (e.g. dist/functions/op/lambda.js). */
+  readonly entry: string;
+  readonly role: IRole;
+  readonly logGroup: ILogGroup;
+  readonly commandHooks?: ICommandHooks;
+}
+
+/**
+ * The NodejsFunction props every Lambda of the stack shares: the entry bundled locally with the
+ * bench's esbuild options, the runtime, arm64, its own role, JSON logs into its own log group.
+ */
+export function bundledFunctionProps(options: BundledFunctionOptions): NodejsFunctionProps {
+  return {
+    entry: `${options.projectRoot}/${options.entry}`,
+    projectRoot: options.projectRoot,
+    depsLockFilePath: `${options.projectRoot}/package-lock.json`,
+    runtime: LAMBDA_RUNTIME,
+    architecture: Architecture.ARM_64,
+    role: options.role,
+    logGroup: options.logGroup,
+    loggingFormat: LoggingFormat.JSON,
+    applicationLogLevelV2: ApplicationLogLevel.INFO,
+    systemLogLevelV2: SystemLogLevel.INFO,
+    bundling: lambdaBundling(options.commandHooks),
+  };
 }

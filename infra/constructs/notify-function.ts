@@ -11,13 +11,12 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { NOTIFY_LAMBDA_ENTRY } from '../../functions/op/bundle-options.js';
-import { LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+import { bundledFunctionProps } from './lambda-defaults.js';
 import { tableFunctionAccess } from './table-function-access.js';
 
 /** The item operations of the job (notify-job.ts, crl-store.ts, the oidc adapter). */
@@ -61,28 +60,23 @@ export class NotifyFunction extends Construct {
     }));
 
     this.function = new NodejsFunction(this, 'Function', {
+      ...bundledFunctionProps({
+        projectRoot: props.projectRoot,
+        entry: NOTIFY_LAMBDA_ENTRY,
+        role: this.role,
+        logGroup: this.logGroup,
+      }),
       description: 'myna-oidc revocation notification job (back-channel logout of revoked cards)',
-      entry: `${props.projectRoot}/${NOTIFY_LAMBDA_ENTRY}`,
       handler: 'handler',
-      projectRoot: props.projectRoot,
-      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
-      runtime: LAMBDA_RUNTIME,
-      architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.minutes(10),
       reservedConcurrentExecutions: 1,
-      role: this.role,
-      logGroup: this.logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      applicationLogLevelV2: ApplicationLogLevel.INFO,
-      systemLogLevelV2: SystemLogLevel.INFO,
       environment: {
         OP_ISSUER: props.issuer,
         OP_TABLE_NAME: props.table.tableName,
         OP_SECRET_ID: props.secret.secretArn,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: lambdaBundling(),
     });
 
     this.rule = new Rule(this, 'Schedule', {

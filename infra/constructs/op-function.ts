@@ -8,13 +8,12 @@ import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { ApplicationLogLevel, Architecture, LoggingFormat, SystemLogLevel } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../../functions/op/bundle-options.js';
-import { LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+import { bundledFunctionProps } from './lambda-defaults.js';
 import { tableFunctionAccess } from './table-function-access.js';
 
 /** File name of the trust-anchor bundle inside the deployment package (OP_TRUST_ANCHORS_FILE). */
@@ -89,30 +88,26 @@ export class OpFunction extends Construct {
     if (props.ocspUrl) environment.OP_OCSP_URL = props.ocspUrl;
 
     this.function = new NodejsFunction(this, 'Function', {
+      ...bundledFunctionProps({
+        projectRoot: props.projectRoot,
+        entry: OP_LAMBDA_ENTRY,
+        role: this.role,
+        logGroup: this.logGroup,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) =>
+            shipped.map(([from, to]) => `cp ${shellQuote(from)} ${shellQuote(`${outputDir}/${to}`)}`),
+        },
+      }),
       description: 'myna-oidc OpenID Provider (Sign in with MyNumber card)',
-      entry: `${props.projectRoot}/${OP_LAMBDA_ENTRY}`,
       handler: OP_LAMBDA_HANDLER,
-      projectRoot: props.projectRoot,
-      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
-      runtime: LAMBDA_RUNTIME,
-      architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
       timeout: Duration.seconds(15),
-      role: this.role,
-      logGroup: this.logGroup,
-      loggingFormat: LoggingFormat.JSON,
-      applicationLogLevelV2: ApplicationLogLevel.INFO,
-      systemLogLevelV2: SystemLogLevel.INFO,
       environment,
       ...(props.reservedConcurrency !== undefined
         ? { reservedConcurrentExecutions: props.reservedConcurrency }
         : {}),
-      bundling: lambdaBundling({
-        beforeBundling: () => [],
-        beforeInstall: () => [],
-        afterBundling: (_inputDir, outputDir) =>
-          shipped.map(([from, to]) => `cp ${shellQuote(from)} ${shellQuote(`${outputDir}/${to}`)}`),
-      }),
     });
   }
 }

@@ -10,12 +10,11 @@
 import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
-import { Architecture, LoggingFormat } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { type ILogGroup, LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { addLogWritePolicy, LAMBDA_RUNTIME, lambdaBundling } from './lambda-defaults.js';
+import { addLogWritePolicy, bundledFunctionProps } from './lambda-defaults.js';
 import { acknowledge } from './nag.js';
 
 export interface OpSecretProps {
@@ -68,19 +67,16 @@ export class OpSecret extends Construct {
     addLogWritePolicy(role, this.provisionerLogs);
 
     this.provisioner = new NodejsFunction(this, 'Provisioner', {
+      ...bundledFunctionProps({
+        projectRoot: props.projectRoot,
+        entry: 'dist/functions/secrets/provision-handler.js',
+        role,
+        logGroup: this.provisionerLogs,
+      }),
       description: 'myna-oidc: fills the OP secret once at deploy time',
-      entry: `${props.projectRoot}/dist/functions/secrets/provision-handler.js`,
       handler: 'handler',
-      projectRoot: props.projectRoot,
-      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
-      runtime: LAMBDA_RUNTIME,
-      architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.minutes(2),
-      role,
-      logGroup: this.provisionerLogs,
-      loggingFormat: LoggingFormat.JSON,
-      bundling: lambdaBundling(),
     });
 
     this.provisioned = new CustomResource(this, 'Provision', {

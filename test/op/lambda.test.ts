@@ -92,6 +92,18 @@ beforeAll(async () => {
 });
 afterAll(() => card?.close());
 
+const A = TEST_CLIENTS.firstParty;
+
+/** The first-party test client, talking to the OP only through Lambda events. */
+function firstPartyRp() {
+  return relyingParty({
+    issuer: ISSUER,
+    clientId: A.client_id,
+    clientSecret: A.client_secret,
+    transport: lambdaTransport,
+  });
+}
+
 describe('Lambda handler (API Gateway HTTP API v2)', () => {
   it('answers discovery with the configured issuer', async () => {
     const response = await lambdaTransport(`${ISSUER}/.well-known/openid-configuration`, {});
@@ -102,13 +114,7 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
   });
 
   it('redirects an authorization request to the interaction and sets its cookies', async () => {
-    const A = TEST_CLIENTS.firstParty;
-    const rp = await relyingParty({
-      issuer: ISSUER,
-      clientId: A.client_id,
-      clientSecret: A.client_secret,
-      transport: lambdaTransport,
-    });
+    const rp = await firstPartyRp();
     const url = client.buildAuthorizationUrl(rp, {
       redirect_uri: A.redirect_uris[0] as string,
       scope: 'openid',
@@ -124,13 +130,7 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
   });
 
   it('runs a whole login through events, cookies in event.cookies, and redeems the code at /token', async () => {
-    const A = TEST_CLIENTS.firstParty;
-    const rp = await relyingParty({
-      issuer: ISSUER,
-      clientId: A.client_id,
-      clientSecret: A.client_secret,
-      transport: lambdaTransport,
-    });
+    const rp = await firstPartyRp();
     const { tokens } = await rpLogin({
       rp,
       browser: new TestBrowser(lambdaTransport),
