@@ -1,13 +1,12 @@
 /**
  * The cold-start floor: a bare oidc-provider (bare-provider.ts) behind serverless-http as an API
  * Gateway v2 handler, bundled with the OP's Lambda options. Issuer from OP_ISSUER, keys from
- * BARE_SECRETS (the OpSecrets JSON, so no I/O before the provider exists); state in the DynamoDB
- * table OP_TABLE_NAME through the OP's adapter, as any deployable provider must keep it.
+ * BARE_SECRETS (the OpSecrets JSON, so no I/O before the provider exists); no storage at all
+ * (oidc-provider's in-memory adapter, the bench client given statically, no AWS SDK in the
+ * bundle), so the ratio shows everything the OP adds to oidc-provider.
  */
 import serverless from 'serverless-http';
 import { parseSecrets, providerJwks } from '../functions/secrets/op-secrets.js';
-import { createDynamoClient } from '../functions/storage/dynamo-client.js';
-import { createDynamoAdapter } from '../functions/storage/oidc-adapter.js';
 import { BENCH_CLIENT, createBareProvider } from './bare-provider.js';
 
 type Handler = serverless.Handler;
@@ -19,10 +18,6 @@ export const handler: Handler = async (event, context) => {
   if (!ready) {
     const secrets = parseSecrets(process.env.BARE_SECRETS ?? '');
     const provider = createBareProvider({
-      adapter: createDynamoAdapter({
-        client: createDynamoClient(),
-        tableName: process.env.OP_TABLE_NAME ?? '',
-      }),
       issuer: process.env.OP_ISSUER ?? '',
       jwks: providerJwks(secrets),
       cookieKeys: secrets.cookieKeys,

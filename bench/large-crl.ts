@@ -21,10 +21,8 @@ import {
   encodeTlv,
   encodeUnsignedInteger,
 } from '../protocol/der-writer.js';
-import { Ext } from '../protocol/oids.js';
+import { Ext, OID_SHA256_WITH_RSA } from '../protocol/oids.js';
 
-const SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
-const CRL_NUMBER = '2.5.29.20';
 /** Serial numbers start here: positive, always 4 bytes. */
 const SERIAL_BASE = 0x10000000;
 /** keyCompromise, affiliationChanged, superseded: the reasons seen on JPKI CRLs. */
@@ -58,7 +56,9 @@ export async function writeLargeCrl(params: LargeCrlParams): Promise<number> {
   const entryTemplate = encodeSequence(
     encodeUnsignedInteger(largeCrlSerial(0)),
     revokedAt,
-    encodeSequence(encodeSequence(encodeOid('2.5.29.21'), encodeOctetString(Buffer.of(0x0a, 1, 0)))),
+    encodeSequence(
+      encodeSequence(encodeOid(Ext.crlReason), encodeOctetString(Buffer.of(Tag.ENUMERATED, 1, 0))),
+    ),
   );
   const serialAt = 4;
   const reasonAt = entryTemplate.length - 1;
@@ -67,7 +67,7 @@ export async function writeLargeCrl(params: LargeCrlParams): Promise<number> {
     contextTag(0, true),
     encodeSequence(
       encodeSequence(
-        encodeOid(CRL_NUMBER),
+        encodeOid(Ext.crlNumber),
         encodeOctetString(encodeUnsignedInteger(bigEndian(params.crlNumber))),
       ),
       encodeSequence(
@@ -76,7 +76,7 @@ export async function writeLargeCrl(params: LargeCrlParams): Promise<number> {
       ),
     ),
   );
-  const algorithm = encodeAlgorithm(SHA256_WITH_RSA);
+  const algorithm = encodeAlgorithm(OID_SHA256_WITH_RSA);
   const revokedLength = entryTemplate.length * params.count;
   const tbsHead = Buffer.concat([
     Buffer.of(Tag.INTEGER, 1, 1),

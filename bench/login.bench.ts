@@ -11,26 +11,19 @@
  *   with its own in-process reader and virtual card (one card would serialise them). Clients, OP and
  *   dynalite share this one Node thread, so this is the capacity of one OP process (one Lambda
  *   instance serves one request at a time anyway), not of a fleet;
- * - `bundle_kb`, `coldstart_ms`, `coldstart_ratio`: see lambda-coldstart.ts. The floor is the bare
- *   provider on the same DynamoDB storage (bundled AWS SDK and adapter included): storage every
- *   deployable provider needs, as the login floor uses the same storage too.
+ * Bundle size and cold start: coldstart.bench.ts.
  */
-import { stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type * as client from 'openid-client';
-import { createDevPki, type DevPki } from '../dev-pki/hierarchy.js';
-import { loadTrustAnchors } from '../functions/jpki/trust-anchors.js';
-import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../functions/op/bundle-options.js';
+import { NO_PREDECESSORS } from '../functions/accounts/account-store.js';
+import { TTL } from '../functions/defaults.js';
+import type { OpLogger } from '../functions/log/logger.js';
 import { FIRST_PARTY_FLAG } from '../functions/op/client-flags.js';
-import { dynamoStorage, NO_PREDECESSORS } from '../functions/op/dynamo-storage.js';
+import { dynamoStorage } from '../functions/op/dynamo-storage.js';
 import { startOpServer } from '../functions/op/local-server.js';
-import type { OpLogger } from '../functions/op/log.js';
-import { TTL } from '../functions/op/provider.js';
-import { MemoryCrlSource } from '../functions/revocation/memory-crl-source.js';
 import { generateSecrets } from '../functions/secrets/local-secrets.js';
-import { providerJwks, serializeSecrets } from '../functions/secrets/op-secrets.js';
+import { providerJwks } from '../functions/secrets/op-secrets.js';
 import { ClientRegistry } from '../functions/storage/client-registry.js';
 import { type LocalDynamo, startLocalDynamo } from '../functions/storage/local-dynamodb.js';
 import { createDynamoAdapter } from '../functions/storage/oidc-adapter.js';
@@ -38,14 +31,13 @@ import { ensureTable } from '../functions/storage/table.js';
 import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../local/scripted-login.js';
 import { cardIdentityOf } from '../reader-helper/virtual-card/identity.js';
 import { BENCH_CLIENT, createBareProvider } from './bare-provider.js';
-import { bundle, CACHE_DIR, coldStartMs, startFakeSecretsManager } from './lambda-coldstart.js';
+import { type BenchPki, createBenchPki } from './bench-pki.js';
 import { percentile, report } from './report.js';
 
 const RUNS = 100;
 const WARMUP = 20;
 const CONCURRENCY = 32;
 const LOGINS_CONCURRENT = 320;
-const COLD_RUNS = 7;
 
 const CLIENT = BENCH_CLIENT;
 const REDIRECT_URI = CLIENT.redirect_uris[0] as string;
@@ -53,13 +45,12 @@ const OP_TABLE = 'bench-op';
 const BARE_TABLE = 'bench-bare';
 const QUIET: OpLogger = { info: () => undefined, warn: () => undefined };
 
-/** Prints the login, throughput, bundle and cold-start figures. */
+/** Prints the login and throughput figures. */
 export async function runLoginBench(): Promise<void> {
-  const pki = await createDevPki();
+  const pki = await createBenchPki();
   const dynamo = await startLocalDynamo();
   try {
     await runLogins(pki, dynamo);
-    await runColdStarts(pki, dynamo);
   } finally {
     await dynamo.close();
   }
@@ -69,13 +60,8 @@ function median(samples: readonly number[]): number {
   return percentile(samples, 50);
 }
 
-async function runLogins(pki: DevPki, dynamo: LocalDynamo): Promise<void> {
-  const alice = pki.identities[0];
-  if (!alice) throw new Error('development PKI has no identity');
+async function runLogins({ alice, trustAnchors, revocation }: BenchPki, dynamo: LocalDynamo): Promise<void> {
   const identity = cardIdentityOf(alice);
-  const trustAnchors = loadTrustAnchors(pki.userAuthCas.map((ca) => ca.der));
-  const revocation = new MemoryCrlSource(trustAnchors);
-  for (const crl of pki.crls.filter((c) => c.name.startsWith('user-auth'))) revocation.load(crl.der);
   const secrets = await generateSecrets();
   const tables = { client: dynamo.client };
   for (const tableName of [OP_TABLE, BARE_TABLE]) {
@@ -94,7 +80,7 @@ async function runLogins(pki: DevPki, dynamo: LocalDynamo): Promise<void> {
       storage: dynamoStorage({
         ...tables,
         tableName: OP_TABLE,
-        subjectSecret: secrets.subjectSecret,
+        certificateKeySecret: secrets.certificateKeySecret,
         predecessors: NO_PREDECESSORS,
       }),
     }),
@@ -192,68 +178,4 @@ async function startBareServer(
         server.closeIdleConnections();
       }),
   };
-}
-
-async function runColdStarts(pki: DevPki, dynamo: LocalDynamo): Promise<void> {
-  const opBundle = await bundle(OP_LAMBDA_ENTRY, 'op-lambda');
-  const bareBundle = await bundle('dist/bench/bare-lambda.js', 'bare-lambda');
-  const { size } = await stat(opBundle);
-  report('bundle_kb', Math.round(size / 1024), 'KB');
-
-  const issuer = 'https://login.bench.example';
-  const tableName = 'bench-lambda';
-  const secretId = 'myna-oidc/bench';
-  await ensureTable(dynamo.client, tableName);
-  await new ClientRegistry({ client: dynamo.client, tableName }).add({ ...CLIENT, [FIRST_PARTY_FLAG]: true });
-  const anchorsFile = join(CACHE_DIR, 'trust-anchors.pem');
-  await writeFile(anchorsFile, pki.userAuthCas.map((ca) => ca.pem).join(''));
-  const crlFiles: string[] = [];
-  const crls = pki.crls.filter((c) => c.name.startsWith('user-auth') && c.name.endsWith('.revoked.crl'));
-  for (const [index, crl] of crls.entries()) {
-    const path = join(CACHE_DIR, `user-auth-${index}.crl`);
-    await writeFile(path, crl.der);
-    crlFiles.push(path);
-  }
-  const secrets = await generateSecrets();
-  const secretsManager = await startFakeSecretsManager(secretId, secrets);
-  const base: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    AWS_REGION: 'ap-northeast-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    OP_ISSUER: issuer,
-    // As the stack deploys the function (infra/constructs/op-function.ts); the floor gets it too.
-    NODE_OPTIONS: '--enable-source-maps',
-  };
-  const opEnv: NodeJS.ProcessEnv = {
-    ...base,
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
-    OP_TABLE_NAME: tableName,
-    OP_SECRET_ID: secretId,
-    OP_TRUST_ANCHORS_FILE: anchorsFile,
-    OP_CRL_FILES: crlFiles.join(','),
-  };
-  const bareEnv: NodeJS.ProcessEnv = {
-    ...base,
-    BARE_SECRETS: serializeSecrets(secrets),
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    OP_TABLE_NAME: tableName,
-  };
-  try {
-    // One untimed start of each fills the file cache; then the two alternate.
-    await coldStartMs(opBundle, issuer, opEnv, OP_LAMBDA_HANDLER);
-    await coldStartMs(bareBundle, issuer, bareEnv);
-    const opMs: number[] = [];
-    const bareMs: number[] = [];
-    for (let i = 0; i < COLD_RUNS; i++) {
-      opMs.push(await coldStartMs(opBundle, issuer, opEnv, OP_LAMBDA_HANDLER));
-      bareMs.push(await coldStartMs(bareBundle, issuer, bareEnv));
-    }
-    report('coldstart_ms', median(opMs), 'ms');
-    report('bare_coldstart_ms', median(bareMs), 'ms');
-    report('coldstart_ratio', median(opMs) / median(bareMs), 'x');
-  } finally {
-    await secretsManager.close();
-  }
 }

@@ -4,13 +4,12 @@
  * verifications no verifier can avoid (CA signature on the leaf, card signature on the challenge),
  * with node:crypto and keys already imported.
  */
+
 import { createPublicKey, createSign, randomBytes, verify } from 'node:crypto';
-import { createDevPki } from '../dev-pki/hierarchy.js';
 import { parseCertificate } from '../functions/jpki/certificate.js';
-import { loadTrustAnchors } from '../functions/jpki/trust-anchors.js';
 import { verifyLogin } from '../functions/jpki/verify-login.js';
-import { MemoryCrlSource } from '../functions/revocation/memory-crl-source.js';
 import { challengeSignedData } from '../protocol/signed-data.js';
+import { createBenchPki } from './bench-pki.js';
 import { percentile, report, sampleMicros } from './report.js';
 
 const RUNS = 5000;
@@ -19,12 +18,7 @@ const ORIGIN = 'https://login.example.jp';
 
 /** Prints verify_us_p50, verify_floor_us and verify_ratio (target ≤ 2.0). */
 export async function runVerifyBench(): Promise<void> {
-  const pki = await createDevPki();
-  const alice = pki.identities[0];
-  if (!alice) throw new Error('development PKI has no identity');
-  const trustAnchors = loadTrustAnchors(pki.userAuthCas.map((ca) => ca.der));
-  const revocation = new MemoryCrlSource(trustAnchors);
-  for (const crl of pki.crls.filter((c) => c.name.startsWith('user-auth'))) revocation.load(crl.der);
+  const { alice, trustAnchors, revocation } = await createBenchPki();
   const nonce = randomBytes(32).toString('base64url');
   const signedData = challengeSignedData(ORIGIN, nonce);
   const signature = createSign('sha256').update(signedData).sign(alice.userAuth.privateKeyPem);
@@ -33,7 +27,7 @@ export async function runVerifyBench(): Promise<void> {
     now: new Date(),
     clockSkewSeconds: 60,
     revocation,
-    accountKeySecret: randomBytes(32),
+    certificateKeySecret: randomBytes(32),
   };
 
   const full = await sampleMicros(

@@ -1,19 +1,2 @@
-/** What a CLI command may touch: its output streams. Tests pass collectors; the binary passes process streams. */
-export interface CliIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-}
-
-/** Exit codes shared by every command. */
-export const ExitCode = { OK: 0, FAILED: 1, USAGE: 2 } as const;
-
-/** Raised for a command line that cannot be run; printed with the command's usage. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** The process's own streams. */
-export const processIo: CliIo = {
-  out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-  err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
-};
+/** What a CLI command may touch (streams, exit codes, usage errors): one definition, the reader-helper's. */
+export { type CliIo, ExitCode, processIo, UsageError } from '../reader-helper/cli/io.js';

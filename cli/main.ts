@@ -4,6 +4,7 @@ import { clientsCommand, clientsUsage } from './commands/clients.js';
 import { devPkiCommand, devPkiUsage } from './commands/dev-pki.js';
 import { keysCommand, keysUsage } from './commands/keys.js';
 import { revocationCommand, revocationUsage } from './commands/revocation.js';
+import { describeFailure } from './failures.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
@@ -18,7 +19,7 @@ const USAGE = `Usage: myna-oidc <command> ...
 
 Commands:
   cert inspect|verify   describe a certificate, or check it as the login verifier does
-  clients add|list|remove   register relying parties (stored in the OP's table)
+  clients add|update|rotate-secret|show|list|remove   relying parties (in the OP's table)
   dev-pki create        write a development JPKI hierarchy (test CAs, cards, CRLs)
   keys list|rotate      token-signing key rotation (local data folder or Secrets Manager)
   revocation import|status|notify   import CRLs into the OP's table; one certificate's status;
@@ -26,13 +27,22 @@ Commands:
 
 Run 'myna-oidc <command> --help' for a command's options.`;
 
-/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+const HELP = new Set(['--help', '-h', 'help']);
+
+/**
+ * Runs the CLI with `argv` (without node and script) and returns the exit code: 0 done, 1 failed
+ * (one line on stderr), 2 a bad command line (usage on stderr; also without any command).
+ */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
+  if (name !== undefined && HELP.has(name)) {
+    io.out(USAGE);
+    return ExitCode.OK;
+  }
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
-    (name && name !== '--help' && name !== 'help' ? io.err : io.out)(USAGE);
-    return name && name !== '--help' && name !== 'help' ? ExitCode.USAGE : ExitCode.OK;
+    io.err(name ? `unknown command: ${name}\n\n${USAGE}` : USAGE);
+    return ExitCode.USAGE;
   }
   if (args.includes('--help') || args.includes('-h')) {
     io.out(command.usage);
@@ -45,8 +55,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.err(`${(error as Error).message}\n\n${command.usage}`);
       return ExitCode.USAGE;
     }
-    const { code, message } = error as { code?: string; message: string };
-    io.err(`myna-oidc ${name}: ${code && !message.startsWith(code) ? `${code}: ` : ''}${message}`);
+    io.err(describeFailure(name as string, error));
     return ExitCode.FAILED;
   }
 }

@@ -1,12 +1,14 @@
 /**
  * The demo relying party: a small web app that signs people in with the OP through openid-client
  * (authorization code flow + PKCE, confidential client), then shows the ID token claims and the
- * userinfo, and logs out through RP-initiated logout. Sessions live in memory: a demo, not a template
- * for session storage.
+ * userinfo, and logs out through RP-initiated logout. It also takes OIDC Back-Channel Logout
+ * tokens at DEMO_RP_BACKCHANNEL_PATH (validated with jose against the OP's JWKS) and ends the
+ * sessions they name. Sessions live in memory: a demo, not a template for session storage.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { signedInPage, signedOutPage } from './html.js';
 
@@ -30,6 +32,9 @@ interface Session {
 }
 
 const SESSION_COOKIE = 'demo_rp_session';
+/** Where the OP POSTs logout tokens (the client's backchannel_logout_uri). */
+export const DEMO_RP_BACKCHANNEL_PATH = '/backchannel-logout';
+const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /** Starts the demo RP; discovery happens on the first sign-in, so the OP may start later. */
 export async function startDemoRp(options: DemoRpOptions): Promise<{ server: Server; url: string }> {
@@ -51,9 +56,40 @@ export async function startDemoRp(options: DemoRpOptions): Promise<{ server: Ser
     return configuration;
   };
   const redirectUri = new URL('/callback', options.baseUrl).href;
+  let jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  /** Logout token ids already acted on (a replay is refused). */
+  const seenJtis = new Set<string>();
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', options.baseUrl);
+    // The OP's back-channel logout (no browser, no cookie): ends the sessions the token names.
+    if (req.method === 'POST' && url.pathname === DEMO_RP_BACKCHANNEL_PATH) {
+      const config = await discover();
+      const token = new URLSearchParams(await readBody(req)).get('logout_token') ?? '';
+      jwks ??= createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri as string));
+      const { payload } = await jwtVerify(token, jwks, {
+        issuer: config.serverMetadata().issuer,
+        audience: options.clientId,
+        typ: 'logout+jwt',
+        maxTokenAge: '2 minutes',
+      }).catch(() => ({ payload: undefined }));
+      const events = payload?.events as Record<string, unknown> | undefined;
+      if (
+        !payload ||
+        !events?.[BACKCHANNEL_LOGOUT_EVENT] ||
+        'nonce' in payload ||
+        seenJtis.has(String(payload.jti))
+      ) {
+        return res.writeHead(400).end();
+      }
+      seenJtis.add(String(payload.jti));
+      for (const [sessionId, candidate] of sessions) {
+        const claims = candidate.claims as { sub?: string; sid?: string } | undefined;
+        if (claims && (payload.sid ? claims.sid === payload.sid : claims.sub === payload.sub))
+          sessions.delete(sessionId);
+      }
+      return res.writeHead(200, { 'Cache-Control': 'no-store' }).end();
+    }
     const [id, session] = sessionOf(req, res, sessions);
     if (req.method === 'POST' && url.pathname === '/login') {
       const config = await discover();
@@ -116,7 +152,13 @@ export async function startDemoRp(options: DemoRpOptions): Promise<{ server: Ser
       send(res, 502, signedOutPage(`Sign-in failed: ${(error as Error).message}`));
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   return { server, url: `http://localhost:${port}` };
 }
@@ -133,6 +175,18 @@ function sessionOf(
   sessions.set(id, session);
   res.setHeader('Set-Cookie', `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Lax; Path=/`);
   return [id, session];
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      body += chunk;
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
 }
 
 function redirect(res: ServerResponse, location: string): void {

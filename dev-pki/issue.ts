@@ -15,6 +15,7 @@ import {
   DistributionPointName,
   GeneralName,
   IssueAlternativeName,
+  IssuingDistributionPoint,
   KeyIdentifier,
   type Name,
   OtherName,
@@ -121,6 +122,12 @@ export interface CrlParams {
   readonly crlNumber: number;
   readonly entries?: readonly { serialHex: string; revokedAt: Date; reason?: x509.X509CrlReason }[];
   readonly hash?: Hash;
+  /**
+   * The municipality whose certificates this CRL covers (JPKI splits CRLs so): a critical
+   * issuingDistributionPoint naming the same DirName as their CRL distribution point. Absent: a
+   * CRL of the whole CA.
+   */
+  readonly partition?: { readonly prefecture: string; readonly city: string };
 }
 
 /** A random positive 4-byte serial, as on JPKI end-entity certificates. */
@@ -231,7 +238,7 @@ export async function issueCrl(params: CrlParams): Promise<Uint8Array> {
       reason: entry.reason ?? x509.X509CrlReason.unspecified,
     })),
     extensions: [
-      new x509.Extension('2.5.29.20', false, AsnConvert.serialize(new CRLNumber(params.crlNumber))),
+      new x509.Extension(Ext.crlNumber, false, AsnConvert.serialize(new CRLNumber(params.crlNumber))),
       new x509.Extension(
         Ext.authorityKeyIdentifier,
         false,
@@ -239,6 +246,19 @@ export async function issueCrl(params: CrlParams): Promise<Uint8Array> {
           new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(params.ca.subjectKeyId) }),
         ),
       ),
+      ...(params.partition
+        ? [
+            new x509.Extension(
+              Ext.issuingDistributionPoint,
+              true,
+              AsnConvert.serialize(
+                new IssuingDistributionPoint({
+                  distributionPoint: distributionPointName({ ca: params.ca, ...params.partition }),
+                }),
+              ),
+            ),
+          ]
+        : []),
     ],
   });
   return new Uint8Array(crl.rawData);
@@ -317,17 +337,24 @@ function policiesExtension(policies: readonly string[]): x509.Extension {
   return new x509.Extension(Ext.certificatePolicies, true, AsnConvert.serialize(value));
 }
 
-function crlDistributionPoint(params: { ca: DevCa; prefecture?: string; city?: string }): x509.Extension {
+/** The DistributionPointName of a municipality's CRL (default 東京都 千代田区). */
+function distributionPointName(params: {
+  ca: DevCa;
+  prefecture?: string;
+  city?: string;
+}): DistributionPointName {
   const directoryName = crlDistributionPointName(
     params.ca.kind,
     params.prefecture ?? '東京都',
     params.city ?? '千代田区',
     params.ca.organization,
   );
+  return new DistributionPointName({ fullName: [new GeneralName({ directoryName })] });
+}
+
+function crlDistributionPoint(params: { ca: DevCa; prefecture?: string; city?: string }): x509.Extension {
   const value = new CRLDistributionPoints([
-    new DistributionPoint({
-      distributionPoint: new DistributionPointName({ fullName: [new GeneralName({ directoryName })] }),
-    }),
+    new DistributionPoint({ distributionPoint: distributionPointName(params) }),
   ]);
   return new x509.Extension(Ext.crlDistributionPoints, false, AsnConvert.serialize(value));
 }

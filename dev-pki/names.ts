@@ -3,12 +3,13 @@
  * other attribute as UTF8String, in the order the real certificates use.
  */
 import { AttributeTypeAndValue, AttributeValue, Name, RelativeDistinguishedName } from '@peculiar/asn1-x509';
+import { AttributeType } from '../protocol/oids.js';
 
-const OID_C = '2.5.4.6';
-const OID_L = '2.5.4.7';
-const OID_O = '2.5.4.10';
-const OID_OU = '2.5.4.11';
-const OID_CN = '2.5.4.3';
+const OID_C = AttributeType.country;
+const OID_L = AttributeType.locality;
+const OID_O = AttributeType.organization;
+const OID_OU = AttributeType.organizationalUnit;
+const OID_CN = AttributeType.commonName;
 
 type Rdn = readonly [type: string, value: string];
 

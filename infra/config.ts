@@ -5,7 +5,7 @@
  */
 import type { Node } from 'constructs';
 
-/** How the table (and the secret) are encrypted at rest. */
+/** How the table and the secrets are encrypted at rest (default: customer, a KMS key of the stack). */
 export type EncryptionOption = 'aws-owned' | 'customer';
 
 /** The settings the stack is built from. */
@@ -30,8 +30,20 @@ export interface DeploymentConfig {
   readonly alarmEmail?: string;
   /** Existing SNS topic for alarms (instead of creating one). */
   readonly alarmTopicArn?: string;
-  /** Reserved concurrency of the OP function (unset: the account's unreserved pool). */
+  /** Reserved concurrency of the OP function (`-c reservedConcurrency=none`: the account's unreserved pool). */
   readonly reservedConcurrency?: number;
+  /** HTTP API stage throttling: steady requests per second and burst, for all clients together. */
+  readonly throttleRateLimit: number;
+  readonly throttleBurstLimit: number;
+  /**
+   * IAM principals (role or user ARNs, `*` allowed in names) that may read and write the OP's
+   * secrets besides the stack's own roles — the operators who run `myna-oidc keys` and
+   * `myna-oidc revocation import`. Every other principal of the account is denied by the secrets'
+   * resource policies.
+   */
+  readonly secretAdminArns: readonly string[];
+  /** Version id of the origin-verify secret CloudFront sends (set it to roll out a rotated value). */
+  readonly originVerifyVersion?: string;
   /** Lambda memory in MB (see docs/deploy.md, "Memory"). */
   readonly memorySize: number;
   readonly encryption: EncryptionOption;
@@ -59,6 +71,9 @@ export interface DeploymentConfig {
 /** Defaults of the numeric settings. */
 export const DEFAULTS = {
   memorySize: 1024,
+  reservedConcurrency: 20,
+  throttleRateLimit: 200,
+  throttleBurstLimit: 400,
   loginRateLimit: 100,
   tokenRateLimit: 600,
   tableName: 'myna-oidc',
@@ -92,7 +107,12 @@ export function readConfig(node: Node): DeploymentConfig {
     if (value !== 'true' && value !== 'false') throw new ConfigError(`context ${key} must be true or false`);
     return value === 'true';
   };
-  const encryption = text('encryption') ?? 'aws-owned';
+  const list = (key: string): string[] =>
+    (text(key) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  const encryption = text('encryption') ?? 'customer';
   if (encryption !== 'aws-owned' && encryption !== 'customer') {
     throw new ConfigError('context encryption must be aws-owned or customer');
   }
@@ -108,14 +128,18 @@ export function readConfig(node: Node): DeploymentConfig {
     tokenRateLimit: integer('tokenRateLimit', DEFAULTS.tokenRateLimit) as number,
     alarmEmail: text('alarmEmail'),
     alarmTopicArn: text('alarmTopicArn'),
-    reservedConcurrency: integer('reservedConcurrency'),
+    reservedConcurrency:
+      text('reservedConcurrency') === 'none'
+        ? undefined
+        : integer('reservedConcurrency', DEFAULTS.reservedConcurrency),
+    throttleRateLimit: integer('throttleRateLimit', DEFAULTS.throttleRateLimit) as number,
+    throttleBurstLimit: integer('throttleBurstLimit', DEFAULTS.throttleBurstLimit) as number,
+    secretAdminArns: list('secretAdminArns'),
+    originVerifyVersion: text('originVerifyVersion'),
     memorySize: integer('memorySize', DEFAULTS.memorySize) as number,
     encryption,
     trustAnchors: text('trustAnchors'),
-    crlFiles: (text('crlFiles') ?? '')
-      .split(',')
-      .map((path) => path.trim())
-      .filter((path) => path !== ''),
+    crlFiles: list('crlFiles'),
     revocationPolicy: text('revocationPolicy'),
     ocspUrl: text('ocspUrl'),
     notifyScheduleMinutes: integer('notifyScheduleMinutes', DEFAULTS.notifyScheduleMinutes) as number,
@@ -145,6 +169,22 @@ export function readConfig(node: Node): DeploymentConfig {
   }
   if (config.notifyScheduleMinutes < 1)
     throw new ConfigError('context notifyScheduleMinutes must be at least 1');
+  if (config.throttleRateLimit < 1 || config.throttleBurstLimit < 1) {
+    throw new ConfigError('context throttleRateLimit and throttleBurstLimit must be at least 1');
+  }
+  if (config.reservedConcurrency === 0) {
+    throw new ConfigError(
+      'context reservedConcurrency 0 would stop the OP; use none for the unreserved pool',
+    );
+  }
+  for (const arn of config.secretAdminArns) {
+    if (!/^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:\S+$/.test(arn)) {
+      throw new ConfigError(`context secretAdminArns: ${arn} is not an IAM principal ARN`);
+    }
+  }
+  if (config.originVerifyVersion !== undefined && !config.webAclArn) {
+    throw new ConfigError('context originVerifyVersion needs webAclArn (CloudFront + WAF)');
+  }
   if (config.alarmEmail && config.alarmTopicArn) {
     throw new ConfigError('give alarmEmail or alarmTopicArn, not both');
   }

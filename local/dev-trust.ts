@@ -40,7 +40,7 @@ export async function loadDevTrust(pkiDir: string, log: (line: string) => void):
   const now = Date.now();
   for (const ca of cas) {
     const issuedRevoked = trustAnchors.findSigner(revoked)?.certificate.der === ca.der;
-    revocation.load(
+    await revocation.load(
       await issueCrl({
         ca,
         thisUpdate: new Date(now - 60_000),

@@ -1,68 +1,319 @@
 /**
  * A scripted browser and virtual card for the local stack: benchmarks and tests use it to drive the
  * OP like a browser and a relying party would.
- * - TestBrowser: a cookie jar (path-aware) over any fetch-like transport, redirects followed by hand;
+ * - TestBrowser: sends what Chromium sends — cookies (host, path, SameSite) and Origin, Referer and
+ *   Sec-Fetch-* from the initiator and the page's referrer policy — over any fetch-like transport
+ *   (node:http by default), redirects followed by hand; test/e2e/consent.test.ts compares it with
+ *   real Chromium;
  * - VirtualCardSigner: the card side exactly as the helper does it (CardService over the in-process
  *   reader backend with a VirtualJpkiCard), origin = the page's origin;
  * - the login steps (open the login page, post the card's answer, consent) and a whole RP login
  *   with openid-client (PKCE S256, state, nonce).
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import * as client from 'openid-client';
 import { CardService } from '../reader-helper/card/card-service.js';
 import type { CardIdentity } from '../reader-helper/virtual-card/identity.js';
 import { InProcessReaderBackend } from '../reader-helper/virtual-card/in-process-backend.js';
 import { VirtualJpkiCard } from '../reader-helper/virtual-card/virtual-jpki-card.js';
 
-/** Something that answers fetch requests: global fetch, or an adapter to a Lambda handler. */
+/**
+ * Something that answers fetch requests: httpTransport (the default), or an adapter to a Lambda
+ * handler. (Node's global fetch works too, but sends its own `Sec-Fetch-Mode: cors`.)
+ */
 export type Transport = (url: string, init: RequestInit) => Promise<Response>;
+
+/** A page the browser shows, with the referrer policy it was served with. */
+export interface BrowserDocument {
+  readonly url: URL;
+  /** The page's `Referrer-Policy` (Chromium's default when the page names none). */
+  readonly referrerPolicy: string;
+}
+
+/**
+ * Who starts a navigation or fetch, as a browser tells them apart: the user (address bar,
+ * bookmark), a click on a page's link or form button, or a page's script (location.assign, fetch).
+ */
+export type Initiator =
+  | { readonly by: 'user' }
+  | { readonly by: 'link' | 'form' | 'script'; readonly document: BrowserDocument };
+
+/** The initiator of a navigation typed by the user. */
+export const BY_USER: Initiator = { by: 'user' };
+
+/** Chromium's default referrer policy. */
+export const DEFAULT_REFERRER_POLICY = 'strict-origin-when-cross-origin';
+const REFERRER_POLICIES = new Set([
+  'no-referrer',
+  'no-referrer-when-downgrade',
+  'same-origin',
+  'origin',
+  'strict-origin',
+  'origin-when-cross-origin',
+  'strict-origin-when-cross-origin',
+  'unsafe-url',
+]);
+
+/** Headers only the browser sets (forbidden request headers a page cannot set either). */
+const BROWSER_HEADERS = /^(origin|referer|cookie|host|sec-fetch-.*)$/;
 
 interface StoredCookie {
   readonly name: string;
   readonly value: string;
+  readonly host: string;
   readonly path: string;
+  readonly sameSite: 'strict' | 'lax' | 'none';
 }
 
-/** A minimal browser: cookies per name and path, manual redirects, an Origin header on POSTs. */
+/** The policy a `Referrer-Policy` header names: its last known token (Referrer Policy §8.1). */
+export function parseReferrerPolicy(header: string | null): string | undefined {
+  const tokens = (header ?? '').split(',').map((token) => token.trim().toLowerCase());
+  return tokens.filter((token) => REFERRER_POLICIES.has(token)).pop();
+}
+
+/** RFC 6265 §5.1.4: the cookie path is the request path or a directory prefix of it. */
+function pathMatches(path: string, cookiePath: string): boolean {
+  if (path === cookiePath) return true;
+  return path.startsWith(cookiePath) && (cookiePath.endsWith('/') || path[cookiePath.length] === '/');
+}
+
+/** http(s) on loopback or https: where browsers send Sec-Fetch-* (potentially trustworthy URLs). */
+function trustworthy(url: URL): boolean {
+  return (
+    url.protocol === 'https:' || /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost|.+\.localhost)$/.test(url.hostname)
+  );
+}
+
+/**
+ * The site of a URL: scheme + host for IP literals and `localhost`, else scheme + the last two
+ * labels (a stand-in for the public-suffix list, right for the hosts tests use).
+ */
+function siteOf(url: URL): string {
+  const host = url.hostname;
+  const literal = /^[\d.]+$|^\[|^localhost$/.test(host);
+  return `${url.protocol}//${literal ? host : host.split('.').slice(-2).join('.')}`;
+}
+
+/** Sec-Fetch-Site of a request from `origin` through `chain` (Fetch Metadata §2.3). */
+function fetchSite(origin: URL, chain: readonly URL[]): 'same-origin' | 'same-site' | 'cross-site' {
+  if (chain.every((url) => url.origin === origin.origin)) return 'same-origin';
+  return chain.every((url) => siteOf(url) === siteOf(origin)) ? 'same-site' : 'cross-site';
+}
+
+/** The Referer a page at `from` sends to `to` under `policy` (Referrer Policy §8.3), or none. */
+function referrer(from: URL, to: URL, policy: string): string | undefined {
+  const full = new URL(from.href);
+  full.hash = '';
+  full.username = '';
+  full.password = '';
+  const origin = `${from.origin}/`;
+  const sameOrigin = from.origin === to.origin;
+  const downgrade = from.protocol === 'https:' && to.protocol !== 'https:';
+  switch (policy) {
+    case 'no-referrer':
+      return undefined;
+    case 'unsafe-url':
+      return full.href;
+    case 'origin':
+      return origin;
+    case 'same-origin':
+      return sameOrigin ? full.href : undefined;
+    case 'strict-origin':
+      return downgrade ? undefined : origin;
+    case 'origin-when-cross-origin':
+      return sameOrigin ? full.href : origin;
+    case 'no-referrer-when-downgrade':
+      return downgrade ? undefined : full.href;
+    default:
+      return downgrade ? undefined : sameOrigin ? full.href : origin;
+  }
+}
+
+/** The Origin of a POST navigation from `from` to `to` under `policy` (Fetch §3.1, "null" when hidden). */
+function navigationOrigin(from: URL, to: URL, policy: string): string {
+  const downgrade = from.protocol === 'https:' && to.protocol !== 'https:';
+  if (policy === 'no-referrer') return 'null';
+  if (policy === 'same-origin') return from.origin === to.origin ? from.origin : 'null';
+  if (policy.startsWith('strict-origin') || policy === 'no-referrer-when-downgrade') {
+    return downgrade ? 'null' : from.origin;
+  }
+  return from.origin;
+}
+
+/**
+ * Sends a request with node:http(s) exactly as given. (Node's fetch would not do: it sets
+ * `Sec-Fetch-Mode: cors` on every request, a navigation too.)
+ */
+export function httpTransport(url: string, init: RequestInit): Promise<Response> {
+  const target = new URL(url);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const outgoing = send(
+      target,
+      { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)) },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const headers = new Headers();
+          for (const [name, value] of Object.entries(incoming.headers)) {
+            for (const item of [value ?? []].flat()) headers.append(name, item);
+          }
+          const status = incoming.statusCode ?? 500;
+          const empty = status === 204 || status === 304;
+          resolve(new Response(empty ? null : Buffer.concat(chunks), { status, headers }));
+        });
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(typeof init.body === 'string' ? init.body : undefined);
+  });
+}
+
+/**
+ * A scripted browser that sends what Chromium sends and nothing more: cookies (host, path and
+ * SameSite rules), and `Origin`, `Referer` and `Sec-Fetch-*` computed from the initiator, the
+ * initiating page's referrer policy and the redirect chain — never set by the caller. Redirects
+ * are followed by hand, so a test can stop at the relying party's redirect URI. A test in
+ * test/e2e compares these headers with the ones real Chromium sent for the same pages.
+ */
 export class TestBrowser {
   readonly #cookies = new Map<string, StoredCookie>();
 
   constructor(
-    readonly transport: Transport = (url, init) => fetch(url, init),
-    /** Headers sent with every request unless the request sets them (e.g. accept-language). */
+    readonly transport: Transport = httpTransport,
+    /** Headers a browser's settings add to every request (only `accept-language` is meaningful). */
     readonly defaultHeaders: Record<string, string> = {},
-  ) {}
+  ) {
+    TestBrowser.#refuseBrowserHeaders(new Headers(defaultHeaders));
+  }
 
-  /** One request (no redirect following) with the matching cookies; stores the response's cookies. */
-  async request(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  /** A test must not set what the browser sets itself. */
+  static #refuseBrowserHeaders(headers: Headers): void {
+    const browserSet = [...headers.keys()].find((name) => BROWSER_HEADERS.test(name));
+    if (browserSet) throw new Error(`the browser sets ${browserSet} itself; a test must not`);
+  }
+
+  /**
+   * One request (no redirect following) started by `initiator`, as a navigation or (mode
+   * `cors`) a script's fetch, with the browser's own headers and the matching cookies; stores the
+   * response's cookies. `chain` holds the URLs before this one when it follows a redirect.
+   */
+  async request(
+    url: string | URL,
+    init: RequestInit = {},
+    initiator: Initiator = BY_USER,
+    { chain = [], mode = 'navigate' }: { chain?: readonly URL[]; mode?: 'navigate' | 'cors' } = {},
+  ): Promise<Response> {
     const target = new URL(url);
     const headers = new Headers(init.headers);
+    TestBrowser.#refuseBrowserHeaders(headers);
     for (const [name, value] of Object.entries(this.defaultHeaders))
       if (!headers.has(name)) headers.set(name, value);
+    const method = (init.method ?? 'GET').toUpperCase();
+    const navigation = mode === 'navigate';
+    const site = initiator.by === 'user' ? 'none' : fetchSite(initiator.document.url, [...chain, target]);
+    if (initiator.by !== 'user') {
+      const { url: from, referrerPolicy } = initiator.document;
+      const first = chain[0] ?? target;
+      if (!navigation && from.origin !== target.origin) {
+        throw new Error('TestBrowser models same-origin fetches only (no CORS)');
+      }
+      const referer = referrer(from, target, referrerPolicy);
+      if (referer) headers.set('referer', referer);
+      if (!navigation) headers.set('origin', from.origin);
+      else if (method !== 'GET' && method !== 'HEAD') {
+        headers.set('origin', navigationOrigin(from, first, referrerPolicy));
+      }
+    }
+    if (trustworthy(target)) {
+      headers.set('sec-fetch-site', site);
+      headers.set('sec-fetch-mode', navigation ? 'navigate' : 'cors');
+      // Every navigation here follows a click (a script's location.assign() runs within it).
+      if (navigation) headers.set('sec-fetch-user', '?1');
+      headers.set('sec-fetch-dest', navigation ? 'document' : 'empty');
+    }
+    const sameSite = site !== 'cross-site';
     const cookie = [...this.#cookies.values()]
-      .filter((stored) => target.pathname.startsWith(stored.path))
+      .filter(
+        (stored) =>
+          stored.host === target.hostname &&
+          pathMatches(target.pathname, stored.path) &&
+          (sameSite ||
+            stored.sameSite === 'none' ||
+            (stored.sameSite === 'lax' && navigation && (method === 'GET' || method === 'HEAD'))),
+      )
       .map((stored) => `${stored.name}=${stored.value}`)
       .join('; ');
     if (cookie) headers.set('cookie', cookie);
     const response = await this.transport(target.href, { ...init, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) this.#store(line);
+    for (const line of response.headers.getSetCookie()) this.#store(target, line);
     return response;
   }
 
-  /** GETs `url` and follows redirects until a non-redirect answer or a URL `stop` accepts. */
-  async follow(url: string | URL, stop: (next: URL) => boolean): Promise<{ url: URL; response?: Response }> {
+  /**
+   * Navigates to `url` (a GET, or a form's POST with `init`) and follows redirects until a
+   * non-redirect answer (the page, with its referrer policy) or a URL `stop` accepts.
+   */
+  async navigate(
+    url: string | URL,
+    stop: (next: URL) => boolean,
+    initiator: Initiator = BY_USER,
+    init: RequestInit = {},
+  ): Promise<{ url: URL; response?: Response; document?: BrowserDocument }> {
     let current = new URL(url);
+    let request = init;
+    const chain: URL[] = [];
     for (let hops = 0; hops < 20; hops++) {
       if (stop(current)) return { url: current };
-      const response = await this.request(current);
+      const response = await this.request(current, request, initiator, { chain });
       const location = response.headers.get('location');
-      if (response.status < 300 || response.status >= 400 || !location) return { url: current, response };
+      if (response.status < 300 || response.status >= 400 || !location) {
+        const referrerPolicy =
+          parseReferrerPolicy(response.headers.get('referrer-policy')) ?? DEFAULT_REFERRER_POLICY;
+        return { url: current, response, document: { url: current, referrerPolicy } };
+      }
       await response.arrayBuffer();
+      chain.push(current);
       current = new URL(location, current);
+      // 301/302/303 after a POST become a GET without a body (Fetch §4.4).
+      if (response.status !== 307 && response.status !== 308) request = {};
     }
     throw new Error('too many redirects');
   }
 
-  #store(line: string): void {
+  /** GETs `url` as typed by the user and follows redirects (see navigate). */
+  follow(url: string | URL, stop: (next: URL) => boolean) {
+    return this.navigate(url, stop);
+  }
+
+  /** Submits a form of `document` (POST, urlencoded `fields`) and follows the redirects. */
+  submitForm(
+    document: BrowserDocument,
+    action: string | URL,
+    fields: Record<string, string>,
+    stop: (next: URL) => boolean,
+  ) {
+    return this.navigate(
+      new URL(action, document.url),
+      stop,
+      { by: 'form', document },
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      },
+    );
+  }
+
+  /** A fetch() made by `document`'s script (same origin, credentials included). */
+  fetchFrom(document: BrowserDocument, url: string | URL, init: RequestInit): Promise<Response> {
+    return this.request(new URL(url, document.url), init, { by: 'script', document }, { mode: 'cors' });
+  }
+
+  #store(from: URL, line: string): void {
     const [pair = '', ...attributes] = line.split(';').map((part) => part.trim());
     const separator = pair.indexOf('=');
     const name = pair.slice(0, separator);
@@ -73,9 +324,18 @@ export class TestBrowser {
     const expires = attribute('expires');
     const expired =
       attribute('max-age') === '0' || (expires !== undefined && Date.parse(expires) < Date.now());
-    const key = `${name}|${path}`;
+    const sameSite = attribute('samesite')?.toLowerCase();
+    const key = `${from.hostname}|${name}|${path}`;
     if (expired || value === '') this.#cookies.delete(key);
-    else this.#cookies.set(key, { name, value, path });
+    else
+      this.#cookies.set(key, {
+        name,
+        value,
+        host: from.hostname,
+        path,
+        // Chromium treats a cookie without SameSite as Lax.
+        sameSite: sameSite === 'strict' || sameSite === 'none' ? sameSite : 'lax',
+      });
   }
 }
 
@@ -117,7 +377,7 @@ export class VirtualCardSigner {
 
 /** A login page as the browser sees it. */
 export interface LoginPage {
-  readonly url: URL;
+  readonly document: BrowserDocument;
   readonly html: string;
   readonly nonce: string;
   readonly loginUrl: URL;
@@ -129,12 +389,18 @@ function attribute(html: string, name: string): string | undefined {
 }
 
 /** Parses the login page's challenge and login URL out of its HTML. */
-export async function readLoginPage(url: URL, response: Response): Promise<LoginPage> {
+export async function readLoginPage(document: BrowserDocument, response: Response): Promise<LoginPage> {
   const html = await response.text();
   const nonce = attribute(html, 'data-nonce');
   const login = attribute(html, 'data-login-url');
   if (!nonce || !login) throw new Error(`not a login page (${response.status}): ${html.slice(0, 300)}`);
-  return { url, html, nonce, loginUrl: new URL(login, url), response };
+  return { document, html, nonce, loginUrl: new URL(login, document.url), response };
+}
+
+/** The login page a navigation ended on (throws when it ended elsewhere). */
+export function loginPageOf(step: { response?: Response; document?: BrowserDocument }): Promise<LoginPage> {
+  if (!step.response || !step.document) throw new Error('the navigation did not end on a page');
+  return readLoginPage(step.document, step.response);
 }
 
 /** What the OP answered to a posted login. */
@@ -145,44 +411,50 @@ export interface LoginReply {
   readonly nonce?: string;
 }
 
-/** POSTs a card answer to the page's login URL as the login script does (JSON, same origin). */
+/** POSTs a card answer to the page's login URL as the login script does (fetch, JSON). */
 export async function postAnswer(
   browser: TestBrowser,
-  loginUrl: URL,
+  page: LoginPage,
   answer: { certificate: string; signature: string },
-  origin = loginUrl.origin,
 ): Promise<LoginReply> {
-  const response = await browser.request(loginUrl, {
+  const response = await browser.fetchFrom(page.document, page.loginUrl, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json', origin },
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
     body: JSON.stringify(answer),
   });
   return { status: response.status, ...((await response.json()) as Omit<LoginReply, 'status'>) };
 }
 
-/** Submits the consent page's confirm (or abort) form, as a browser would. */
-export async function answerConsent(
+/** The action of the page's POST form whose action ends with `/suffix` (as the browser reads it). */
+export function formAction(html: string, suffix: string): string {
+  const actions = [...html.matchAll(/<form\b[^>]*\bmethod="post"[^>]*\baction="([^"]+)"/g)].map((match) =>
+    (match[1] as string).replace(/&amp;/g, '&'),
+  );
+  const action = actions.find((candidate) => candidate.endsWith(`/${suffix}`));
+  if (!action) throw new Error(`no form posting to …/${suffix} on the page`);
+  return action;
+}
+
+/** Clicks the consent page's allow (`confirm`) or deny (`abort`) button and follows the redirects. */
+export function answerConsent(
   browser: TestBrowser,
-  pageUrl: URL,
+  page: { document: BrowserDocument; html: string },
   action: 'confirm' | 'abort',
-): Promise<Response> {
-  const target = new URL(`${pageUrl.pathname}/${action}`, pageUrl);
-  return browser.request(target, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: pageUrl.origin },
-    body: '',
-  });
+  stop: (next: URL) => boolean,
+) {
+  return browser.submitForm(page.document, formAction(page.html, action), {}, stop);
 }
 
 /** Where a sign-in ended: at the redirect URI, or on a page of the OP (login refused, consent…). */
 export interface SignInResult {
   readonly callback?: URL;
-  readonly page?: { readonly url: URL; readonly response: Response };
+  readonly page?: { readonly document: BrowserDocument; readonly response: Response; readonly html: string };
 }
 
 /**
- * Follows `authorizationUrl`; on the login page signs the challenge with `card` (origin = the OP's
- * origin, or `signOrigin`), posts it and follows the redirects; confirms consent when `consent`.
+ * Follows `authorizationUrl` as typed by the user; on the login page signs the challenge with
+ * `card` (origin = the OP's origin, or `signOrigin`), posts it as the page's script does and
+ * navigates where the OP says; on the consent page clicks allow when `consent`.
  */
 export async function signIn(options: {
   readonly browser: TestBrowser;
@@ -194,23 +466,26 @@ export async function signIn(options: {
 }): Promise<SignInResult> {
   const { browser, redirectUri, card } = options;
   const atCallback = (next: URL) => next.href.startsWith(redirectUri);
-  let step = await browser.follow(options.authorizationUrl, atCallback);
+  let step = await browser.navigate(options.authorizationUrl, atCallback);
   for (let rounds = 0; rounds < 4; rounds++) {
-    if (!step.response) return { callback: step.url };
-    if (step.url.pathname.split('/').length !== 3 || !step.url.pathname.startsWith('/interaction/')) {
-      return { page: { url: step.url, response: step.response } };
-    }
-    const html = await step.response.clone().text();
+    const { response, document } = step;
+    if (!response || !document) return { callback: step.url };
+    const html = await response.clone().text();
+    const page = { document, response, html };
+    if (!step.url.pathname.startsWith('/interaction/')) return { page };
     if (html.includes('data-nonce=')) {
-      const page = await readLoginPage(step.url, step.response);
-      const answer = await card.sign(options.signOrigin ?? page.url.origin, page.nonce);
-      const reply = await postAnswer(browser, page.loginUrl, answer);
+      const login = await readLoginPage(document, response);
+      const answer = await card.sign(options.signOrigin ?? document.url.origin, login.nonce);
+      const reply = await postAnswer(browser, login, answer);
       if (!reply.redirectTo) throw new Error(`login refused: ${JSON.stringify(reply)}`);
-      step = await browser.follow(new URL(reply.redirectTo, step.url), atCallback);
-    } else if (options.consent && html.includes('/confirm')) {
-      const response = await answerConsent(browser, step.url, 'confirm');
-      step = await browser.follow(new URL(response.headers.get('location') ?? '/', step.url), atCallback);
-    } else return { page: { url: step.url, response: step.response } };
+      // The script's location.assign(): a navigation started by the page.
+      step = await browser.navigate(new URL(reply.redirectTo, document.url), atCallback, {
+        by: 'script',
+        document,
+      });
+    } else if (options.consent && html.includes('/confirm"')) {
+      step = await answerConsent(browser, page, 'confirm', atCallback);
+    } else return { page };
   }
   throw new Error('sign-in did not finish');
 }
@@ -237,6 +512,36 @@ export async function relyingParty(options: {
   return config;
 }
 
+/** What an RP keeps to check the answer to its authorization request. */
+export interface AuthorizationChecks {
+  readonly pkceCodeVerifier: string;
+  readonly expectedState: string;
+  readonly expectedNonce: string;
+}
+
+/** An authorization request of `rp` as openid-client builds it: code flow, PKCE S256, state, nonce. */
+export async function authorizationRequest(
+  rp: client.Configuration,
+  redirectUri: string,
+  params: Record<string, string> = {},
+): Promise<{ url: URL; checks: AuthorizationChecks }> {
+  const checks = {
+    pkceCodeVerifier: client.randomPKCECodeVerifier(),
+    expectedState: client.randomState(),
+    expectedNonce: client.randomNonce(),
+  };
+  const url = client.buildAuthorizationUrl(rp, {
+    redirect_uri: redirectUri,
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(checks.pkceCodeVerifier),
+    code_challenge_method: 'S256',
+    state: checks.expectedState,
+    nonce: checks.expectedNonce,
+    ...params,
+  });
+  return { url, checks };
+}
+
 /** One RP login: authorization URL with PKCE/state/nonce, sign-in with the card, code redemption. */
 export async function rpLogin(options: {
   readonly rp: client.Configuration;
@@ -247,24 +552,14 @@ export async function rpLogin(options: {
   readonly params?: Record<string, string>;
   readonly consent?: boolean;
 }): Promise<{ tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers; callback: URL }> {
-  const verifier = client.randomPKCECodeVerifier();
-  const nonce = client.randomNonce();
-  const state = client.randomState();
-  const authorizationUrl = client.buildAuthorizationUrl(options.rp, {
-    redirect_uri: options.redirectUri,
+  const { url, checks } = await authorizationRequest(options.rp, options.redirectUri, {
     scope: options.scope ?? 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(verifier),
-    code_challenge_method: 'S256',
-    nonce,
-    state,
     ...options.params,
   });
-  const result = await signIn({ ...options, authorizationUrl });
-  if (!result.callback) throw new Error(`sign-in stopped at ${result.page?.url.href}`);
+  const result = await signIn({ ...options, authorizationUrl: url });
+  if (!result.callback) throw new Error(`sign-in stopped at ${result.page?.document.url.href}`);
   const tokens = await client.authorizationCodeGrant(options.rp, result.callback, {
-    pkceCodeVerifier: verifier,
-    expectedNonce: nonce,
-    expectedState: state,
+    ...checks,
     idTokenExpected: true,
   });
   return { tokens, callback: result.callback };

@@ -6,8 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startDemoRp } from '../demo-rp/server.js';
+import { DEMO_RP_BACKCHANNEL_PATH, startDemoRp } from '../demo-rp/server.js';
 import { FilePredecessorSource } from '../functions/accounts/file-predecessor-source.js';
+import { DEFAULT_TABLE_NAME } from '../functions/defaults.js';
 import { FIRST_PARTY_FLAG } from '../functions/op/client-flags.js';
 import { dynamoStorage } from '../functions/op/dynamo-storage.js';
 import { type OpServer, startOpServer } from '../functions/op/local-server.js';
@@ -24,7 +25,7 @@ import { InProcessReaderBackend } from '../reader-helper/virtual-card/in-process
 import { VirtualJpkiCard } from '../reader-helper/virtual-card/virtual-jpki-card.js';
 import { loadDevTrust } from './dev-trust.js';
 
-export const LOCAL_TABLE_NAME = 'myna-oidc';
+export const LOCAL_TABLE_NAME = DEFAULT_TABLE_NAME;
 export const DEMO_CLIENT_ID = 'demo-rp';
 export const VIRTUAL_READER = 'Local virtual reader';
 
@@ -77,11 +78,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const issuer = `http://localhost:${options.opPort}`;
     const rpBase = `http://localhost:${options.rpPort}`;
     const clientSecret = await demoClientSecret(options.dataDir);
-    await new ClientRegistry({ client: dynamo.client, tableName: LOCAL_TABLE_NAME }).add({
+    await new ClientRegistry({ client: dynamo.client, tableName: LOCAL_TABLE_NAME }).put({
       client_id: DEMO_CLIENT_ID,
       client_secret: clientSecret,
       redirect_uris: [`${rpBase}/callback`],
       post_logout_redirect_uris: [`${rpBase}/`],
+      backchannel_logout_uri: `${rpBase}${DEMO_RP_BACKCHANNEL_PATH}`,
       response_types: ['code'],
       grant_types: ['authorization_code', 'refresh_token'],
       token_endpoint_auth_method: 'client_secret_basic',
@@ -100,10 +102,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         storage: dynamoStorage({
           client: dynamo.client,
           tableName: LOCAL_TABLE_NAME,
-          subjectSecret: secrets.subjectSecret,
+          certificateKeySecret: secrets.certificateKeySecret,
           predecessors: new FilePredecessorSource(join(options.dataDir, 'predecessors.json')),
         }),
         helperPort: options.helperPort,
+        // The demo RP is on localhost: let the OP's back-channel logout reach it.
+        privateRpHosts: [new URL(rpBase).hostname],
       },
     });
     closers.push(() => op.close());

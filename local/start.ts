@@ -2,60 +2,33 @@
 /**
  * `npm start`: the whole product locally. OP on http://localhost:3000, demo RP on
  * http://localhost:3001, the reader-helper with a virtual card on ws://127.0.0.1:47123, dynalite
- * persisted in ./.data. Ctrl-C stops everything; the next start keeps the same data (same sub).
+ * persisted in ./.data (options: `npm start -- --help`, start-cli.ts). Ctrl-C stops everything;
+ * the next start keeps the same data (same sub).
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { DEFAULT_HELPER_PORT } from '../protocol/helper-protocol.js';
-import { startLocalStack } from './stack.js';
+import { showLibraryWarningsOnce } from './library-warnings.js';
 
-const { values } = parseArgs({
-  options: {
-    data: { type: 'string', default: process.env.MYNA_DATA_DIR ?? '.data' },
-    'op-port': { type: 'string', default: '3000' },
-    'rp-port': { type: 'string', default: '3001' },
-    'dynamo-port': { type: 'string', default: '4570' },
-    'helper-port': { type: 'string', default: String(DEFAULT_HELPER_PORT) },
-  },
-});
-const log = (line: string) => process.stdout.write(`${line}\n`);
-const port = (name: keyof typeof values) => {
-  const value = Number(values[name]);
-  if (!Number.isInteger(value) || value < 1 || value > 65_535)
-    throw new Error(`--${name} must be a port number`);
-  return value;
-};
-
-const stack = await startLocalStack({
-  dataDir: resolve(values.data),
-  opPort: port('op-port'),
-  rpPort: port('rp-port'),
-  dynamoPort: port('dynamo-port'),
-  helperPort: port('helper-port'),
-  log,
-});
-log(`
-Sign in with MyNumber card — local stack (DEVELOPMENT ONLY)
-  Open            ${stack.rpUrl.replace('127.0.0.1', 'localhost')}   and click "Sign in with MyNumber card"
-  Test PIN        ${stack.pin}   (virtual card: ${stack.identityDir})
-  OP (issuer)     ${stack.opUrl}
-  Helper          ${stack.helperUrl}
-  Local DynamoDB  ${stack.dynamoEndpoint}   (myna-oidc clients list --endpoint ${stack.dynamoEndpoint})
-  Data            ${resolve(values.data)}
-Press Ctrl-C to stop.`);
+const out = (line: string) => process.stdout.write(`${line}\n`);
+const err = (line: string) => process.stderr.write(`${line}\n`);
+// Before the libraries load: oidc-provider and the AWS SDK warn on import.
+showLibraryWarningsOnce(err);
+const { runStart } = await import('./start-cli.js');
+const { code, stack } = await runStart(process.argv.slice(2), { out, err });
+process.exitCode = code;
 
 let stopping = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (stopping) return;
-    stopping = true;
-    log('\nStopping…');
-    stack.close().then(
-      () => log('Stopped.'),
-      (error: unknown) => {
-        process.stderr.write(`error while stopping: ${(error as Error).message}\n`);
-        process.exitCode = 1;
-      },
-    );
-  });
+if (stack) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      out('\nStopping…');
+      stack.close().then(
+        () => out('Stopped.'),
+        (error: unknown) => {
+          err(`error while stopping: ${(error as Error).message}`);
+          process.exitCode = 1;
+        },
+      );
+    });
+  }
 }

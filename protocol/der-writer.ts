@@ -1,7 +1,7 @@
 /**
- * A minimal DER encoder: the few constructions this product writes itself (the OCSP request, and
- * in benchmarks and tests CRLs too large for a library and deliberately wrong responses). Callers
- * build values bottom-up; every function returns complete, minimal DER.
+ * A minimal DER encoder: the few constructions this product writes itself (in benchmarks and
+ * tests, CRLs too large for a library; the encoded reasonCode OID the CRL reader compares in
+ * place). Callers build values bottom-up; every function returns complete, minimal DER.
  */
 import { DerError, Tag } from './der.js';
 

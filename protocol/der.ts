@@ -1,9 +1,11 @@
 /**
  * A strict, allocation-free DER reader: the few primitives that the hot paths need (the login
  * verifier walks a certificate in microseconds; the reader-helper sizes a certificate from its
- * first bytes). Anything that is not minimal DER with definite lengths and low tag numbers is
- * rejected, which is all X.509 uses. Building and pretty-printing ASN.1 is left to pkijs and
- * @peculiar/x509; see README "Why a small DER reader".
+ * first bytes; CRL import streams a million entries through it). Anything that is not minimal DER
+ * with definite lengths and low tag numbers is rejected, which is all X.509 uses. It only reads:
+ * der-writer.ts writes the few structures built by hand (test and benchmark CRLs), pkijs the OCSP
+ * messages (functions/revocation/ocsp.ts, off the hot path: they wait on a network round trip), and
+ * @peculiar/x509 the development PKI and `cert inspect`; see README "Why a small DER reader".
  */
 
 /** Raised for any input that is not well-formed DER. */
@@ -12,7 +14,7 @@ export class DerError extends Error {
   override name = 'DerError';
 }
 
-/** Universal and context tags used in X.509. */
+/** Universal tags used in X.509, CRLs and OCSP: the one place for ASN.1 tags (context tags: contextTag()). */
 export const Tag = {
   BOOLEAN: 0x01,
   INTEGER: 0x02,
@@ -20,6 +22,7 @@ export const Tag = {
   OCTET_STRING: 0x04,
   NULL: 0x05,
   OID: 0x06,
+  ENUMERATED: 0x0a,
   UTF8_STRING: 0x0c,
   PRINTABLE_STRING: 0x13,
   IA5_STRING: 0x16,

@@ -4,6 +4,7 @@
  * incompatible change. The origin that is signed is never part of a message: the helper takes it
  * from the WebSocket upgrade's Origin header.
  */
+import { USER_AUTH_PIN } from './jpki-profile.js';
 
 export const PROTOCOL_VERSION = 1;
 /** The helper's fixed default port on 127.0.0.1 and ::1 (configurable with --port). */
@@ -29,8 +30,8 @@ export const HelperErrorCode = {
 } as const;
 export type HelperErrorCode = (typeof HelperErrorCode)[keyof typeof HelperErrorCode];
 
-/** The user-authentication PIN: exactly 4 digits. */
-export const USER_AUTH_PIN_PATTERN = /^[0-9]{4}$/;
+/** The user-authentication PIN as a message carries it (the card profile's rule: 4 digits). */
+export const USER_AUTH_PIN_PATTERN = USER_AUTH_PIN.pattern;
 
 export type CardState = 'absent' | 'jpki' | 'not-jpki' | 'unknown';
 

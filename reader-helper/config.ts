@@ -37,9 +37,9 @@ export interface ConfigFlags {
 export interface HelperConfig {
   /** 0 picks a free port (tests); users keep the documented default. */
   readonly port: number;
-  /** Exact serialized origins allowed to connect. */
+  /** Exact serialized origins allowed to connect (https, or http on a loopback host, each listed). */
   readonly allowedOrigins: readonly string[];
-  /** Development mode: also allows http origins on loopback hosts. */
+  /** Development mode (virtual card only): also allows every http origin on a loopback host. */
   readonly dev: boolean;
 }
 
@@ -118,10 +118,10 @@ export function resolveHelperConfig(file: ConfigFile, flags: ConfigFlags): Helpe
     throw new ConfigError('CONFIG_INVALID', `port must be a whole number from 0 to 65535, not ${port}`);
   }
   const origins = [...(file.allowedOrigins ?? []), ...(flags.allowOrigins ?? [])];
-  return { port, dev, allowedOrigins: [...new Set(origins.map((origin) => checkOrigin(origin, dev)))] };
+  return { port, dev, allowedOrigins: [...new Set(origins.map(checkOrigin))] };
 }
 
-function checkOrigin(value: string, dev: boolean): string {
+function checkOrigin(value: string): string {
   let origin: string;
   try {
     origin = normalizeOrigin(value);
@@ -131,10 +131,9 @@ function checkOrigin(value: string, dev: boolean): string {
   if (origin !== value) {
     throw new ConfigError('CONFIG_INVALID', `allowed origin ${value}: write it exactly as ${origin}`);
   }
-  if (origin.startsWith('https://')) return origin;
-  if (dev && isLoopbackHttpOrigin(origin)) return origin;
+  if (origin.startsWith('https://') || isLoopbackHttpOrigin(origin)) return origin;
   throw new ConfigError(
     'CONFIG_INVALID',
-    `allowed origin ${value}: must be https (http is only allowed for localhost/127.0.0.1 with --dev)`,
+    `allowed origin ${value}: must be https (plain http only for a development server on localhost, 127.0.0.1 or [::1], listed with its port)`,
   );
 }

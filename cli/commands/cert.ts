@@ -139,7 +139,7 @@ async function verify(der: Uint8Array, options: VerifyOptions, io: CliIo): Promi
     if (options.crls.length > 0) {
       const source = new MemoryCrlSource(trustAnchors);
       for (const file of options.crls)
-        for (const crl of decodePemOrDer(await readFile(file), 'X509 CRL')) source.load(crl);
+        for (const crl of decodePemOrDer(await readFile(file), 'X509 CRL')) await source.load(crl);
       revocation = await source.status({
         certificate: verified.certificate,
         issuer: verified.issuer,

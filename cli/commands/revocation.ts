@@ -8,13 +8,16 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseCertificate } from '../../functions/jpki/certificate.js';
 import { decodePemOrDer } from '../../functions/jpki/pem.js';
 import { loadTrustAnchors, type TrustAnchors } from '../../functions/jpki/trust-anchors.js';
+import { privateRpHostsIn } from '../../functions/op/lambda-env.js';
 import { CrlError } from '../../functions/revocation/crl.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
 import { NotifyJob } from '../../functions/revocation/notification/notify-job.js';
 import { OcspSource } from '../../functions/revocation/ocsp-source.js';
 import type { RevocationSource } from '../../functions/revocation/revocation-source.js';
 import { StoredCrlSource } from '../../functions/revocation/stored-crl-source.js';
-import { awsSecretStore, localSecretStore } from '../../functions/secrets/secret-store.js';
+import { loadAwsSecrets, loadIdentitySecret } from '../../functions/secrets/aws-secrets.js';
+import { loadLocalSecrets } from '../../functions/secrets/local-secrets.js';
+import type { OpSecrets } from '../../functions/secrets/op-secrets.js';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
 import { type CliIo, ExitCode, UsageError } from '../io.js';
 import { DEFAULT_TABLE_NAME } from './clients.js';
@@ -26,7 +29,8 @@ export const revocationUsage = `Usage:
 
 Storage and secret (import, and status without --ocsp):
   --endpoint <url> --table <name> (default ${DEFAULT_TABLE_NAME}) --region <region>   like clients
-  --data <dir> (default .data) | --secret-id <id>   where the subject secret is (like keys)
+  --data <dir> (default .data) | --secret-id <id>   where the certificate-key secret is (on AWS:
+                                                    the stack output CertificateKeySecretId)
 
 import   streams each DER CRL, verifies it against the --trust CAs (any generation, chosen by
          signature), refuses stale CRLs and CRL numbers that go backwards, and writes only what
@@ -80,7 +84,7 @@ export async function revocationCommand(args: string[], io: CliIo): Promise<numb
     client: createDynamoClient({ endpoint: values.endpoint, region: values.region }),
     tableName: values.table,
   });
-  const secret = (await loadSecrets(values)).subjectSecret;
+  const secret = await loadCertificateKeySecret(values);
   if (subcommand === 'status') {
     return status(
       files[0] as string,
@@ -114,13 +118,23 @@ interface StorageValues {
   readonly issuer?: string;
 }
 
-function loadSecrets(values: StorageValues) {
+const secretsManager = (values: StorageValues) =>
+  new SecretsManagerClient(values.region ? { region: values.region } : {});
+
+/** The certificate-key secret: all CRL import and status need (--secret-id: that secret alone). */
+async function loadCertificateKeySecret(values: StorageValues): Promise<Uint8Array> {
   const secretId = values['secret-id'];
-  return (
-    secretId === undefined
-      ? localSecretStore(values.data ?? '.data')
-      : awsSecretStore(secretId, new SecretsManagerClient(values.region ? { region: values.region } : {}))
-  ).load();
+  return secretId === undefined
+    ? (await loadLocalSecrets(values.data ?? '.data')).certificateKeySecret
+    : loadIdentitySecret(secretId, 'certificateKeySecret', secretsManager(values));
+}
+
+/** Every secret the notification job uses (--secret-id: one secret holding every part). */
+function loadSecrets(values: StorageValues): Promise<OpSecrets> {
+  const secretId = values['secret-id'];
+  return secretId === undefined
+    ? loadLocalSecrets(values.data ?? '.data')
+    : loadAwsSecrets({ signing: secretId }, secretsManager(values));
 }
 
 async function notify(values: StorageValues, io: CliIo): Promise<number> {
@@ -130,6 +144,7 @@ async function notify(values: StorageValues, io: CliIo): Promise<number> {
     tableName: values.table,
     issuer: values.issuer,
     secrets: await loadSecrets(values),
+    privateRpHosts: privateRpHostsIn(process.env),
     logger: { info: () => undefined, warn: (event, fields) => io.err(`${event} ${JSON.stringify(fields)}`) },
   });
   const s = await job.run();

@@ -36,6 +36,9 @@ export interface PredecessorSource {
   predecessorSerial(certificate: ParsedCertificate): Promise<Uint8Array | undefined>;
 }
 
+/** A predecessor source that knows no renewals (until J-LIS linking is configured). */
+export const NO_PREDECESSORS: PredecessorSource = { predecessorSerial: async () => undefined };
+
 /** What a verified login contributes to the account store. */
 export interface LoginCertificate {
   readonly certificate: ParsedCertificate;

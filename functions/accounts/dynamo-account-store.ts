@@ -20,9 +20,9 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ParsedCertificate } from '../jpki/certificate.js';
 import { batchGet } from '../storage/batch-get.js';
 import type { Clock } from '../storage/expiry.js';
-import { itemKey, PARTITION_KEY } from '../storage/table.js';
+import { itemKey, PARTITION_KEY, type TableKey } from '../storage/table.js';
 import { accountKey } from '../subject/account-key.js';
-import type { DeploymentSecret } from '../subject/keyed-hash.js';
+import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import type {
   Account,
   AccountCertificate,
@@ -33,6 +33,11 @@ import type {
 
 const ACCOUNT_KIND = 'ACCOUNT';
 const CERTIFICATE_KIND = 'CERT';
+
+/** The key of the account item `find(accountId)` reads (e.g. to prefetch it). */
+export function accountItemKey(accountId: string): TableKey {
+  return itemKey(ACCOUNT_KIND, accountId);
+}
 
 /** The store's data is inconsistent in a way a login cannot repair. */
 export class AccountStoreError extends Error {
@@ -45,8 +50,8 @@ export class AccountStoreError extends Error {
 export interface DynamoAccountStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** The deployment secret of accountKey(), to find the account of a predecessor certificate. */
-  readonly secret: DeploymentSecret;
+  /** The certificate-key secret of accountKey(), to find the account of a predecessor certificate. */
+  readonly secret: KeyedHashSecret;
   readonly predecessors: PredecessorSource;
   /** Current time in epoch milliseconds (default Date.now). */
   readonly now?: Clock;
@@ -64,7 +69,7 @@ interface StoredAccount {
 export class DynamoAccountStore implements AccountStore {
   private readonly client: DynamoDBClient;
   private readonly tableName: string;
-  private readonly secret: DeploymentSecret;
+  private readonly secret: KeyedHashSecret;
   private readonly predecessors: PredecessorSource;
   private readonly now: Clock;
 

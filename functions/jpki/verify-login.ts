@@ -9,13 +9,14 @@ import {
   ALLOWED_SIGNATURE_ALGORITHMS,
   Ext,
   KeyUsageBit,
+  OID_ANY_EXTENDED_KEY_USAGE,
   OID_EKU_CLIENT_AUTH,
   POLICY_USER_AUTH,
 } from '../../protocol/oids.js';
 import { ChallengeInputError, challengeSignedData } from '../../protocol/signed-data.js';
 import type { RevocationSource } from '../revocation/revocation-source.js';
 import { accountKey } from '../subject/account-key.js';
-import type { DeploymentSecret } from '../subject/keyed-hash.js';
+import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import {
   type CertificateKind,
   hasKeyUsage,
@@ -27,8 +28,6 @@ import { MIN_RSA_BITS, rsaPublicKeyOf, type TrustAnchor, type TrustAnchors } fro
 
 /** Certificates above this size are refused unread (a JPKI user-auth certificate is about 1.5 KB). */
 export const MAX_CERTIFICATE_BYTES = 16 * 1024;
-const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
-
 /** Extensions whose criticality we honour because we check (or knowingly ignore) them. */
 const UNDERSTOOD_EXTENSIONS: ReadonlySet<string> = new Set([
   Ext.keyUsage,
@@ -73,8 +72,8 @@ export interface LoginChallenge {
 
 export interface LoginContext extends CertificateContext {
   readonly revocation: RevocationSource;
-  /** Secret for the account key (HMAC of issuer + serial). */
-  readonly accountKeySecret: DeploymentSecret;
+  /** The certificate-key secret (OpSecrets.certificateKeySecret) of the account key, an HMAC of issuer + serial. */
+  readonly certificateKeySecret: KeyedHashSecret;
   /** Accept a login whose revocation status is unknown. Off by default (fail closed). */
   readonly allowUnknownRevocation?: boolean;
 }
@@ -134,7 +133,7 @@ export function verifyCertificate(der: Uint8Array, context: CertificateContext):
     throw new VerificationError('KEY_USAGE_INVALID', 'digitalSignature is not allowed');
   }
   const purposes = certificate.extendedKeyUsage;
-  if (purposes && !purposes.includes(OID_EKU_CLIENT_AUTH) && !purposes.includes(ANY_EXTENDED_KEY_USAGE)) {
+  if (purposes && !purposes.includes(OID_EKU_CLIENT_AUTH) && !purposes.includes(OID_ANY_EXTENDED_KEY_USAGE)) {
     throw new VerificationError('KEY_USAGE_INVALID', 'clientAuth is not allowed');
   }
   if (!certificate.policies.includes(POLICY_USER_AUTH)) {
@@ -175,7 +174,7 @@ export async function verifyLogin(
     throw new VerificationError('REVOCATION_UNKNOWN', status.detail);
   }
   return {
-    accountKey: accountKey(context.accountKeySecret, certificate.issuer, certificate.serialNumber),
+    accountKey: accountKey(context.certificateKeySecret, certificate.issuer, certificate.serialNumber),
     kind: 'user-auth',
     notBefore: certificate.notBefore,
     notAfter: certificate.notAfter,

@@ -1,6 +1,6 @@
 /**
  * How the OP's Lambda code is bundled: the one source of the esbuild options, used by the CDK
- * stack's NodejsFunction (issue #5) and by the bench (`bundle_kb`, `coldstart_ms`), so the measured
+ * stack's NodejsFunction and by the bench (`bundle_kb`, `coldstart_ms`), so the measured
  * bundle is the one that deploys.
  *
  * - Entry: the compiled handler in `dist/` (run `npm run build` first). The login page's script is

@@ -1,24 +1,129 @@
 /**
- * The OP's own client metadata. Both flags are set by the operator (`myna-oidc clients add`), never
- * through dynamic registration, and default to false.
- * - `myna_first_party`: a service of the operator itself; consent is skipped (the grant is created
- *   automatically).
- * - `myna_raw_serial_claim`: the client may receive the certificate's raw serial number in the ID
- *   token of a card login (see raw-serial.ts). The serial links a person across services like a
- *   second MyNumber, so every such client is logged as a warning at start-up.
+ * The OP's own client metadata, set by the operator (`myna-oidc clients add|update`), never through
+ * dynamic registration, and the rules oidc-provider applies to it each time it loads a client
+ * (`extraClientMetadata.validator`), so a rule holds for clients stored before it existed too.
+ * - `myna_first_party` (boolean, default false): a service of the operator itself; consent is
+ *   skipped (the grant is created automatically).
+ * - `myna_raw_serial_claim` (boolean, default false): the client may receive the certificate's raw
+ *   serial number in the ID token of a card login (see raw-serial.ts). The serial links a person
+ *   across services like a second MyNumber, so every such client is logged as a warning at start-up.
+ * - `client_name#ja`: the client's Japanese display name (kept; oidc-provider drops unknown keys).
+ * - `myna_profile` (`fapi2` or absent): the client follows the FAPI 2.0 Security Profile; the OP
+ *   then refuses to load it unless its metadata asks for PAR, private_key_jwt, DPoP-bound tokens,
+ *   FAPI signing algorithms and https redirect URIs, and oidc-provider applies its FAPI 2.0 checks.
+ *
+ * Scopes a client can get are written into its `scope` metadata (RFC 7591) when it loads, so
+ * oidc-provider answers `invalid_scope` instead of granting (and echoing in the token response) a
+ * scope that gives the client nothing: the raw-serial scope only for flagged clients.
  */
-import type { ClientMetadata } from 'oidc-provider';
-import type { OpLogger } from './log.js';
+import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
+import { errors } from 'oidc-provider';
+import type { OpLogger } from '../log/logger.js';
+import { RAW_SERIAL_SCOPE } from './raw-serial.js';
 
 export const FIRST_PARTY_FLAG = 'myna_first_party';
 export const RAW_SERIAL_FLAG = 'myna_raw_serial_claim';
+export const PROFILE_FIELD = 'myna_profile';
 
-/** The OP's extra client metadata names (for oidc-provider's extraClientMetadata). */
-export const CLIENT_FLAGS = [FIRST_PARTY_FLAG, RAW_SERIAL_FLAG] as const;
+/** The client profiles `myna_profile` may name. */
+export const CLIENT_PROFILES = ['fapi2'] as const;
+export type ClientProfile = (typeof CLIENT_PROFILES)[number];
+
+/** The Japanese display name (OIDC Core §2 language tags), shown on Japanese pages. */
+export const CLIENT_NAME_JA_FIELD = 'client_name#ja';
+
+/**
+ * The client metadata oidc-provider does not know but keeps (extraClientMetadata): the OP's flags,
+ * and the Japanese name (oidc-provider would otherwise strip it as unrecognised).
+ */
+export const EXTRA_CLIENT_METADATA = [
+  FIRST_PARTY_FLAG,
+  RAW_SERIAL_FLAG,
+  PROFILE_FIELD,
+  CLIENT_NAME_JA_FIELD,
+] as const;
+
+/** The scopes every client may ask for; the raw-serial scope is added for flagged clients. */
+export const STANDARD_SCOPES = ['openid', 'offline_access'] as const;
+
+/** Signing algorithms FAPI 2.0 (§5.4) allows; the OP signs ID tokens with those it has keys for. */
+export const FAPI2_SIGNING_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as const;
 
 /** True when the client metadata has `flag` set to true. */
-export function hasFlag(client: object | undefined, flag: (typeof CLIENT_FLAGS)[number]): boolean {
+export function hasFlag(
+  client: object | undefined,
+  flag: typeof FIRST_PARTY_FLAG | typeof RAW_SERIAL_FLAG,
+): boolean {
   return (client as Record<string, unknown> | undefined)?.[flag] === true;
+}
+
+/** The client's profile, if any. */
+export function profileOf(client: object | undefined): ClientProfile | undefined {
+  const value = (client as Record<string, unknown> | undefined)?.[PROFILE_FIELD];
+  return CLIENT_PROFILES.find((profile) => profile === value);
+}
+
+/**
+ * oidc-provider's extraClientMetadata validator: checks one of EXTRA_CLIENT_METADATA on the client being
+ * loaded (`metadata`: the client's metadata with the OP's client defaults applied) and, once per
+ * client, writes its allowed scopes and checks its profile. Throws InvalidClientMetadata.
+ */
+export function validateClientFlag(
+  _ctx: KoaContextWithOIDC | undefined,
+  key: string,
+  value: unknown,
+  metadata: ClientMetadata,
+): void {
+  if (key === CLIENT_NAME_JA_FIELD) {
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
+      throw new errors.InvalidClientMetadata(`${key} must be a non-empty string if provided`);
+    }
+    return;
+  }
+  if (key === PROFILE_FIELD) {
+    if (value === undefined) return;
+    if (profileOf(metadata) === undefined) {
+      throw new errors.InvalidClientMetadata(`${key} must be ${CLIENT_PROFILES.join(' or ')}`);
+    }
+    checkFapi2(metadata);
+    return;
+  }
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
+  }
+  if (key === RAW_SERIAL_FLAG) metadata.scope = allowedScope(metadata);
+}
+
+/** The client's registered scope (all when none) narrowed to what it can get. */
+function allowedScope(metadata: ClientMetadata): string {
+  const allowed = hasFlag(metadata, RAW_SERIAL_FLAG)
+    ? [...STANDARD_SCOPES, RAW_SERIAL_SCOPE]
+    : [...STANDARD_SCOPES];
+  const registered = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : undefined;
+  return (registered ? allowed.filter((scope) => registered.includes(scope)) : allowed).join(' ');
+}
+
+/** The FAPI 2.0 Security Profile's client requirements (§5.3.2, §5.4). */
+function checkFapi2(metadata: ClientMetadata): void {
+  const fail = (rule: string) => {
+    throw new errors.InvalidClientMetadata(`${PROFILE_FIELD} fapi2 requires ${rule}`);
+  };
+  if (metadata.require_pushed_authorization_requests !== true) fail('require_pushed_authorization_requests');
+  if (metadata.token_endpoint_auth_method !== 'private_key_jwt')
+    fail('token_endpoint_auth_method private_key_jwt');
+  if (metadata.dpop_bound_access_tokens !== true) fail('dpop_bound_access_tokens');
+  for (const field of ['token_endpoint_auth_signing_alg', 'id_token_signed_response_alg'] as const) {
+    if (!FAPI2_SIGNING_ALGORITHMS.some((alg) => alg === metadata[field])) {
+      fail(
+        `${field} ${FAPI2_SIGNING_ALGORITHMS.slice(0, -1).join(', ')} or ${FAPI2_SIGNING_ALGORITHMS.at(-1)}`,
+      );
+    }
+  }
+  const uris = [
+    ...(metadata.redirect_uris ?? []),
+    ...((metadata.post_logout_redirect_uris as string[]) ?? []),
+  ];
+  if (uris.some((uri) => !uri.startsWith('https://'))) fail('https redirect URIs');
 }
 
 /** Logs one warning per client that may receive raw certificate serials; returns their ids. */

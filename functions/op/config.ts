@@ -5,13 +5,16 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { DEFAULT_HELPER_PORT } from '../../protocol/helper-protocol.js';
 import type { AccountStore } from '../accounts/account-store.js';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HELPER_GUIDE_URL, MAX_CLOCK_SKEW_SECONDS } from '../defaults.js';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
+import { type OpLogger, stderrLogger } from '../log/logger.js';
+import { PrivateRpHosts } from '../revocation/notification/private-network.js';
 import type { RevocationSource } from '../revocation/revocation-source.js';
 import type { OpSecrets } from '../secrets/op-secrets.js';
+import type { ChallengeStore } from '../storage/challenge-store.js';
+import type { LogoutQueue } from '../storage/logout-queue.js';
 import { MIN_SECRET_BYTES } from '../subject/keyed-hash.js';
 import type { OpAdapter } from './adapter.js';
-import type { ChallengeStore } from './challenge-store.js';
-import { type OpLogger, stderrLogger } from './log.js';
 
 /** Lists the registered clients (for the start-up check of flagged clients). */
 export interface ClientLister {
@@ -26,13 +29,11 @@ export interface OpStorage {
   /** Accounts; renewal linking (the predecessor source) lives inside the store. */
   readonly accounts: AccountStore;
   readonly clients: ClientLister;
+  /** The durable queue of back-channel logout deliveries (RP-initiated logout and revocation). */
+  readonly logoutQueue: LogoutQueue;
+  /** Runs one HTTP request's storage work as a unit (storage/request-scope.ts); absent: no scope. */
+  readonly requestScope?: { run<T>(work: () => Promise<T>): Promise<T> };
 }
-
-/** The README section that explains how to install the reader-helper. */
-export const DEFAULT_HELPER_GUIDE_URL =
-  'https://github.com/myna-oidc/myna-oidc/blob/main/README.md#installing-it-on-a-pc';
-export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
-const MAX_CLOCK_SKEW_SECONDS = 600;
 
 export interface OpConfig {
   /** The issuer URL: https, no path, query or fragment (http only on loopback with `dev`). */
@@ -49,6 +50,12 @@ export interface OpConfig {
   readonly helperGuideUrl?: string;
   readonly secrets: OpSecrets;
   readonly storage: OpStorage;
+  /**
+   * RP host names or IP addresses that may be on private or loopback networks (back-channel
+   * logout, jwks_uri, sector_identifier_uri, request_uri). Default none: like oidc-provider, the OP
+   * refuses to send requests to private, loopback and other special-use addresses.
+   */
+  readonly privateRpHosts?: readonly string[];
   /** Development: allows an http issuer on a loopback host. Never set in production. */
   readonly dev?: boolean;
   /** Default: JSON lines on stderr. */
@@ -106,14 +113,28 @@ export function resolveOpConfig(config: OpConfig): ResolvedOpConfig {
     fail('helperPort must be a TCP port (1-65535)');
   }
   const { secrets, storage } = config;
-  if (!secrets || secrets.subjectSecret.length < MIN_SECRET_BYTES) {
-    fail(`secrets.subjectSecret must have at least ${MIN_SECRET_BYTES} bytes`);
+  for (const field of ['certificateKeySecret', 'pairwiseSecret'] as const) {
+    if (!secrets || !(secrets[field]?.length >= MIN_SECRET_BYTES)) {
+      fail(`secrets.${field} must have at least ${MIN_SECRET_BYTES} bytes`);
+    }
   }
   if (secrets.cookieKeys.length === 0) fail('secrets.cookieKeys must not be empty');
   if (!secrets.jwks.keys.some((key) => key.status === 'active'))
     fail('secrets.jwks has no active signing key');
-  if (!storage?.adapter || !storage.challenges || !storage.accounts || !storage.clients) {
-    fail('storage needs adapter, challenges, accounts and clients');
+  if (
+    !storage?.adapter ||
+    !storage.challenges ||
+    !storage.accounts ||
+    !storage.clients ||
+    !storage.logoutQueue
+  ) {
+    fail('storage needs adapter, challenges, accounts, clients and logoutQueue');
+  }
+  let privateRpHosts: readonly string[] = [];
+  try {
+    privateRpHosts = new PrivateRpHosts(config.privateRpHosts).list;
+  } catch (error) {
+    fail(`privateRpHosts: ${(error as Error).message}`);
   }
   if (!config.trustAnchors || config.trustAnchors.list.length === 0) fail('trustAnchors must not be empty');
   if (!config.revocation) fail('revocation source is required');
@@ -123,6 +144,7 @@ export function resolveOpConfig(config: OpConfig): ResolvedOpConfig {
     clockSkewSeconds,
     helperPort,
     helperGuideUrl: config.helperGuideUrl ?? DEFAULT_HELPER_GUIDE_URL,
+    privateRpHosts,
     dev,
     logger: config.logger ?? stderrLogger,
     origin: issuer.origin,

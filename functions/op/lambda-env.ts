@@ -1,8 +1,18 @@
 /**
- * The Lambda's configuration from its environment:
+ * The one environment reader of both Lambdas: the OP (lambda.ts, readLambdaEnv) and the
+ * revocation notification job (notify-handler.ts, readSharedEnv, the first block only).
+ *
+ * Both Lambdas:
  *   OP_ISSUER                    issuer URL (the API's custom domain), required
  *   OP_TABLE_NAME                DynamoDB table, required
- *   OP_SECRET_ID                 Secrets Manager secret (name or ARN) with the OpSecrets JSON, required
+ *   OP_SECRET_ID                 Secrets Manager signing secret (name or ARN), required; alone, one
+ *                                secret holding every part (functions/secrets/op-secrets.ts)
+ *   OP_CERTIFICATE_KEY_SECRET_ID the certificate-key secret and the pairwise secret (both, or
+ *   OP_PAIRWISE_SECRET_ID        neither), set by the stack
+ *   OP_PRIVATE_RP_HOSTS          comma-separated RP host names or IP addresses that may be on private
+ *                                networks (back-channel logout, jwks_uri…; default none: refused)
+ * The OP only:
+ *   OP_ORIGIN_VERIFY_SECRET_ID   the CloudFront origin-verify secret (WAF option; origin-verify.ts)
  *   OP_TRUST_ANCHORS_FILE        PEM bundle of the JPKI user-auth CA certificates, deployed with the
  *                                code (a path relative to LAMBDA_TASK_ROOT or absolute), required
  *   OP_REVOCATION_POLICY         crl (default) | ocsp | ocsp-then-crl | none (development only:
@@ -12,22 +22,28 @@
  *                                (`myna-oidc revocation import`)
  *   OP_CRL_GRACE_SECONDS         how long past nextUpdate a stored CRL is still used (default 0)
  *   OP_OCSP_URL                  OCSP responder (default: the certificate's AIA)
- *   OP_OCSP_TIMEOUT_MS           default 3000
+ *   OP_OCSP_TIMEOUT_MS           default 3000 (defaults.ts)
  *   OP_ALLOW_UNKNOWN_REVOCATION  "true" to accept logins whose revocation status is unknown
  *   OP_CLOCK_SKEW_SECONDS        default 60
  *   OP_HELPER_PORT               default 47123
  *   OP_HELPER_GUIDE_URL          link to the helper's install instructions
  */
 import type { RevocationPolicy } from '../revocation/policy.js';
+import type { AwsSecretIds } from '../secrets/aws-secrets.js';
 import { OpConfigError } from './config.js';
 
 const POLICIES: readonly RevocationPolicy[] = ['crl', 'ocsp', 'ocsp-then-crl', 'none'];
 
-/** The parsed environment. */
-export interface LambdaEnv {
+/** What both Lambdas read. */
+export interface SharedEnv {
   readonly issuer: string;
   readonly tableName: string;
-  readonly secretId: string;
+  readonly secretIds: AwsSecretIds;
+  readonly privateRpHosts: readonly string[];
+}
+
+/** The OP Lambda's environment. */
+export interface LambdaEnv extends SharedEnv {
   readonly trustAnchorsFile: string;
   readonly revocationPolicy: RevocationPolicy;
   readonly crlFiles: readonly string[];
@@ -40,13 +56,36 @@ export interface LambdaEnv {
   readonly helperGuideUrl?: string;
 }
 
-/** Reads the environment; throws OpConfigError naming the first missing or bad variable. */
-export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
-  const required = (name: string): string => {
-    const value = env[name];
-    if (!value) throw new OpConfigError(`environment variable ${name} is required`);
-    return value;
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new OpConfigError(`environment variable ${name} is required`);
+  return value;
+}
+
+/** The variables of both Lambdas; throws OpConfigError naming the first missing or bad one. */
+export function readSharedEnv(env: NodeJS.ProcessEnv): SharedEnv {
+  return {
+    issuer: required(env, 'OP_ISSUER'),
+    tableName: required(env, 'OP_TABLE_NAME'),
+    secretIds: {
+      signing: required(env, 'OP_SECRET_ID'),
+      certificateKey: env.OP_CERTIFICATE_KEY_SECRET_ID || undefined,
+      pairwise: env.OP_PAIRWISE_SECRET_ID || undefined,
+    },
+    privateRpHosts: privateRpHostsIn(env),
   };
+}
+
+/** OP_PRIVATE_RP_HOSTS as a list (also read by `myna-oidc revocation notify`); empty when unset. */
+export function privateRpHostsIn(env: NodeJS.ProcessEnv): string[] {
+  return (env.OP_PRIVATE_RP_HOSTS ?? '')
+    .split(',')
+    .map((host) => host.trim())
+    .filter((host) => host !== '');
+}
+
+/** The OP Lambda's environment; throws OpConfigError naming the first missing or bad variable. */
+export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
   const integer = (name: string): number | undefined => {
     const value = env[name];
     if (value === undefined || value === '') return undefined;
@@ -64,12 +103,13 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     );
   }
   return {
-    issuer: required('OP_ISSUER'),
-    tableName: required('OP_TABLE_NAME'),
-    secretId: required('OP_SECRET_ID'),
-    trustAnchorsFile: required('OP_TRUST_ANCHORS_FILE'),
+    ...readSharedEnv(env),
+    trustAnchorsFile: required(env, 'OP_TRUST_ANCHORS_FILE'),
     revocationPolicy: policy as RevocationPolicy,
-    crlFiles: (env.OP_CRL_FILES ?? '').split(',').filter((path) => path.trim() !== ''),
+    crlFiles: (env.OP_CRL_FILES ?? '')
+      .split(',')
+      .map((path) => path.trim())
+      .filter((path) => path !== ''),
     crlGraceSeconds: integer('OP_CRL_GRACE_SECONDS'),
     ocspUrl: env.OP_OCSP_URL || undefined,
     ocspTimeoutMs: integer('OP_OCSP_TIMEOUT_MS'),

@@ -12,40 +12,55 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import serverless from 'serverless-http';
+import { NO_PREDECESSORS } from '../accounts/account-store.js';
 import { decodePemOrDer } from '../jpki/pem.js';
-import { loadTrustAnchors, type TrustAnchors } from '../jpki/trust-anchors.js';
+import { loadTrustAnchors } from '../jpki/trust-anchors.js';
+import { stderrLogger } from '../log/logger.js';
 import { CrlStore } from '../revocation/crl-store.js';
-import { MemoryCrlSource } from '../revocation/memory-crl-source.js';
-import { OcspSource } from '../revocation/ocsp-source.js';
-import { createRevocationSource } from '../revocation/policy.js';
-import type { RevocationSource } from '../revocation/revocation-source.js';
-import { StoredCrlSource } from '../revocation/stored-crl-source.js';
+import { revocationSourceFor } from '../revocation/policy.js';
 import { loadAwsSecrets } from '../secrets/aws-secrets.js';
 import { createDynamoClient } from '../storage/dynamo-client.js';
 import { createOpApp } from './app.js';
 import type { OpConfig } from './config.js';
-import { dynamoStorage, NO_PREDECESSORS } from './dynamo-storage.js';
-import { type LambdaEnv, readLambdaEnv } from './lambda-env.js';
-import { type OpLogger, stderrLogger } from './log.js';
+import { dynamoStorage } from './dynamo-storage.js';
+import { readLambdaEnv } from './lambda-env.js';
+import { lambdaOriginGuard } from './origin-verify.js';
 
 type Handler = serverless.Handler;
 
-function deployedFile(path: string): string {
-  return isAbsolute(path) ? path : join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), path);
+/** A file deployed with the code: `path` relative to LAMBDA_TASK_ROOT (or absolute). */
+function deployedFile(env: NodeJS.ProcessEnv, path: string): string {
+  return isAbsolute(path) ? path : join(env.LAMBDA_TASK_ROOT ?? process.cwd(), path);
 }
 
 /** Builds the OP configuration from the environment and AWS (one cold start). */
 export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promise<OpConfig> {
   const settings = readLambdaEnv(env);
-  const secrets = await loadAwsSecrets(settings.secretId, new SecretsManagerClient({}));
-  const trustAnchors = loadTrustAnchors(
-    decodePemOrDer(await readFile(deployedFile(settings.trustAnchorsFile)), 'CERTIFICATE'),
-  );
+  // The secret's round trip and the trust-anchor file read overlap.
+  const [secrets, anchorsFile] = await Promise.all([
+    loadAwsSecrets(settings.secretIds, new SecretsManagerClient({})),
+    readFile(deployedFile(env, settings.trustAnchorsFile)),
+  ]);
+  const trustAnchors = loadTrustAnchors(decodePemOrDer(anchorsFile, 'CERTIFICATE'));
   const client = createDynamoClient();
-  const revocation = await revocationSource(settings, trustAnchors, client, secrets.subjectSecret);
+  const revocation = await revocationSourceFor(
+    {
+      policy: settings.revocationPolicy,
+      crlFiles: settings.crlFiles.map((path) => deployedFile(env, path)),
+      crlGraceSeconds: settings.crlGraceSeconds,
+      ocspUrl: settings.ocspUrl,
+      ocspTimeoutMs: settings.ocspTimeoutMs,
+      clockSkewSeconds: settings.clockSkewSeconds,
+    },
+    {
+      trustAnchors,
+      crlStore: new CrlStore({ client, tableName: settings.tableName }),
+      certificateKeySecret: secrets.certificateKeySecret,
+      logger: stderrLogger,
+    },
+  );
   return {
     issuer: settings.issuer,
     trustAnchors,
@@ -54,56 +69,21 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
     clockSkewSeconds: settings.clockSkewSeconds,
     helperPort: settings.helperPort,
     helperGuideUrl: settings.helperGuideUrl,
+    privateRpHosts: settings.privateRpHosts,
     secrets,
     storage: dynamoStorage({
       client,
       tableName: settings.tableName,
-      subjectSecret: secrets.subjectSecret,
+      certificateKeySecret: secrets.certificateKeySecret,
       predecessors: NO_PREDECESSORS,
     }),
   };
 }
 
-/**
- * The revocation source of OP_REVOCATION_POLICY: CRLs from OP_CRL_FILES in memory when given,
- * else the CRLs imported into the table; OCSP from OP_OCSP_URL or the certificate's AIA.
- */
-export async function revocationSource(
-  settings: LambdaEnv,
-  trustAnchors: TrustAnchors,
-  client: DynamoDBClient,
-  subjectSecret: Uint8Array,
-  logger: Pick<OpLogger, 'warn'> = stderrLogger,
-): Promise<RevocationSource> {
-  const policy = settings.revocationPolicy;
-  let crl: RevocationSource | undefined;
-  if (policy === 'crl' || policy === 'ocsp-then-crl') {
-    if (settings.crlFiles.length > 0) {
-      const memory = new MemoryCrlSource(trustAnchors);
-      for (const path of settings.crlFiles) {
-        for (const der of decodePemOrDer(await readFile(deployedFile(path.trim())), 'X509 CRL'))
-          memory.load(der);
-      }
-      crl = memory;
-    } else {
-      crl = new StoredCrlSource({
-        store: new CrlStore({ client, tableName: settings.tableName }),
-        secret: subjectSecret,
-        graceSeconds: settings.crlGraceSeconds ?? 0,
-      });
-    }
-  }
-  const ocsp =
-    policy === 'ocsp' || policy === 'ocsp-then-crl'
-      ? new OcspSource({ responderUrl: settings.ocspUrl, timeoutMs: settings.ocspTimeoutMs })
-      : undefined;
-  return createRevocationSource(policy, { crl, ocsp, logger });
-}
-
 /** Wraps the OP built from `config` as an API Gateway v2 handler. */
 export async function createLambdaHandler(config: OpConfig): Promise<Handler> {
   const { listener } = await createOpApp(config);
-  return serverless(listener, { provider: 'aws' });
+  return serverless(await lambdaOriginGuard(listener), { provider: 'aws' });
 }
 
 let ready: Promise<Handler> | undefined;

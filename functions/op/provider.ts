@@ -7,8 +7,11 @@
  *   `offline_access` (needs prompt=consent, OIDC Core §11) — such tokens outlive the OP session —
  *   or, without offline_access, to confidential clients only, bound to the OP session (they stop
  *   working at logout). Public clients' refresh tokens rotate on every use.
- * - Subjects are pairwise by default (sector = host of the redirect URIs or of
- *   sector_identifier_uri); `public` must be asked for per client.
+ * - Subjects are pairwise by default (sector = host name of the redirect URIs or of
+ *   sector_identifier_uri, subject-for.ts); `public` must be asked for per client.
+ * - Which client metadata is valid (scopes, auth methods, algorithms, defaults, the OP's flags,
+ *   per-client FAPI 2.0) is configured in client-metadata.ts, which the CLI validates with too.
+ *   A client asking for a scope it cannot get (the raw-serial scope, unflagged) gets invalid_scope.
  * - Back-channel logout (OIDC Back-Channel Logout 1.0): clients may register a
  *   backchannel_logout_uri; sessions carry `sid` to them (backchannel_logout_session_required by
  *   default). The revocation job (revocation/notification/) sends logout tokens the same way.
@@ -18,43 +21,36 @@
  * - `prompt=login` and `max_age` are honoured by oidc-provider's default policy; since the login
  *   interaction has no other way to finish than a fresh card signature, both force a new one.
  */
-import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { TTL } from '../defaults.js';
+import { PrivateRpHosts } from '../revocation/notification/private-network.js';
 import { providerJwks } from '../secrets/op-secrets.js';
-import { pairwiseSubject } from '../subject/pairwise-subject.js';
+import { type SubjectClient, subjectFor } from '../subject/subject-for.js';
 import { adapterFor } from './adapter.js';
-import { JPKI_ACR } from './claims.js';
-import {
-  CLIENT_FLAGS,
-  FIRST_PARTY_FLAG,
-  hasFlag,
-  RAW_SERIAL_FLAG,
-  warnRawSerialClients,
-} from './client-flags.js';
+import { queueBackchannelLogouts } from './backchannel-logout.js';
+import { cacheHeaders } from './cache-headers.js';
+import { FIRST_PARTY_FLAG, hasFlag, RAW_SERIAL_FLAG, warnRawSerialClients } from './client-flags.js';
+import { CLIENT_CONFIGURATION, CLIENT_FEATURES } from './client-metadata.js';
 import { type OpConfig, resolveOpConfig } from './config.js';
 import { interactionRoutes, MYNA_RESULT } from './interactions/routes.js';
-import { pageCsp } from './login-page/assets.js';
+import { pageHeaders } from './login-page/assets.js';
+import { type ClientDisplay, clientDisplay } from './login-page/client-display.js';
 import { renderErrorPage, renderLogoutDonePage, renderLogoutPage } from './login-page/html.js';
 import { negotiateLocale } from './login-page/locale.js';
+import { type Locale, oidcErrorMessage } from './login-page/messages.js';
+import { privateRpFetch } from './private-rp-fetch.js';
 import { RAW_SERIAL_CLAIM, RAW_SERIAL_MODEL, RAW_SERIAL_SCOPE, RawSerialCarrier } from './raw-serial.js';
+import { withOidcErrors } from './storage-errors.js';
 
-const MINUTE = 60;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
-
-/** Artifact lifetimes in seconds (see the module comment). */
-export const TTL = {
-  AuthorizationCode: MINUTE,
-  AccessToken: 10 * MINUTE,
-  IdToken: 10 * MINUTE,
-  Interaction: 10 * MINUTE,
-  Session: 12 * HOUR,
-  Grant: 14 * DAY,
-  RefreshToken: 14 * DAY,
-} as const;
-
-function pageLocale(ctx: KoaContextWithOIDC) {
+/** The language of a page oidc-provider renders, and the client it is about (when known). */
+function pageContext(ctx: KoaContextWithOIDC): { locale: Locale; client?: ClientDisplay } {
   const uiLocales = ctx.oidc?.params?.ui_locales;
-  return negotiateLocale(typeof uiLocales === 'string' ? uiLocales : undefined, ctx.get('accept-language'));
+  const locale = negotiateLocale(
+    typeof uiLocales === 'string' ? uiLocales : undefined,
+    ctx.get('accept-language'),
+  );
+  const client = ctx.oidc?.client;
+  return client ? { locale, client: clientDisplay(client, locale) } : { locale };
 }
 
 /**
@@ -64,18 +60,22 @@ function pageLocale(ctx: KoaContextWithOIDC) {
 export async function createProvider(input: OpConfig): Promise<Provider> {
   const config = resolveOpConfig(input);
   const { secrets, storage, logger } = config;
+  // Listed while the provider is built (a cold start waits for one round trip less); awaited below.
+  const registered = storage.clients.list();
+  registered.catch(() => undefined);
   const rawSerial = new RawSerialCarrier(
-    secrets.subjectSecret,
+    secrets.certificateKeySecret,
     adapterFor(storage.adapter, RAW_SERIAL_MODEL),
   );
-  const csp = pageCsp(config.helperPort);
 
   const configuration: Configuration = {
-    adapter: storage.adapter,
+    adapter: withOidcErrors(storage.adapter),
+    // Outgoing requests refuse private addresses except to the operator's allow-listed RP hosts.
+    fetch: privateRpFetch(new PrivateRpHosts(config.privateRpHosts)),
     jwks: providerJwks(secrets) as Configuration['jwks'],
     cookies: { keys: [...secrets.cookieKeys] },
-    acrValues: [JPKI_ACR],
-    scopes: ['openid', 'offline_access', RAW_SERIAL_SCOPE],
+    // Scopes, auth methods, algorithms, client defaults and flags: client-metadata.ts.
+    ...CLIENT_CONFIGURATION,
     claims: {
       // acr and amr are asserted for every login, so they come with `openid` itself.
       openid: ['sub', 'acr', 'amr', 'auth_time'],
@@ -85,29 +85,9 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
     },
     // Scope claims in the ID token: the only one is the raw serial, which is never in userinfo.
     conformIdTokenClaims: false,
-    responseTypes: ['code'],
     pkce: { required: () => true },
-    subjectTypes: ['pairwise', 'public'],
     pairwiseIdentifier: (_ctx, accountId, client) =>
-      pairwiseSubject(secrets.subjectSecret, client.sectorIdentifier as string, accountId),
-    clientDefaults: {
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'RS256',
-      subject_type: 'pairwise',
-      // Back-channel logout with sid: ID tokens of clients with a backchannel_logout_uri carry
-      // `sid`, so a logout token (RP-initiated logout, or the revocation job) names the session.
-      backchannel_logout_session_required: true,
-    },
-    extraClientMetadata: {
-      properties: [...CLIENT_FLAGS],
-      validator(_ctx, key, value) {
-        if (value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
-        }
-      },
-    },
+      subjectFor(secrets.pairwiseSecret, client.metadata() as SubjectClient, accountId),
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') &&
       (code.scopes.has('offline_access') || client.clientAuthMethod !== 'none'),
@@ -121,29 +101,32 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
       RefreshToken: TTL.RefreshToken,
     },
     features: {
+      ...CLIENT_FEATURES,
       devInteractions: { enabled: false },
-      clientCredentials: { enabled: false },
       introspection: { enabled: true, allowedPolicy: ownTokensOnly },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       userinfo: { enabled: true },
-      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
-          ctx.set('content-security-policy', csp);
-          ctx.body = renderLogoutPage(pageLocale(ctx), form);
+          const { locale, client } = pageContext(ctx);
+          ctx.set(pageHeaders(config.helperPort, client?.logoUri));
+          ctx.body = renderLogoutPage(locale, form, client);
         },
         async postLogoutSuccessSource(ctx) {
-          ctx.set('content-security-policy', csp);
-          ctx.body = renderLogoutDonePage(pageLocale(ctx));
+          const { locale, client } = pageContext(ctx);
+          ctx.set(pageHeaders(config.helperPort, client?.logoUri));
+          ctx.body = renderLogoutDonePage(locale, client);
         },
       },
     },
     discovery: { ui_locales_supported: ['ja', 'en'], claim_types_supported: ['normal'] },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     async findAccount(ctx, accountId, token) {
-      const account = await storage.accounts.find(accountId);
-      if (!account) return undefined;
+      // Resuming after a card login: that login's accountForLogin returned this very account, and
+      // accounts are never deleted, so it is not read again.
+      const justLoggedIn = ctx.oidc.result?.login?.accountId === accountId;
+      if (!justLoggedIn && !(await storage.accounts.find(accountId))) return undefined;
       return {
         accountId,
         async claims(use, scope) {
@@ -177,16 +160,28 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
       return grant;
     },
     async renderError(ctx, out) {
-      const locale = pageLocale(ctx);
+      // oidc-provider's error_description is English: a page shows its own text per error code.
+      const { locale, client } = pageContext(ctx);
+      const code = String(out.error);
       ctx.type = 'html';
-      ctx.set('content-security-policy', csp);
-      ctx.body = renderErrorPage(locale, String(out.error), String(out.error_description ?? out.error));
+      ctx.set(pageHeaders(config.helperPort, client?.logoUri));
+      ctx.body = renderErrorPage({
+        locale,
+        code,
+        text: oidcErrorMessage(locale, code),
+        detail: out.error_description === undefined ? undefined : String(out.error_description),
+        client,
+      });
     },
   };
 
   const provider = new Provider(config.issuer, configuration);
   provider.proxy = true;
+  queueBackchannelLogouts(provider, config);
 
+  const { requestScope } = storage;
+  if (requestScope) provider.use((_ctx, next) => requestScope.run(next));
+  provider.use(cacheHeaders());
   provider.use(async (koaCtx, next) => {
     await next();
     // After the code of a card login is issued, park that login's sealed serial (raw-serial.ts).
@@ -200,7 +195,7 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
   });
   provider.use(interactionRoutes(provider, config, rawSerial));
 
-  warnRawSerialClients(await storage.clients.list(), logger);
+  warnRawSerialClients(await registered, logger);
   return provider;
 }
 

@@ -26,8 +26,8 @@ export class RawSerialCarrier {
   readonly #key: Buffer;
   readonly #store: Adapter;
 
-  constructor(subjectSecret: Uint8Array, store: Adapter) {
-    this.#key = Buffer.from(hkdfSync('sha256', subjectSecret, new Uint8Array(0), SEAL_LABEL, 32));
+  constructor(certificateKeySecret: Uint8Array, store: Adapter) {
+    this.#key = Buffer.from(hkdfSync('sha256', certificateKeySecret, new Uint8Array(0), SEAL_LABEL, 32));
     this.#store = store;
   }
 

@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
 import { accountKeyHasher } from '../subject/account-key.js';
-import type { DeploymentSecret } from '../subject/keyed-hash.js';
+import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import { CrlError } from './crl.js';
 import { crlScope } from './crl-scope.js';
 import { readCrlStream, type StreamedCrl } from './crl-stream.js';
@@ -20,8 +20,8 @@ const READ_CHUNK_BYTES = 1 << 20;
 /** Options of ingestCrl. */
 export interface IngestOptions {
   readonly anchors: TrustAnchors;
-  /** The deployment secret of account keys. */
-  readonly secret: DeploymentSecret;
+  /** The certificate-key secret (OpSecrets.certificateKeySecret) behind account keys. */
+  readonly secret: KeyedHashSecret;
   readonly now: Date;
   /** Accepted clock difference for thisUpdate, and lateness past nextUpdate, in seconds. */
   readonly graceSeconds: number;

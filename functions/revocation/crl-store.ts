@@ -29,7 +29,7 @@ import type { TrustAnchors } from '../jpki/trust-anchors.js';
 import { batchDelete, batchPut } from '../storage/batch-delete.js';
 import { partitionQuery, queryPages } from '../storage/query-pages.js';
 import { itemKey, listedItemKey, PARTITION_KEY, SORT_KEY, type TableKey } from '../storage/table.js';
-import type { DeploymentSecret } from '../subject/keyed-hash.js';
+import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import { CrlError, REASONS } from './crl.js';
 import { type IngestedCrl, ingestCrlFile } from './crl-ingest.js';
 import type { StreamedCrl } from './crl-stream.js';
@@ -101,7 +101,7 @@ export interface CrlStoreOptions {
 /** Options of one import. */
 export interface ImportOptions {
   readonly anchors: TrustAnchors;
-  readonly secret: DeploymentSecret;
+  readonly secret: KeyedHashSecret;
   readonly now: Date;
   /** Accepted clock difference and lateness past nextUpdate, in seconds (default 0). */
   readonly graceSeconds?: number;

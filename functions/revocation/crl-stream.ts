@@ -8,6 +8,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import {
+  checkInteger,
   checkIntegerAt,
   contentOf,
   contextTag,
@@ -18,12 +19,14 @@ import {
   encodingOf,
   readElement,
   readHeader,
+  readWhole,
   Tag,
 } from '../../protocol/der.js';
-import { ALLOWED_SIGNATURE_ALGORITHMS } from '../../protocol/oids.js';
+import { encodeOid } from '../../protocol/der-writer.js';
+import { ALLOWED_SIGNATURE_ALGORITHMS, Ext } from '../../protocol/oids.js';
 import type { TrustAnchor, TrustAnchors } from '../jpki/trust-anchors.js';
 import { readAlgorithmOid, readAuthorityKeyId, readExtensions } from '../jpki/x509-fields.js';
-import { CrlError, integerToBigInt } from './crl.js';
+import { CrlError } from './crl.js';
 import { distributionPointId } from './crl-scope.js';
 
 /** The CRL fields known before its entries. */
@@ -58,14 +61,11 @@ export interface StreamedCrl extends Omit<CrlHeader, 'revokedListBytes'> {
   readonly entryCount: number;
 }
 
-const OID_CRL_NUMBER = '2.5.29.20';
-const OID_AUTHORITY_KEY_ID = '2.5.29.35';
-const OID_ISSUING_DISTRIBUTION_POINT = '2.5.29.28';
-const ENUMERATED = 0x0a;
-/** The content of the OID 2.5.29.21 (reasonCode). */
-const REASON_OID_0 = 0x55;
-const REASON_OID_1 = 0x1d;
-const REASON_OID_2 = 0x15;
+/** The content of the reasonCode OID (55 1d 15), compared byte by byte in the entry loop. */
+const REASON_OID = encodeOid(Ext.crlReason).subarray(2);
+const REASON_OID_0 = REASON_OID[0] as number;
+const REASON_OID_1 = REASON_OID[1] as number;
+const REASON_OID_2 = REASON_OID[2] as number;
 /** The longest TLV header DER allows here: tag, 0x84, four length bytes. */
 const MAX_HEADER = 6;
 
@@ -75,12 +75,16 @@ const MAX_HEADER = 6;
  * DN: chosen by signature). Throws CrlError: CRL_MALFORMED, CRL_UNTRUSTED, CRL_UNSUPPORTED.
  */
 export async function readCrlStream(
-  chunks: AsyncIterable<Uint8Array>,
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   anchors: TrustAnchors,
   onHeader: (header: CrlHeader) => CrlEntrySink,
 ): Promise<StreamedCrl> {
   try {
-    return await readCrl(new Window(chunks[Symbol.asyncIterator]()), anchors, onHeader);
+    const iterator =
+      Symbol.asyncIterator in chunks
+        ? chunks[Symbol.asyncIterator]()
+        : toAsync(chunks)[Symbol.asyncIterator]();
+    return await readCrl(new Window(iterator), anchors, onHeader);
   } catch (error) {
     if (error instanceof DerError) {
       throw new CrlError('CRL_MALFORMED', `CRL could not be read: ${error.message}`, { cause: error });
@@ -255,12 +259,12 @@ async function readCrl(
     throw new DerError('trailing bytes after the CRL');
 
   const partition = readScope(extensions);
-  const crlNumber = extensions.get(OID_CRL_NUMBER)?.value;
+  const crlNumber = extensions.get(Ext.crlNumber)?.value;
   const signer = anchors.findDigestSigner({
     hash: hashName,
     digest: window.digest(),
     signatureValue: signature.subarray(1),
-    authorityKeyId: readAuthorityKeyId(extensions.get(OID_AUTHORITY_KEY_ID)),
+    authorityKeyId: readAuthorityKeyId(extensions.get(Ext.authorityKeyIdentifier)),
   });
   if (!signer) throw new CrlError('CRL_UNTRUSTED', 'CRL is not signed by any configured CA');
   return {
@@ -332,7 +336,7 @@ function readEntry(bytes: Uint8Array, start: number, end: number, sink: CrlEntry
       ) {
         if (
           value.end - value.valueStart !== 3 ||
-          bytes[value.valueStart] !== ENUMERATED ||
+          bytes[value.valueStart] !== Tag.ENUMERATED ||
           bytes[value.valueStart + 1] !== 1
         ) {
           throw new DerError('bad reasonCode');
@@ -353,11 +357,11 @@ function readEntry(bytes: Uint8Array, start: number, end: number, sink: CrlEntry
 /** The partition named by issuingDistributionPoint; refuses CRLs that are not complete for their scope. */
 function readScope(extensions: ReturnType<typeof readExtensions>): string | undefined {
   for (const [oid, extension] of extensions) {
-    if (extension.critical && oid !== OID_ISSUING_DISTRIBUTION_POINT) {
+    if (extension.critical && oid !== Ext.issuingDistributionPoint) {
       throw new CrlError('CRL_UNSUPPORTED', `critical CRL extension ${oid} is not processed (delta CRL?)`);
     }
   }
-  const idp = extensions.get(OID_ISSUING_DISTRIBUTION_POINT)?.value;
+  const idp = extensions.get(Ext.issuingDistributionPoint)?.value;
   if (!idp) return undefined;
   const sequence = readElement(idp, 0);
   if (sequence.tag !== Tag.SEQUENCE || sequence.end !== idp.length)
@@ -372,4 +376,14 @@ function readScope(extensions: ReturnType<typeof readExtensions>): string | unde
     at = part.end;
   }
   return partition;
+}
+
+/** The value of an encoded INTEGER (the cRLNumber extension value) as a bigint. */
+function integerToBigInt(encoded: Uint8Array): bigint {
+  const value = checkInteger(contentOf(encoded, readWhole(encoded, Tag.INTEGER)));
+  return BigInt(`0x${Buffer.from(value).toString('hex')}`);
+}
+
+async function* toAsync(chunks: Iterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* chunks;
 }

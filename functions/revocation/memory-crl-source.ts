@@ -1,11 +1,14 @@
 /**
- * A revocation source held in memory, built from CRLs that are verified against the trust
- * anchors (by signature: all CA generations share one DN). For development, tests and small
- * deployments; revoked serials are kept per issuing CA key and never written anywhere.
+ * A revocation source held in memory, built from CRLs read by the one CRL reader (crl-stream.ts)
+ * and verified against the trust anchors (by signature: all CA generations share one DN). For
+ * development, tests and small deployments; revoked serials are kept per CRL scope (the CA key
+ * and, for JPKI's CRLs split by municipality, the distribution point) and never written anywhere.
  */
 import { serialHex } from '../jpki/certificate.js';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
-import { crlSigner, parseCrl } from './crl.js';
+import { REASONS } from './crl.js';
+import { certificatePartition, crlScope } from './crl-scope.js';
+import { readCrlStream } from './crl-stream.js';
 import type { RevocationQuery, RevocationSource, RevocationStatus } from './revocation-source.js';
 
 export interface MemoryCrlSourceOptions {
@@ -19,9 +22,9 @@ interface LoadedCrl {
   readonly revoked: ReadonlyMap<string, Extract<RevocationStatus, { status: 'revoked' }>>;
 }
 
-/** Revocation status from CRLs in memory: `unknown` when no current CRL of the issuer is loaded. */
+/** Revocation status from CRLs in memory: `unknown` when no current CRL covers the certificate. */
 export class MemoryCrlSource implements RevocationSource {
-  readonly #byIssuer = new Map<string, LoadedCrl>();
+  readonly #byScope = new Map<string, LoadedCrl>();
   readonly #anchors: TrustAnchors;
   readonly #graceMs: number;
 
@@ -31,30 +34,36 @@ export class MemoryCrlSource implements RevocationSource {
   }
 
   /**
-   * Verifies and loads one DER CRL; it replaces an older CRL of the same CA key. Throws CrlError
-   * for unreadable or untrusted CRLs; returns the id of the CA that signed it.
+   * Verifies and loads one DER CRL; it replaces an older CRL of the same scope. Rejects with
+   * CrlError for unreadable, untrusted or unsupported (delta, indirect) CRLs; resolves to the id
+   * of the CA that signed it.
    */
-  load(der: Uint8Array): string {
-    const crl = parseCrl(der);
-    const signer = crlSigner(crl, this.#anchors);
-    const current = this.#byIssuer.get(signer.id);
+  async load(der: Uint8Array): Promise<string> {
+    const revoked = new Map<string, Extract<RevocationStatus, { status: 'revoked' }>>();
+    const crl = await readCrlStream(
+      [der],
+      this.#anchors,
+      () => (bytes, start, end, revokedAtMs, reasonCode) => {
+        revoked.set(serialHex(bytes.subarray(start, end)), {
+          status: 'revoked',
+          reason: REASONS[reasonCode] ?? 'unspecified',
+          revokedAt: new Date(revokedAtMs),
+        });
+      },
+    );
+    const scope = crlScope(crl.signer.id, crl.partition);
+    const current = this.#byScope.get(scope);
     if (!current || current.thisUpdate <= crl.thisUpdate) {
-      this.#byIssuer.set(signer.id, {
-        thisUpdate: crl.thisUpdate,
-        nextUpdate: crl.nextUpdate,
-        revoked: new Map(
-          crl.entries.map((entry) => [
-            serialHex(entry.serialNumber),
-            { status: 'revoked', reason: entry.reason, revokedAt: entry.revokedAt },
-          ]),
-        ),
-      });
+      this.#byScope.set(scope, { thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate, revoked });
     }
-    return signer.id;
+    return crl.signer.id;
   }
 
   async status({ certificate, issuer, now }: RevocationQuery): Promise<RevocationStatus> {
-    const crl = this.#byIssuer.get(issuer.id);
+    const partition = certificatePartition(certificate);
+    const crl =
+      (partition === undefined ? undefined : this.#byScope.get(crlScope(issuer.id, partition))) ??
+      this.#byScope.get(crlScope(issuer.id, undefined));
     if (!crl) return { status: 'unknown', detail: 'no CRL loaded for the issuing CA' };
     if (crl.thisUpdate.getTime() > now.getTime() + this.#graceMs) {
       return { status: 'unknown', detail: 'CRL is not valid yet' };

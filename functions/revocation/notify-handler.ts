@@ -1,39 +1,32 @@
 /**
- * The scheduled revocation notification job on AWS Lambda (an EventBridge rule invokes it):
- *   OP_ISSUER      the OP's issuer (iss of logout tokens), required
- *   OP_TABLE_NAME  the OP's table, required
- *   OP_SECRET_ID   the OP's Secrets Manager secret (signing keys, subject secret), required
- * One run per invocation; it stops starting new work a minute before the Lambda's timeout and the
- * next run continues (notification/notify-job.ts). A failed run throws (Lambda errors alarm).
+ * The scheduled revocation notification job on AWS Lambda (an EventBridge rule invokes it). Its
+ * environment is the part both Lambdas share (op/lambda-env.ts readSharedEnv): OP_ISSUER (iss of
+ * logout tokens), OP_TABLE_NAME, OP_SECRET_ID (+ OP_CERTIFICATE_KEY_SECRET_ID and
+ * OP_PAIRWISE_SECRET_ID) and OP_PRIVATE_RP_HOSTS. One run per invocation; it stops starting new
+ * work NOTIFY_RESERVE_MS before the Lambda's timeout and the next run continues
+ * (notification/notify-job.ts). A failed run throws (Lambda errors alarm).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { OpConfigError } from '../op/config.js';
+import { NOTIFY_RESERVE_MS } from '../defaults.js';
+import { readSharedEnv } from '../op/lambda-env.js';
 import { loadAwsSecrets } from '../secrets/aws-secrets.js';
 import { createDynamoClient } from '../storage/dynamo-client.js';
 import { NotifyJob, type NotifySummary } from './notification/notify-job.js';
-
-/** Time kept free at the end of an invocation, ms. */
-const RESERVE_MS = 60_000;
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new OpConfigError(`environment variable ${name} is required`);
-  return value;
-}
 
 /** The Lambda entry point (the event is ignored). */
 export async function handler(
   _event: unknown,
   context?: { getRemainingTimeInMillis?: () => number },
 ): Promise<NotifySummary> {
-  const env = process.env;
-  const secrets = await loadAwsSecrets(required(env, 'OP_SECRET_ID'), new SecretsManagerClient({}));
+  const settings = readSharedEnv(process.env);
+  const secrets = await loadAwsSecrets(settings.secretIds, new SecretsManagerClient({}));
   const job = new NotifyJob({
     client: createDynamoClient(),
-    tableName: required(env, 'OP_TABLE_NAME'),
-    issuer: required(env, 'OP_ISSUER'),
+    tableName: settings.tableName,
+    issuer: settings.issuer,
     secrets,
-    timeLeftMs: () => (context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - RESERVE_MS,
+    privateRpHosts: settings.privateRpHosts,
+    timeLeftMs: () => (context?.getRemainingTimeInMillis?.() ?? Number.POSITIVE_INFINITY) - NOTIFY_RESERVE_MS,
   });
   return job.run();
 }

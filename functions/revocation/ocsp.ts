@@ -1,65 +1,79 @@
 /**
- * OCSP (RFC 6960) messages: the request for one certificate (CertID with SHA-256 hashes and a
- * nonce, RFC 8954), written with protocol/der-writer.ts, and the checks of a response, read with
- * protocol/der.ts: status, BasicOCSPResponse, signature by the CA itself or by a responder
- * certificate that CA issued for OCSPSigning, the CertID, the nonce and thisUpdate/nextUpdate.
+ * OCSP (RFC 6960) messages, encoded and decoded with pkijs: the request for one certificate
+ * (a CertID with SHA-256 hashes and a nonce, RFC 8954), and the checks of a response — status,
+ * BasicOCSPResponse, a responderID that names the CA itself or a responder certificate the CA
+ * issued for OCSPSigning, the signature by that responder, producedAt, the nonce, the CertID
+ * (compared by its fields, with the hash algorithm the response chose) and thisUpdate/nextUpdate.
+ * Signatures are verified with node:crypto under the same algorithm list as certificates.
  */
 import { createHash } from 'node:crypto';
+import { Constructed, Enumerated, fromBER, GeneralizedTime, Integer, OctetString } from 'asn1js';
 import {
-  bitStringBytes,
-  childrenOf,
-  contentOf,
-  contextTag,
-  type DerElement,
-  DerError,
-  decodeOid,
-  decodeTime,
-  encodingOf,
-  readWhole,
-  Tag,
-} from '../../protocol/der.js';
+  AlgorithmIdentifier,
+  BasicOCSPResponse,
+  CertID,
+  Extension,
+  OCSPRequest,
+  OCSPResponse,
+  RelativeDistinguishedNames,
+  Request,
+  type SingleResponse,
+  TBSRequest,
+} from 'pkijs';
 import {
-  encodeAlgorithm,
-  encodeOctetString,
-  encodeOid,
-  encodeSequence,
-  encodeTlv,
-  encodeUnsignedInteger,
-} from '../../protocol/der-writer.js';
-import { Ext, OID_AIA_OCSP } from '../../protocol/oids.js';
-import { type ParsedCertificate, parseCertificate } from '../jpki/certificate.js';
-import { isSignedBy, rsaPublicKeyOf, type TrustAnchor } from '../jpki/trust-anchors.js';
-import { readAlgorithmOid, readExtensions } from '../jpki/x509-fields.js';
+  CERT_ID_HASH_ALGORITHMS,
+  OID_EKU_OCSP_SIGNING,
+  OID_OCSP_BASIC,
+  OID_OCSP_NONCE,
+  OID_SHA256,
+} from '../../protocol/oids.js';
+import { type ParsedCertificate, parseCertificate, serialHex } from '../jpki/certificate.js';
+import { isSignedBy, rsaPublicKeyOf, type SignedObject, type TrustAnchor } from '../jpki/trust-anchors.js';
 import { REASONS } from './crl.js';
 import type { RevocationStatus } from './revocation-source.js';
 
-const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
-const OID_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
-const OID_OCSP_BASIC = '1.3.6.1.5.5.7.48.1.1';
-const OID_EKU_OCSP_SIGNING = '1.3.6.1.5.5.7.3.9';
-const ENUMERATED = 0x0a;
-const URI_NAME = contextTag(6, false);
+/** OCSPResponseStatus names (RFC 6960 §4.2.1; 4 is unused). */
+const RESPONSE_STATUS: readonly (string | undefined)[] = [
+  'successful',
+  'malformedRequest',
+  'internalError',
+  'tryLater',
+  undefined,
+  'sigRequired',
+  'unauthorized',
+];
 
 /** Why a response was not usable; OcspSource turns every one into `unknown`. */
+export type OcspErrorCode =
+  /** Not a DER OCSPResponse with a BasicOCSPResponse. */
+  | 'OCSP_MALFORMED'
+  /** The body is over OCSP_MAX_RESPONSE_BYTES (refused while it streams). */
+  | 'OCSP_TOO_LARGE'
+  /** responseStatus is not `successful` (tryLater, unauthorized, …). */
+  | 'OCSP_NOT_SUCCESSFUL'
+  /** The responderID names neither the CA nor a certificate in the response that the CA issued for
+   * OCSPSigning and that is valid now. */
+  | 'OCSP_RESPONDER_NOT_AUTHORIZED'
+  /** The response is not signed by the key its responderID names. */
+  | 'OCSP_SIGNATURE_INVALID'
+  /** No SingleResponse has the requested certificate's CertID. */
+  | 'OCSP_WRONG_CERTIFICATE'
+  /** The nonce is missing or differs from the request's (a replayed response). */
+  | 'OCSP_NONCE_MISMATCH'
+  /** producedAt or thisUpdate in the future, past nextUpdate, or too old without a nextUpdate. */
+  | 'OCSP_NOT_CURRENT'
+  /** certStatus is `unknown`. */
+  | 'OCSP_UNKNOWN';
+
+/** Why a response was not usable, with a stable code. */
 export class OcspError extends Error {
   override name = 'OcspError';
   constructor(
-    /**
-     * OCSP_MALFORMED, OCSP_NOT_SUCCESSFUL (responseStatus ≠ 0), OCSP_SIGNATURE_INVALID (not signed by
-     * the CA or one of its OCSPSigning responders), OCSP_WRONG_CERTIFICATE (another CertID),
-     * OCSP_NONCE_MISMATCH, OCSP_NOT_CURRENT (thisUpdate/nextUpdate), OCSP_UNKNOWN (certStatus unknown).
-     */
-    readonly code:
-      | 'OCSP_MALFORMED'
-      | 'OCSP_NOT_SUCCESSFUL'
-      | 'OCSP_SIGNATURE_INVALID'
-      | 'OCSP_WRONG_CERTIFICATE'
-      | 'OCSP_NONCE_MISMATCH'
-      | 'OCSP_NOT_CURRENT'
-      | 'OCSP_UNKNOWN',
+    readonly code: OcspErrorCode,
     message: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
   }
 }
 
@@ -67,16 +81,25 @@ export class OcspError extends Error {
 export interface OcspRequest {
   /** The DER OCSPRequest to POST as application/ocsp-request. */
   readonly der: Buffer;
-  readonly certId: Buffer;
-  /** The nonce extension's extnValue. */
+  /** The nonce extension's extnValue (an encoded OCTET STRING). */
   readonly nonceValue: Buffer;
 }
 
 /** A verified answer about one certificate. */
 export interface OcspAnswer {
   readonly status: Exclude<RevocationStatus, { status: 'unknown' }>;
+  readonly producedAt: Date;
   readonly thisUpdate: Date;
   readonly nextUpdate: Date | undefined;
+}
+
+/** The times a response is checked against, in epoch ms. */
+export interface OcspTimes {
+  readonly now: number;
+  /** Tolerated clock difference to the responder. */
+  readonly skewMs: number;
+  /** How long after its thisUpdate a response without nextUpdate is used. */
+  readonly maxAgeMs: number;
 }
 
 /** Builds the OCSPRequest for `certificate` issued by `issuer`, with `nonce` (1–32 bytes). */
@@ -85,177 +108,196 @@ export function buildOcspRequest(
   issuer: TrustAnchor,
   nonce: Uint8Array,
 ): OcspRequest {
-  const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest();
-  const certId = encodeSequence(
-    encodeAlgorithm(OID_SHA256),
-    encodeOctetString(sha256(certificate.issuer)),
-    encodeOctetString(sha256(issuer.certificate.publicKey)),
-    encodeUnsignedInteger(certificate.serialNumber),
-  );
-  const nonceValue = encodeOctetString(nonce);
-  const extensions = encodeTlv(
-    contextTag(2, true),
-    encodeSequence(encodeSequence(encodeOid(OID_OCSP_NONCE), encodeOctetString(nonceValue))),
-  );
-  const der = encodeSequence(encodeSequence(encodeSequence(encodeSequence(certId)), extensions));
-  return { der, certId, nonceValue };
+  const reqCert = new CertID({
+    // RFC 5754 §2: the parameters of a SHA-2 AlgorithmIdentifier are absent.
+    hashAlgorithm: new AlgorithmIdentifier({ algorithmId: OID_SHA256 }),
+    issuerNameHash: new OctetString({ valueHex: digest('sha256', certificate.issuer) }),
+    issuerKeyHash: new OctetString({ valueHex: digest('sha256', issuer.certificate.publicKey) }),
+    serialNumber: new Integer({ valueHex: Uint8Array.from(certificate.serialNumber) }),
+  });
+  const nonceValue = Buffer.from(new OctetString({ valueHex: Uint8Array.from(nonce) }).toBER());
+  const request = new OCSPRequest({
+    tbsRequest: new TBSRequest({
+      requestList: [new Request({ reqCert })],
+      requestExtensions: [new Extension({ extnID: OID_OCSP_NONCE, extnValue: toArrayBuffer(nonceValue) })],
+    }),
+  });
+  return { der: Buffer.from(request.toSchema(true).toBER()), nonceValue };
 }
 
-/** The first OCSP URL in the certificate's authorityInfoAccess, if any. */
-export function ocspUrlOf(certificate: ParsedCertificate): string | undefined {
-  const value = certificate.extensions.get(Ext.authorityInfoAccess)?.value;
-  if (!value) return undefined;
-  for (const description of childrenOf(value, readWhole(value, Tag.SEQUENCE))) {
-    const [method, location] = childrenOf(value, description);
-    if (
-      method?.tag === Tag.OID &&
-      location?.tag === URI_NAME &&
-      decodeOid(contentOf(value, method)) === OID_AIA_OCSP
-    ) {
-      return Buffer.from(contentOf(value, location)).toString('latin1');
-    }
-  }
-  return undefined;
-}
-
-/** Checks a DER OCSPResponse to `request` at `now` (± skew) and returns the certificate's status. Throws OcspError. */
+/**
+ * Checks a DER OCSPResponse to `request` about `certificate` issued by `issuer` at `times`, and
+ * returns the certificate's status. Throws OcspError.
+ */
 export function verifyOcspResponse(
   der: Uint8Array,
   request: OcspRequest,
+  certificate: ParsedCertificate,
   issuer: TrustAnchor,
-  now: Date,
-  skewMs: number,
+  times: OcspTimes,
 ): OcspAnswer {
-  try {
-    return readResponse(der, request, issuer, now.getTime(), skewMs);
-  } catch (error) {
-    if (error instanceof DerError)
-      throw new OcspError('OCSP_MALFORMED', `OCSP response could not be read: ${error.message}`);
-    throw error;
+  const response = decode(der, OCSPResponse, 'OCSPResponse');
+  const status = response.responseStatus.valueBlock.valueDec;
+  if (status !== 0) {
+    throw new OcspError('OCSP_NOT_SUCCESSFUL', `responseStatus ${RESPONSE_STATUS[status] ?? status}`);
   }
-}
-
-function readResponse(
-  der: Uint8Array,
-  request: OcspRequest,
-  issuer: TrustAnchor,
-  now: number,
-  skewMs: number,
-): OcspAnswer {
-  const [status, wrapped] = childrenOf(der, readWhole(der, Tag.SEQUENCE));
-  if (status?.tag !== ENUMERATED) throw new DerError('bad responseStatus');
-  const statusValue = contentOf(der, status);
-  if (statusValue.length !== 1 || statusValue[0] !== 0) {
-    throw new OcspError('OCSP_NOT_SUCCESSFUL', `responseStatus ${statusValue[0]}`);
+  const bytes = response.responseBytes;
+  if (!bytes || bytes.responseType !== OID_OCSP_BASIC) {
+    throw new OcspError('OCSP_MALFORMED', 'the response is not a BasicOCSPResponse');
   }
-  if (wrapped?.tag !== contextTag(0, true)) throw new DerError('no responseBytes');
-  const [bytes] = childrenOf(der, wrapped) as [DerElement];
-  const [type, octets] = childrenOf(der, bytes);
-  if (
-    type?.tag !== Tag.OID ||
-    octets?.tag !== Tag.OCTET_STRING ||
-    decodeOid(contentOf(der, type)) !== OID_OCSP_BASIC
-  ) {
-    throw new DerError('not a BasicOCSPResponse');
+  const basic = decode(bytes.response.valueBlock.valueHexView, BasicOCSPResponse, 'BasicOCSPResponse');
+  const data = basic.tbsResponseData;
+  checkSigner(basic, issuer, times);
+  if (data.producedAt.getTime() > times.now + times.skewMs) {
+    throw new OcspError('OCSP_NOT_CURRENT', 'producedAt is in the future');
   }
-  const basic = contentOf(der, octets);
-  const [tbsElement, algorithm, signature, certs] = childrenOf(basic, readWhole(basic, Tag.SEQUENCE));
-  if (tbsElement?.tag !== Tag.SEQUENCE || !algorithm || signature?.tag !== Tag.BIT_STRING) {
-    throw new DerError('bad BasicOCSPResponse');
-  }
-  const signed = {
-    tbs: encodingOf(basic, tbsElement),
-    signatureAlgorithm: readAlgorithmOid(basic, algorithm),
-    signatureValue: bitStringBytes(contentOf(basic, signature)),
-  };
-  const responders = certs ? responderCertificates(basic, certs) : [];
-  if (
-    !isSignedBy(signed, issuer.publicKey) &&
-    !responders.some((cert) => isDelegatedSigner(cert, signed, issuer, now, skewMs))
-  ) {
-    throw new OcspError(
-      'OCSP_SIGNATURE_INVALID',
-      'response is not signed by the CA or one of its OCSP responders',
-    );
-  }
-
-  const fields = childrenOf(basic, tbsElement);
-  let index = fields[0]?.tag === contextTag(0, true) ? 1 : 0;
-  index += 2; // responderID, producedAt
-  const responses = fields[index++];
-  const extensions = fields[index];
-  if (responses?.tag !== Tag.SEQUENCE) throw new DerError('bad ResponseData');
-  const nonce = extensions ? readExtensions(basic, extensions, 1).get(OID_OCSP_NONCE)?.value : undefined;
-  if (!nonce || !Buffer.from(nonce).equals(request.nonceValue)) {
+  const nonce = data.responseExtensions?.find((extension) => extension.extnID === OID_OCSP_NONCE);
+  if (!nonce || !Buffer.from(nonce.extnValue.valueBlock.valueHexView).equals(request.nonceValue)) {
     throw new OcspError(
       'OCSP_NONCE_MISMATCH',
       nonce ? 'the nonce differs from the request' : 'the response has no nonce',
     );
   }
-  const single = childrenOf(basic, responses).find((response) => {
-    const [certId] = childrenOf(basic, response);
-    return certId !== undefined && request.certId.equals(encodingOf(basic, certId));
-  });
+  const single = data.responses.find((candidate) => isCertIdOf(candidate.certID, certificate, issuer));
   if (!single) throw new OcspError('OCSP_WRONG_CERTIFICATE', 'no response for the requested certificate');
-  return readSingleResponse(basic, single, now, skewMs);
+  return { ...readSingleResponse(single, times), producedAt: data.producedAt };
 }
 
-function readSingleResponse(basic: Uint8Array, single: DerElement, now: number, skewMs: number): OcspAnswer {
-  const [, certStatus, thisUpdateElement, ...rest] = childrenOf(basic, single);
-  if (!certStatus || thisUpdateElement?.tag !== Tag.GENERALIZED_TIME)
-    throw new DerError('bad SingleResponse');
-  const thisUpdate = decodeTime(thisUpdateElement.tag, contentOf(basic, thisUpdateElement));
-  const nextElement = rest.find((element) => element.tag === contextTag(0, true));
-  const nextUpdate = nextElement ? readExplicitTime(basic, nextElement) : undefined;
-  if (thisUpdate.getTime() > now + skewMs)
+/** Decodes one complete DER value into a pkijs type; anything else is OCSP_MALFORMED. */
+function decode<T>(der: Uint8Array, type: new (parameters: { schema: unknown }) => T, name: string): T {
+  const asn1 = fromBER(der);
+  if (asn1.offset !== der.byteLength) {
+    throw new OcspError(
+      'OCSP_MALFORMED',
+      `${name} could not be read: ${asn1.result.error || 'trailing bytes'}`,
+    );
+  }
+  try {
+    return new type({ schema: asn1.result });
+  } catch (error) {
+    throw new OcspError('OCSP_MALFORMED', `${name} could not be read: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Finds the responder the responderID names — the CA, or a certificate in `certs` — and checks
+ * it may answer for the CA (RFC 6960 §4.2.2.2) and that its key signed the response.
+ */
+function checkSigner(basic: BasicOCSPResponse, issuer: TrustAnchor, times: OcspTimes): void {
+  const signed: SignedObject = {
+    tbs: basic.tbsResponseData.tbsView,
+    signatureAlgorithm: basic.signatureAlgorithm.algorithmId,
+    signatureValue: basic.signature.valueBlock.valueHexView,
+  };
+  if (basic.signature.valueBlock.unusedBits !== 0) {
+    throw new OcspError('OCSP_MALFORMED', 'the signature BIT STRING has unused bits');
+  }
+  const responderId: unknown = basic.tbsResponseData.responderID;
+  const names = (certificate: ParsedCertificate) => responderIdNames(responderId, certificate);
+  let key = names(issuer.certificate) ? issuer.publicKey : undefined;
+  if (!key) {
+    const responder = (basic.certs ?? [])
+      .map((certificate) => {
+        try {
+          return parseCertificate(new Uint8Array(certificate.toSchema().toBER()));
+        } catch {
+          return undefined; // an unreadable extra certificate authorises nothing
+        }
+      })
+      .find((certificate) => certificate !== undefined && names(certificate));
+    if (!responder || !isDelegatedResponder(responder, issuer, times)) {
+      throw new OcspError(
+        'OCSP_RESPONDER_NOT_AUTHORIZED',
+        responder
+          ? 'the responder certificate is not a current OCSPSigning certificate of the CA'
+          : 'the responderID names neither the CA nor a certificate in the response',
+      );
+    }
+    key = rsaPublicKeyOf(responder);
+  }
+  if (!isSignedBy(signed, key)) {
+    throw new OcspError('OCSP_SIGNATURE_INVALID', 'the response is not signed by its responder');
+  }
+}
+
+/** True when the ResponderID (byName or byKey) identifies `certificate`. */
+function responderIdNames(responderId: unknown, certificate: ParsedCertificate): boolean {
+  if (responderId instanceof OctetString) {
+    // byKey: SHA-1 of the subjectPublicKey BIT STRING value (RFC 6960 §4.2.1).
+    return Buffer.from(responderId.valueBlock.valueHexView).equals(digest('sha1', certificate.publicKey));
+  }
+  if (!(responderId instanceof RelativeDistinguishedNames)) return false;
+  return responderId.isEqual(RelativeDistinguishedNames.fromBER(certificate.subject));
+}
+
+/** A responder certificate issued by the CA for OCSPSigning and valid at `times` (± skew). */
+function isDelegatedResponder(responder: ParsedCertificate, issuer: TrustAnchor, times: OcspTimes): boolean {
+  return (
+    (responder.extendedKeyUsage ?? []).includes(OID_EKU_OCSP_SIGNING) &&
+    responder.notBefore.getTime() <= times.now + times.skewMs &&
+    responder.notAfter.getTime() + times.skewMs >= times.now &&
+    isSignedBy(responder, issuer.publicKey)
+  );
+}
+
+/**
+ * True when `certId` identifies `certificate` of `issuer`: the issuer name and key hashed with
+ * the CertID's own algorithm (its parameters, NULL or absent, do not matter) and the serial number.
+ */
+function isCertIdOf(certId: CertID, certificate: ParsedCertificate, issuer: TrustAnchor): boolean {
+  const hash = CERT_ID_HASH_ALGORITHMS.get(certId.hashAlgorithm.algorithmId);
+  return (
+    hash !== undefined &&
+    serialHex(certId.serialNumber.valueBlock.valueHexView) === serialHex(certificate.serialNumber) &&
+    digest(hash, certificate.issuer).equals(certId.issuerNameHash.valueBlock.valueHexView) &&
+    digest(hash, issuer.certificate.publicKey).equals(certId.issuerKeyHash.valueBlock.valueHexView)
+  );
+}
+
+function readSingleResponse(single: SingleResponse, times: OcspTimes): Omit<OcspAnswer, 'producedAt'> {
+  const { thisUpdate, nextUpdate } = single;
+  if (thisUpdate.getTime() > times.now + times.skewMs) {
     throw new OcspError('OCSP_NOT_CURRENT', 'thisUpdate is in the future');
-  if (nextUpdate && nextUpdate.getTime() + skewMs < now)
+  }
+  if (nextUpdate && nextUpdate.getTime() + times.skewMs < times.now) {
     throw new OcspError('OCSP_NOT_CURRENT', 'past nextUpdate');
-  if (!nextUpdate && thisUpdate.getTime() + skewMs < now)
-    throw new OcspError('OCSP_NOT_CURRENT', 'thisUpdate is too old');
-  if (certStatus.tag === contextTag(0, false)) return { status: { status: 'good' }, thisUpdate, nextUpdate };
-  if (certStatus.tag === contextTag(1, true)) {
-    const [time, reason] = childrenOf(basic, certStatus);
-    if (time?.tag !== Tag.GENERALIZED_TIME) throw new DerError('bad RevokedInfo');
-    const code = reason ? contentOf(basic, childrenOf(basic, reason)[0] as DerElement) : undefined;
-    return {
-      status: {
-        status: 'revoked',
-        revokedAt: decodeTime(time.tag, contentOf(basic, time)),
-        reason: (code?.length === 1 ? REASONS[code[0] as number] : undefined) ?? 'unspecified',
-      },
-      thisUpdate,
-      nextUpdate,
-    };
+  }
+  if (!nextUpdate && thisUpdate.getTime() + times.maxAgeMs + times.skewMs < times.now) {
+    throw new OcspError('OCSP_NOT_CURRENT', 'thisUpdate is too old and there is no nextUpdate');
+  }
+  const certStatus: unknown = single.certStatus;
+  const choice = (certStatus as { idBlock?: { tagClass: number; tagNumber: number } }).idBlock;
+  if (choice?.tagClass === 3 && choice.tagNumber === 0)
+    return { status: { status: 'good' }, thisUpdate, nextUpdate };
+  if (choice?.tagClass === 3 && choice.tagNumber === 1 && certStatus instanceof Constructed) {
+    return { status: readRevokedInfo(certStatus), thisUpdate, nextUpdate };
   }
   throw new OcspError('OCSP_UNKNOWN', 'the responder does not know the certificate');
 }
 
-function readExplicitTime(bytes: Uint8Array, element: DerElement): Date {
-  const [time] = childrenOf(bytes, element);
-  if (time?.tag !== Tag.GENERALIZED_TIME) throw new DerError('bad time');
-  return decodeTime(time.tag, contentOf(bytes, time));
+/** RevokedInfo ::= SEQUENCE { revocationTime GeneralizedTime, revocationReason [0] EXPLICIT CRLReason OPTIONAL } */
+function readRevokedInfo(info: Constructed): Extract<RevocationStatus, { status: 'revoked' }> {
+  const [time, reason] = info.valueBlock.value;
+  if (!(time instanceof GeneralizedTime)) throw new OcspError('OCSP_MALFORMED', 'bad RevokedInfo');
+  let code: number | undefined;
+  if (reason !== undefined) {
+    const value = reason instanceof Constructed ? reason.valueBlock.value[0] : undefined;
+    if (!(value instanceof Enumerated)) throw new OcspError('OCSP_MALFORMED', 'bad revocationReason');
+    code = value.valueBlock.valueDec;
+  }
+  return {
+    status: 'revoked',
+    revokedAt: time.toDate(),
+    reason: (code === undefined ? undefined : REASONS[code]) ?? 'unspecified',
+  };
 }
 
-function responderCertificates(basic: Uint8Array, certs: DerElement): ParsedCertificate[] {
-  const [list] = childrenOf(basic, certs);
-  if (list?.tag !== Tag.SEQUENCE) throw new DerError('bad certs');
-  return childrenOf(basic, list).map((cert) => parseCertificate(Uint8Array.from(encodingOf(basic, cert))));
+function digest(algorithm: string, bytes: Uint8Array): Buffer {
+  return createHash(algorithm).update(bytes).digest();
 }
 
-/** A responder certificate issued by the CA for OCSPSigning, valid now, whose key signed `signed`. */
-function isDelegatedSigner(
-  responder: ParsedCertificate,
-  signed: Parameters<typeof isSignedBy>[0],
-  issuer: TrustAnchor,
-  now: number,
-  skewMs: number,
-): boolean {
-  return (
-    (responder.extendedKeyUsage ?? []).includes(OID_EKU_OCSP_SIGNING) &&
-    responder.notBefore.getTime() <= now + skewMs &&
-    responder.notAfter.getTime() + skewMs >= now &&
-    isSignedBy(responder, issuer.publicKey) &&
-    isSignedBy(signed, rsaPublicKeyOf(responder))
-  );
+function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 }

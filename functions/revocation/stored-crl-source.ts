@@ -4,8 +4,9 @@
  * (cached briefly). A listed certificate is `revoked` whatever the CRL's age; otherwise the answer
  * is `good` only while a CRL covering the certificate is current (nextUpdate + grace).
  */
+import { DEFAULT_CRL_GRACE_SECONDS, DEFAULT_CRL_METADATA_CACHE_SECONDS } from '../defaults.js';
 import { accountKey } from '../subject/account-key.js';
-import type { DeploymentSecret } from '../subject/keyed-hash.js';
+import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import { certificatePartition, crlScope } from './crl-scope.js';
 import type { CrlMetadata, CrlStore } from './crl-store.js';
 import type { RevocationQuery, RevocationSource, RevocationStatus } from './revocation-source.js';
@@ -13,8 +14,8 @@ import type { RevocationQuery, RevocationSource, RevocationStatus } from './revo
 /** Options of StoredCrlSource. */
 export interface StoredCrlSourceOptions {
   readonly store: CrlStore;
-  /** The deployment secret of account keys. */
-  readonly secret: DeploymentSecret;
+  /** The certificate-key secret (OpSecrets.certificateKeySecret) behind account keys. */
+  readonly secret: KeyedHashSecret;
   /** How long after a CRL's nextUpdate it is still used, in seconds (default 0). */
   readonly graceSeconds?: number;
   /** How long CRL metadata is cached in memory, in seconds (default 60; 0 disables). */
@@ -24,7 +25,7 @@ export interface StoredCrlSourceOptions {
 /** RevocationSource over CrlStore; never throws (a storage failure answers `unknown`). */
 export class StoredCrlSource implements RevocationSource {
   readonly #store: CrlStore;
-  readonly #secret: DeploymentSecret;
+  readonly #secret: KeyedHashSecret;
   readonly #graceMs: number;
   readonly #cacheMs: number;
   readonly #cache = new Map<string, { value: Promise<CrlMetadata | undefined>; until: number }>();
@@ -32,8 +33,8 @@ export class StoredCrlSource implements RevocationSource {
   constructor(options: StoredCrlSourceOptions) {
     this.#store = options.store;
     this.#secret = options.secret;
-    this.#graceMs = (options.graceSeconds ?? 0) * 1000;
-    this.#cacheMs = (options.metadataCacheSeconds ?? 60) * 1000;
+    this.#graceMs = (options.graceSeconds ?? DEFAULT_CRL_GRACE_SECONDS) * 1000;
+    this.#cacheMs = (options.metadataCacheSeconds ?? DEFAULT_CRL_METADATA_CACHE_SECONDS) * 1000;
   }
 
   async status({ certificate, issuer, now }: RevocationQuery): Promise<RevocationStatus> {

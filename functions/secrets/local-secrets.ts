@@ -1,23 +1,35 @@
 /**
  * Secrets for development: generated on first start and kept in `<dataDir>/secrets.json` (mode
- * 0600), so a restart keeps the same signing keys, sessions and subjects.
+ * 0600), so a restart keeps the same signing keys, sessions and subjects. One file holds every
+ * part (one developer, one machine); a file written before the split (`subjectSecret`) is read as
+ * legacyIdentitySecrets and rewritten in the new shape on the next save.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type OpSecrets, parseSecrets, serializeSecrets } from './op-secrets.js';
+import {
+  generateIdentitySecrets,
+  type OpSecrets,
+  parseSecrets,
+  type SigningSecrets,
+  serializeSecrets,
+} from './op-secrets.js';
 import { initialSigningKeys } from './signing-keys.js';
 
 /** The file name of the local secrets inside the data folder. */
 export const LOCAL_SECRETS_FILE = 'secrets.json';
 
-/** Fresh secrets: one active key per algorithm, one cookie key, a 32-byte subject secret. */
-export async function generateSecrets(): Promise<OpSecrets> {
+/** Fresh signing secrets: one active key per algorithm and one cookie key. */
+export async function generateSigningSecrets(): Promise<SigningSecrets> {
   return {
     jwks: { keys: await initialSigningKeys() },
     cookieKeys: [randomBytes(32).toString('base64url')],
-    subjectSecret: new Uint8Array(randomBytes(32)),
   };
+}
+
+/** Fresh secrets: generateSigningSecrets and two independent 32-byte identity secrets. */
+export async function generateSecrets(): Promise<OpSecrets> {
+  return { ...(await generateSigningSecrets()), ...generateIdentitySecrets() };
 }
 
 /**

@@ -1,35 +1,59 @@
 /**
- * The deploy-time custom resource that fills the OP's Secrets Manager secret (issue #5).
+ * The deploy-time custom resource that fills the OP's Secrets Manager secrets (issues #5, #13).
  *
- * The stack creates the secret EMPTY (no version); on Create and Update this handler reads it and,
- * only when it has no value yet, generates fresh OpSecrets (generateSecrets: one active signing key
- * per algorithm, a cookie key, a 32-byte subject secret) and writes them with PutSecretValue. A
- * secret that already has a value is never overwritten: the subject secret behind every account
- * key and pairwise `sub` must outlive any redeploy, and rotated signing keys must survive one.
+ * The stack creates three secrets EMPTY (no version): the signing secret (`{ jwks, cookieKeys }`),
+ * the certificate-key secret and the pairwise secret (op-secrets.ts). On Create and Update this
+ * handler fills whichever has no value yet, and never overwrites one that has:
+ * - a new deployment gets fresh signing keys and two independent random identity secrets; the
+ *   identity secrets are written first and the signing secret last, so a run cut short is finished
+ *   by the next one with nothing used in between (the functions depend on this resource);
+ * - a deployment made before the split has one secret `{ jwks, cookieKeys, subjectSecret }` (the
+ *   signing secret's resource): its subjectSecret is copied, byte for byte, into both identity
+ *   secrets (legacyIdentitySecrets), so every account key and every `sub` stays what it was. The
+ *   old field is left in place (a rollback to the previous code still finds it); `myna-oidc keys
+ *   drop-legacy-subject-secret` removes it once the new code runs (docs/deploy.md).
+ * - an identity secret that is missing while the signing secret exists without a subjectSecret
+ *   is refused: generating one would silently change every account key or `sub`. So is an
+ *   identity secret whose value differs from the pre-split subjectSecret.
  *
- * The initial write uses a fixed ClientRequestToken, so even two racing invocations cannot create
+ * Each first write uses a fixed ClientRequestToken, so even two racing invocations cannot create
  * two different first versions (Secrets Manager refuses a reused token with another value).
- * Delete does nothing: the secret is retained with the stack's data (RemovalPolicy.RETAIN).
+ * Delete does nothing: the secrets are retained with the stack's data (RemovalPolicy.RETAIN).
  *
- * The values go from generateSecrets() straight into PutSecretValue: never into the template, the
+ * The values go from the generators straight into PutSecretValue: never into the template, the
  * response to CloudFormation, an environment variable or a log line.
  *
  * It is a plain Lambda-backed custom resource (no provider framework): the handler answers
  * CloudFormation itself by PUTting the result to the pre-signed ResponseURL, and always answers,
  * also on failure, so a stack operation never hangs.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { request } from 'node:https';
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readSecretString } from './aws-secrets.js';
+import { generateSigningSecrets } from './local-secrets.js';
 import {
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import { generateSecrets } from './local-secrets.js';
-import { type OpSecrets, parseSecrets, serializeSecrets } from './op-secrets.js';
+  generateIdentitySecrets,
+  type IdentitySecretField,
+  type IdentitySecrets,
+  parseIdentitySecret,
+  parseSigningSecrets,
+  type SigningSecrets,
+  type StoredSigningSecrets,
+  serializeIdentitySecret,
+  serializeSigningSecrets,
+} from './op-secrets.js';
 import { isMissingSecretValue } from './secret-store.js';
 
-/** The ClientRequestToken of the first version (32–64 characters, as Secrets Manager requires). */
+/** The ClientRequestToken of each secret's first version (32–64 characters, as Secrets Manager requires). */
 export const INITIAL_VERSION_TOKEN = 'myna-oidc-initial-secrets-version-0001';
+
+/** The secrets the custom resource fills (its properties). */
+export interface ProvisionedSecretIds {
+  readonly SigningSecretId?: string;
+  readonly CertificateKeySecretId?: string;
+  readonly PairwiseSecretId?: string;
+}
 
 /** The CloudFormation custom resource request (the fields this handler uses). */
 export interface CustomResourceEvent {
@@ -39,7 +63,7 @@ export interface CustomResourceEvent {
   readonly RequestId: string;
   readonly LogicalResourceId: string;
   readonly PhysicalResourceId?: string;
-  readonly ResourceProperties: { readonly SecretId?: string };
+  readonly ResourceProperties: ProvisionedSecretIds;
 }
 
 /** The answer CloudFormation expects at ResponseURL. */
@@ -53,45 +77,96 @@ export interface CustomResourceResponse {
   readonly Data?: Record<string, string>;
 }
 
-/** What provisioning did. */
-export type ProvisionOutcome = 'generated' | 'kept';
+/** What provisioning did: everything new, the pre-split secret split, or nothing to do. */
+export type ProvisionOutcome = 'generated' | 'split' | 'kept';
 
-/**
- * Fills `secretId` with generated secrets when it has no value; keeps any existing value (and
- * refuses, without touching it, one that is not valid OpSecrets JSON).
- */
-export async function provisionSecret(
-  secretId: string,
-  client: SecretsManagerClient,
-  generate: () => Promise<OpSecrets> = generateSecrets,
-): Promise<ProvisionOutcome> {
-  let existing: { SecretString?: string; SecretBinary?: Uint8Array } | undefined;
+/** Generators of new values (tests pass their own). */
+export interface SecretGenerators {
+  readonly signing: () => Promise<SigningSecrets>;
+  readonly identity: () => IdentitySecrets;
+}
+
+const GENERATORS: SecretGenerators = { signing: generateSigningSecrets, identity: generateIdentitySecrets };
+
+/** The value of `secretId`, or undefined when it has none yet. */
+async function currentValue(secretId: string, client: SecretsManagerClient): Promise<string | undefined> {
   try {
-    existing = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    return await readSecretString(secretId, client);
   } catch (error) {
-    if (!isMissingSecretValue(error)) throw error;
+    if (isMissingSecretValue(error)) return undefined;
+    throw error;
   }
-  if (existing) {
-    if (existing.SecretString === undefined)
-      throw new Error(`secret ${secretId} holds a binary value, not the OP's secrets JSON; not touched`);
-    try {
-      parseSecrets(existing.SecretString);
-    } catch (error) {
-      // Reason only: the message of SecretsError names fields, never values.
-      throw new Error(`secret ${secretId} holds a value that is not the OP's secrets JSON; not touched`, {
-        cause: error,
-      });
-    }
-    return 'kept';
+}
+
+/** Parses a stored value with `parse`; a value it refuses is reported (by field names only) and left alone. */
+function storedValue<T>(secretId: string, text: string, parse: (text: string) => T): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    // Reason only: the message of SecretsError names fields, never values.
+    throw new Error(`secret ${secretId} holds a value that is not the OP's secrets JSON; not touched`, {
+      cause: error,
+    });
   }
+}
+
+async function putFirstVersion(secretId: string, value: string, client: SecretsManagerClient): Promise<void> {
   await client.send(
     new PutSecretValueCommand({
       SecretId: secretId,
-      SecretString: serializeSecrets(await generate()),
+      SecretString: value,
       ClientRequestToken: INITIAL_VERSION_TOKEN,
     }),
   );
-  return 'generated';
+}
+
+/**
+ * Fills the three secrets as described above; returns what it did. Throws (touching nothing more)
+ * on a stored value that is not the OP's, or on an identity secret that cannot be kept stable.
+ */
+export async function provisionSecrets(
+  ids: Required<ProvisionedSecretIds>,
+  client: SecretsManagerClient,
+  generators: SecretGenerators = GENERATORS,
+): Promise<ProvisionOutcome> {
+  const signingText = await currentValue(ids.SigningSecretId, client);
+  const signing: StoredSigningSecrets | undefined =
+    signingText === undefined
+      ? undefined
+      : storedValue(ids.SigningSecretId, signingText, parseSigningSecrets);
+  const legacy = signing?.legacySubjectSecret;
+  const fresh = generators.identity();
+  let wrote = false;
+  const identity: [IdentitySecretField, string][] = [
+    ['certificateKeySecret', ids.CertificateKeySecretId],
+    ['pairwiseSecret', ids.PairwiseSecretId],
+  ];
+  for (const [field, secretId] of identity) {
+    const text = await currentValue(secretId, client);
+    if (text !== undefined) {
+      const value = storedValue(secretId, text, (stored) => parseIdentitySecret(stored, field));
+      if (legacy && !sameBytes(value, legacy)) {
+        throw new Error(`secret ${secretId} differs from the pre-split subjectSecret; not touched`);
+      }
+      continue;
+    }
+    if (signing && !legacy) {
+      throw new Error(
+        `secret ${secretId} (${field}) has no value but the deployment is provisioned: restore it (a new value would change every account key or sub)`,
+      );
+    }
+    await putFirstVersion(secretId, serializeIdentitySecret(field, legacy ?? fresh[field]), client);
+    wrote = true;
+  }
+  if (!signing) {
+    await putFirstVersion(ids.SigningSecretId, serializeSigningSecrets(await generators.signing()), client);
+    return 'generated';
+  }
+  return wrote ? 'split' : 'kept';
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** PUTs the response body to CloudFormation's pre-signed S3 URL. */
@@ -118,7 +193,7 @@ export function putResponse(url: string, body: string): Promise<void> {
 export interface ProvisionDeps {
   readonly client: SecretsManagerClient;
   readonly respond: (url: string, body: string) => Promise<void>;
-  readonly generate?: () => Promise<OpSecrets>;
+  readonly generators?: SecretGenerators;
   readonly log?: (line: Record<string, unknown>) => void;
 }
 
@@ -130,14 +205,24 @@ const jsonLog = (line: Record<string, unknown>): void => {
 export function createProvisionHandler(deps: ProvisionDeps): (event: CustomResourceEvent) => Promise<void> {
   const log = deps.log ?? jsonLog;
   return async (event) => {
-    const secretId = event.ResourceProperties.SecretId;
+    const ids = event.ResourceProperties;
+    const secretId = ids.SigningSecretId;
     let status: CustomResourceResponse['Status'] = 'SUCCESS';
     let reason: string | undefined;
     let outcome: ProvisionOutcome | 'retained' = 'retained';
     try {
       if (event.RequestType !== 'Delete') {
-        if (!secretId) throw new Error('property SecretId is required');
-        outcome = await provisionSecret(secretId, deps.client, deps.generate);
+        const { SigningSecretId, CertificateKeySecretId, PairwiseSecretId } = ids;
+        if (!SigningSecretId || !CertificateKeySecretId || !PairwiseSecretId) {
+          throw new Error(
+            'properties SigningSecretId, CertificateKeySecretId and PairwiseSecretId are required',
+          );
+        }
+        outcome = await provisionSecrets(
+          { SigningSecretId, CertificateKeySecretId, PairwiseSecretId },
+          deps.client,
+          deps.generators,
+        );
       }
     } catch (error) {
       status = 'FAILED';
@@ -147,7 +232,7 @@ export function createProvisionHandler(deps: ProvisionDeps): (event: CustomResou
       level: status === 'SUCCESS' ? 'info' : 'error',
       event: status === 'SUCCESS' ? `secret.${outcome}` : 'secret.provision_failed',
       requestType: event.RequestType,
-      secretId,
+      secretIds: [ids.SigningSecretId, ids.CertificateKeySecretId, ids.PairwiseSecretId],
       ...(reason ? { reason } : {}),
     });
     const response: CustomResourceResponse = {

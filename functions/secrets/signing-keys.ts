@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
-import type { KeyStatus, OpSecrets, SigningAlgorithm, SigningKey } from './op-secrets.js';
+import type { KeyStatus, SigningAlgorithm, SigningKey, SigningSecrets } from './op-secrets.js';
 import { SIGNING_ALGORITHMS } from './op-secrets.js';
 
 /** A fresh private signing key for `alg` with a random kid. */
@@ -35,7 +35,7 @@ const PROMOTION: Record<KeyStatus, KeyStatus | undefined> = {
  * retires and the previous retiring key is dropped; then a new `next` key is appended. The first
  * rotation of a fresh key set therefore only publishes a next key and changes no signing key.
  */
-export async function rotateSigningKeys(secrets: OpSecrets): Promise<OpSecrets> {
+export async function rotateSigningKeys<T extends SigningSecrets>(secrets: T): Promise<T> {
   const keys: SigningKey[] = [];
   for (const alg of SIGNING_ALGORITHMS) {
     const ofAlg = secrets.jwks.keys.filter((key) => key.alg === alg);

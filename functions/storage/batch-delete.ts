@@ -50,7 +50,8 @@ export async function batchPut(
   );
 }
 
-async function batchWrite(
+/** Sends these put and delete requests (at most one per key), up to `concurrency` batches in flight. */
+export async function batchWrite(
   client: DynamoDBClient,
   tableName: string,
   requests: readonly WriteRequest[],

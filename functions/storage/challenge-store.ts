@@ -7,10 +7,25 @@
 import { randomBytes } from 'node:crypto';
 import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { CHALLENGE_TTL_SECONDS, type ChallengeStore } from '../op/challenge-store.js';
+import { CHALLENGE_TTL_SECONDS } from '../defaults.js';
 import { consumeItem } from './consume.js';
 import { type Clock, expiresAtAfter } from './expiry.js';
 import { EXPIRES_AT_ATTRIBUTE, itemKey } from './table.js';
+
+/**
+ * Where the OP keeps login challenges: a random nonce bound to one interaction (the OIDC login in
+ * progress), valid for at most CHALLENGE_TTL_SECONDS and consumed at most once.
+ */
+export interface ChallengeStore {
+  /** Creates (or replaces) the challenge of `interactionUid` and returns its nonce. */
+  issue(interactionUid: string): Promise<string>;
+  /**
+   * Atomically consumes the challenge of `interactionUid`: returns its nonce when it exists, is
+   * unexpired and was not consumed before; otherwise undefined. Of concurrent calls at most one
+   * gets the nonce.
+   */
+  consume(interactionUid: string): Promise<string | undefined>;
+}
 
 const CHALLENGE_KIND = 'LoginChallenge';
 const NONCE_BYTES = 32;

@@ -4,6 +4,7 @@
  * bounded connection/request timeouts so a stuck connection is retried instead of hanging a Lambda.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DYNAMO_CLIENT } from '../defaults.js';
 
 /** Options of createDynamoClient. */
 export interface DynamoClientOptions {
@@ -11,24 +12,23 @@ export interface DynamoClientOptions {
   readonly endpoint?: string;
   /** AWS region; defaults to the SDK's resolution (AWS_REGION), or `LOCAL_REGION` with an endpoint. */
   readonly region?: string;
-  /** Total attempts per request, first one included. */
+  /** Total attempts per request, first one included (default DYNAMO_CLIENT.maxAttempts, 6). */
   readonly maxAttempts?: number;
 }
 
 /** Region used with a local endpoint when none is given (dynalite ignores it). */
 export const LOCAL_REGION = 'ap-northeast-1';
-/** Default total attempts per request: throttling on a cold on-demand table can take a few backoffs. */
-export const DEFAULT_MAX_ATTEMPTS = 6;
-const CONNECTION_TIMEOUT_MS = 2_000;
-const REQUEST_TIMEOUT_MS = 5_000;
 
 /** Creates a DynamoDB client with adaptive retry and timeouts; see DynamoClientOptions. */
 export function createDynamoClient(options: DynamoClientOptions = {}): DynamoDBClient {
-  const { endpoint, maxAttempts = DEFAULT_MAX_ATTEMPTS } = options;
+  const { endpoint, maxAttempts = DYNAMO_CLIENT.maxAttempts } = options;
   return new DynamoDBClient({
     retryMode: 'adaptive',
     maxAttempts,
-    requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+    requestHandler: {
+      connectionTimeout: DYNAMO_CLIENT.connectionTimeoutMs,
+      requestTimeout: DYNAMO_CLIENT.requestTimeoutMs,
+    },
     region: options.region ?? (endpoint === undefined ? undefined : LOCAL_REGION),
     ...(endpoint === undefined
       ? {}

@@ -9,8 +9,16 @@ export const StorageErrorCode = {
   UNPROCESSED_ITEMS: 'UNPROCESSED_ITEMS',
   /** list() was called on a model whose items are not kept in a listable partition. */
   MODEL_NOT_LISTED: 'MODEL_NOT_LISTED',
+  /** consume() of an item that was already consumed, has expired or does not exist. */
+  ALREADY_CONSUMED: 'ALREADY_CONSUMED',
   /** Client metadata without a usable client_id. */
   CLIENT_ID_MISSING: 'CLIENT_ID_MISSING',
+  /** A client with this client_id is already registered (registration never replaces one). */
+  CLIENT_EXISTS: 'CLIENT_EXISTS',
+  /** No client with this client_id is registered. */
+  CLIENT_NOT_FOUND: 'CLIENT_NOT_FOUND',
+  /** The client kept changing under a conditional update (another writer); nothing was written. */
+  CLIENT_CHANGED: 'CLIENT_CHANGED',
 } as const;
 
 export type StorageErrorCode = (typeof StorageErrorCode)[keyof typeof StorageErrorCode];

@@ -4,8 +4,9 @@
  * - `<Model>#<id>` / `item` holds `payload` (a map, exactly what oidc-provider gave), `expiresAt`,
  *   `model`, `grantId` (the sparse GSI, scoped by model) and `consumed`.
  * - Sessions and device codes get a pointer item (`<Model>#<uid|userCode>` / `uid|userCode` →
- *   `target` id), so findByUid and findByUserCode are two strongly consistent GetItems, never an
- *   eventually consistent index read.
+ *   `target` id, with a copy of the payload), so findByUid and findByUserCode are one strongly
+ *   consistent GetItem, never an eventually consistent index read; `destroy` deletes the pointer
+ *   with its item (unless the pointer already names a newer item).
  * - Clients live in the listable `Client` partition so the operator CLI can list them with a Query.
  * - Grants and sessions with an accountId get an account-index pointer (`AccountRef#<accountId>` /
  *   `<Model>#<id>`), so the revocation notification job finds an account's grants and sessions
@@ -13,11 +14,14 @@
  *   readers resolve them with find().
  * - Every read checks `expiresAt` (TTL deletes late; dynalite never does).
  * - `consume` is one conditional UpdateItem (consume.ts): of concurrent redemptions exactly one succeeds; the
- *   others throw oidc-provider's InvalidGrant, which the token endpoint answers as `invalid_grant`
- *   (400) instead of a 500.
+ *   others throw StorageError ALREADY_CONSUMED, which the OP turns into oidc-provider's InvalidGrant
+ *   (op/storage-errors.ts) so the token endpoint answers `invalid_grant` (400) instead of a 500.
+ *   Storage itself never loads oidc-provider (its types only), so the notification job does not
+ *   bundle it.
  */
 
 import {
+  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -25,7 +29,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { batchDelete } from './batch-delete.js';
 import { CONSUMED_ATTRIBUTE, consumeItem } from './consume.js';
 import { StorageError } from './errors.js';
@@ -75,6 +79,16 @@ export async function listAccountArtifacts(
     }
   }
   return refs;
+}
+
+/** The key `find(id)` of `model` reads (e.g. to prefetch it, request-scope.ts). */
+export function modelItemKey(model: string, id: string): TableKey {
+  return LISTED_MODELS.has(model) ? listedItemKey(model, id) : itemKey(model, id);
+}
+
+/** The key of the pointer `findByUid` of `model` reads first (e.g. to prefetch it). */
+export function uidPointerKey(model: string, uid: string): TableKey {
+  return itemKey(model, uid, 'uid');
 }
 
 /** Options of createDynamoAdapter. */
@@ -134,7 +148,7 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     constructor(readonly model: string) {}
 
     private key(id: string): TableKey {
-      return LISTED_MODELS.has(this.model) ? listedItemKey(this.model, id) : itemKey(this.model, id);
+      return modelItemKey(this.model, id);
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
@@ -149,7 +163,8 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
       };
       const Item = marshall(item, { removeUndefinedValues: true });
       await client.send(new PutItemCommand({ TableName: tableName, Item }));
-      // The pointer is written after its target, so a pointer never leads to a missing item.
+      // The pointer is written after its target, so a pointer never leads to a missing item. It
+      // carries a copy of the payload, so findByUid is one read; destroy removes it with the item.
       const field = POINTER_FIELDS[this.model];
       const value = field && payload[field];
       if (field && typeof value === 'string') {
@@ -157,6 +172,7 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
           ...itemKey(this.model, value, field),
           target: id,
           [EXPIRES_AT_ATTRIBUTE]: expiresAt,
+          payload,
         };
         await client.send(
           new PutItemCommand({
@@ -196,19 +212,42 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     private async findByPointer(field: PointerField, value: string): Promise<AdapterPayload | undefined> {
       const pointer = await getItem(itemKey(this.model, value, field));
       if (pointer?.target === undefined) return undefined;
-      const payload = await this.find(pointer.target);
+      // Pointers written before they carried the payload are resolved through their target.
+      const payload = pointer.payload ? payloadOf(pointer) : await this.find(pointer.target);
       // A pointer left behind by a replaced item must not resolve to another item's payload.
       return payload?.[field] === value ? payload : undefined;
     }
 
     async consume(id: string): Promise<void> {
       if (!(await consumeItem(client, tableName, this.key(id), now()))) {
-        throw new errors.InvalidGrant(`${this.model} already consumed or expired`);
+        throw new StorageError('ALREADY_CONSUMED', `${this.model} already consumed or expired`);
       }
     }
 
     async destroy(id: string): Promise<void> {
-      await client.send(new DeleteItemCommand({ TableName: tableName, Key: marshall(this.key(id)) }));
+      const field = POINTER_FIELDS[this.model];
+      const { Attributes } = await client.send(
+        new DeleteItemCommand({
+          TableName: tableName,
+          Key: marshall(this.key(id)),
+          ...(field ? { ReturnValues: 'ALL_OLD' } : {}),
+        }),
+      );
+      const value = field && Attributes && (unmarshall(Attributes) as StoredItem).payload?.[field];
+      if (!field || typeof value !== 'string') return;
+      // Its pointer (and payload copy) goes too, unless it already names a newer item.
+      try {
+        await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: marshall(itemKey(this.model, value, field)),
+            ConditionExpression: 'target = :id',
+            ExpressionAttributeValues: marshall({ ':id': id }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

@@ -3,15 +3,15 @@
  * certificate serial, which identifies a person across services like a second MyNumber.
  */
 import { serialHex } from '../jpki/certificate.js';
-import { type DeploymentSecret, keyedHash, keyedHasher } from './keyed-hash.js';
+import { type KeyedHashSecret, keyedHash, keyedHasher } from './keyed-hash.js';
 
 const ACCOUNT_KEY_LABEL = 'myna-oidc/account-key/v1';
 
 /**
- * HMAC-SHA-256 under the deployment secret of the certificate's issuer Name (DER) and serial
+ * HMAC-SHA-256 under the certificate-key secret of the certificate's issuer Name (DER) and serial
  * number (canonical hex), base64url. Stable for one certificate; a renewed certificate gets another key.
  */
-export function accountKey(secret: DeploymentSecret, issuer: Uint8Array, serialNumber: Uint8Array): string {
+export function accountKey(secret: KeyedHashSecret, issuer: Uint8Array, serialNumber: Uint8Array): string {
   return keyedHash(secret, ACCOUNT_KEY_LABEL, [issuer, serialHex(serialNumber)]);
 }
 
@@ -21,7 +21,7 @@ export function accountKey(secret: DeploymentSecret, issuer: Uint8Array, serialN
  * accountKey(secret, issuer, bytes[start, end)) to `out` at `offset`. Not safe for concurrent use.
  */
 export function accountKeyHasher(
-  secret: DeploymentSecret,
+  secret: KeyedHashSecret,
   issuer: Uint8Array,
 ): (serial: Uint8Array, start: number, end: number, out: Uint8Array, offset: number) => void {
   const hash = keyedHasher(secret, ACCOUNT_KEY_LABEL, [issuer]);

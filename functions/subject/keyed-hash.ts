@@ -6,12 +6,15 @@
 import { createHmac, type KeyObject } from 'node:crypto';
 import { PrefixedHmac } from './prefixed-hmac.js';
 
-/** A deployment secret: raw bytes (at least 32) or a secret KeyObject. */
-export type DeploymentSecret = Uint8Array | KeyObject;
+/**
+ * The secret of a keyed hash — OpSecrets' certificateKeySecret (account keys, revocation keys) or
+ * pairwiseSecret (subjects): raw bytes (at least 32) or a secret KeyObject.
+ */
+export type KeyedHashSecret = Uint8Array | KeyObject;
 
 export const MIN_SECRET_BYTES = 32;
 
-/** Raised when a deployment secret is too short to be a secret. */
+/** Raised when a keyed-hash secret is too short to be a secret. */
 export class SecretError extends Error {
   readonly code = 'SECRET_TOO_SHORT';
   override name = 'SecretError';
@@ -19,7 +22,7 @@ export class SecretError extends Error {
 
 /** HMAC-SHA-256(secret, label ‖ (u32 length ‖ field)…), base64url, where label is the first field. */
 export function keyedHash(
-  secret: DeploymentSecret,
+  secret: KeyedHashSecret,
   label: string,
   fields: readonly (Uint8Array | string)[],
 ): string {
@@ -35,7 +38,7 @@ export function keyedHash(
  * (undecoded) to `out` at `offset`. About 0.5 µs per call with no allocation (see PrefixedHmac).
  */
 export function keyedHasher(
-  secret: DeploymentSecret,
+  secret: KeyedHashSecret,
   label: string,
   fixed: readonly (Uint8Array | string)[],
 ): (last: Uint8Array, start: number, end: number, out: Uint8Array, offset: number) => void {
@@ -55,10 +58,10 @@ export function keyedHasher(
   };
 }
 
-function checkSecret(secret: DeploymentSecret): void {
+function checkSecret(secret: KeyedHashSecret): void {
   const size = secret instanceof Uint8Array ? secret.length : (secret.symmetricKeySize ?? 0);
   if (size < MIN_SECRET_BYTES)
-    throw new SecretError(`deployment secret must have at least ${MIN_SECRET_BYTES} bytes`);
+    throw new SecretError(`a keyed-hash secret must have at least ${MIN_SECRET_BYTES} bytes`);
 }
 
 function encodeFields(fields: readonly (Uint8Array | string)[]): Buffer {

@@ -2,16 +2,16 @@
  * Pairwise subject identifiers (OpenID Connect Core 1.0 §8.1): each sector sees its own `sub` for
  * one account, so relying parties cannot link a person by comparing identifiers.
  */
-import { type DeploymentSecret, keyedHash } from './keyed-hash.js';
+import { type KeyedHashSecret, keyedHash } from './keyed-hash.js';
 
 const PAIRWISE_LABEL = 'myna-oidc/pairwise-sub/v1';
 
 /**
  * The `sub` that the sector `sectorIdentifier` (the host of the client's redirect URIs, or of its
- * sector_identifier_uri) sees for `accountKey`: HMAC-SHA-256 under the deployment secret, base64url.
+ * sector_identifier_uri) sees for `accountKey`: HMAC-SHA-256 under the pairwise secret, base64url.
  */
 export function pairwiseSubject(
-  secret: DeploymentSecret,
+  secret: KeyedHashSecret,
   sectorIdentifier: string,
   accountKey: string,
 ): string {

@@ -3,7 +3,10 @@
  * the OP's esbuild options, run by an EventBridge schedule (every `scheduleMinutes`), one run at a
  * time (reserved concurrency 1, so two runs never race on the same work items), with a role that
  * may do exactly what the job does: item reads and writes on the table, BatchGetItem (certificate
- * pointers), Query on the grant index (revoking a grant's tokens), GetSecretValue on the secret.
+ * pointers), Query on the grant index (revoking a grant's tokens), GetSecretValue on the secrets
+ * it uses: the signing secret (logout tokens are signed with the OP's keys, as Back-Channel Logout
+ * requires), the pairwise secret (the `sub` of each logout token) and the certificate-key secret
+ * (its account store).
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -34,7 +37,11 @@ export interface NotifyFunctionProps {
   readonly projectRoot: string;
   readonly table: Table;
   readonly grantIndexArn: string;
-  readonly secret: ISecret;
+  readonly secrets: {
+    readonly signing: ISecret;
+    readonly certificateKey: ISecret;
+    readonly pairwise: ISecret;
+  };
   readonly encryptionKey?: IKey;
   readonly logRetention: RetentionDays;
   readonly issuer: string;
@@ -50,11 +57,12 @@ export class NotifyFunction extends Construct {
   constructor(scope: Construct, id: string, props: NotifyFunctionProps) {
     super(scope, id);
     ({ logGroup: this.logGroup, role: this.role } = tableFunctionAccess(this, {
-      description: 'myna-oidc revocation notification job: its table and index, read of its secret, its logs',
+      description:
+        'myna-oidc revocation notification job: its table and index, read of its secrets, its logs',
       tableActions: NOTIFY_TABLE_ACTIONS,
       table: props.table,
       grantIndexArn: props.grantIndexArn,
-      secret: props.secret,
+      secrets: [props.secrets.signing, props.secrets.certificateKey, props.secrets.pairwise],
       ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       logRetention: props.logRetention,
     }));
@@ -74,7 +82,9 @@ export class NotifyFunction extends Construct {
       environment: {
         OP_ISSUER: props.issuer,
         OP_TABLE_NAME: props.table.tableName,
-        OP_SECRET_ID: props.secret.secretArn,
+        OP_SECRET_ID: props.secrets.signing.secretArn,
+        OP_CERTIFICATE_KEY_SECRET_ID: props.secrets.certificateKey.secretArn,
+        OP_PAIRWISE_SECRET_ID: props.secrets.pairwise.secretArn,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });

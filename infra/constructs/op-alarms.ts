@@ -1,8 +1,9 @@
 /**
  * CloudWatch alarms for the OP: Lambda errors and throttles, API 5xx, DynamoDB throttling, and the
  * login failure rate from the OP's JSON log events (`login.succeeded` / `login.refused`, written by
- * functions/op/interactions/routes.ts). Optionally an SNS topic (with an e-mail subscription) that
- * every alarm notifies.
+ * functions/op/interactions/routes.ts), and back-channel logout deliveries that failed
+ * (`backchannel.delivery_failed`, from the OP and from the notification job). Optionally an SNS
+ * topic (with an e-mail subscription) that every alarm notifies.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -23,6 +24,11 @@ import { Construct } from 'constructs';
 
 /** Namespace of the metrics derived from the OP's log. */
 export const METRIC_NAMESPACE = 'MynaOidc';
+/** The log event of a back-channel logout delivery that failed (OP and notification job). */
+export const BACKCHANNEL_DELIVERY_FAILED_EVENT = 'backchannel.delivery_failed';
+/** The metric counting it (one filter per log group, one metric). */
+const BACKCHANNEL_FAILED_METRIC = 'BackchannelDeliveryFailed';
+
 /** The OP's log events counted for the login failure rate. */
 export const LOGIN_EVENTS = { succeeded: 'login.succeeded', refused: 'login.refused' } as const;
 
@@ -66,6 +72,7 @@ export class OpAlarms extends Construct {
         period: FIVE_MINUTES,
       });
     };
+    this.countBackchannelFailures('Op', props.logGroup);
     const succeeded = counted('LoginSucceeded', LOGIN_EVENTS.succeeded);
     const refused = counted('LoginRefused', LOGIN_EVENTS.refused);
 
@@ -123,8 +130,32 @@ export class OpAlarms extends Construct {
     );
   }
 
+  /** Counts `backchannel.delivery_failed` events of `logGroup` into the shared metric. */
+  private countBackchannelFailures(source: string, logGroup: ILogGroup): void {
+    new MetricFilter(this, `${source}BackchannelFailedFilter`, {
+      logGroup,
+      filterPattern: FilterPattern.stringValue('$.event', '=', BACKCHANNEL_DELIVERY_FAILED_EVENT),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: BACKCHANNEL_FAILED_METRIC,
+      metricValue: '1',
+      defaultValue: 0,
+    });
+  }
+
   /** Alarms of the revocation notification job: its errors, and notifications given up on. */
   watchNotifyJob(handler: IFunction, logGroup: ILogGroup): void {
+    this.countBackchannelFailures('Notify', logGroup);
+    this.add(
+      'BackchannelDeliveryFailed',
+      'back-channel logout deliveries to RPs failed (OP or notification job): an RP endpoint is down or refusing logout tokens',
+      new Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName: BACKCHANNEL_FAILED_METRIC,
+        statistic: 'Sum',
+        period: FIVE_MINUTES,
+      }),
+      1,
+    );
     const filter = new MetricFilter(this, 'NotifyFailedFilter', {
       logGroup,
       filterPattern: FilterPattern.stringValue('$.event', '=', 'revocation.notify.failed'),

@@ -3,7 +3,9 @@
  * `$default` route to the Lambda (the OP routes everything itself), access logs, and — when a
  * domain is configured — the custom domain with its ACM certificate as the only endpoint (the
  * execute-api URL is then disabled: the issuer is the domain, and cookies and origin checks are
- * bound to it). With a Route 53 zone, the alias records are created too.
+ * bound to it). With a Route 53 zone, the alias records are created too. The stage throttles all
+ * clients together (`throttle`: steady rate and burst), the first limit before the Lambda's
+ * reserved concurrency.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
@@ -28,6 +30,8 @@ export interface OpApiProps {
   };
   /** Keep the execute-api endpoint (CloudFront in front uses it as origin). */
   readonly keepExecuteApiEndpoint?: boolean;
+  /** Stage throttling of every route: requests per second and burst. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 export class OpApi extends Construct {
@@ -69,6 +73,7 @@ export class OpApi extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
+      throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
       accessLogSettings: {
         destination: new LogGroupLogDestination(this.accessLogs),
         // No source IP, user agent or query string: the access log carries no personal data.

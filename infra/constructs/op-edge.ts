@@ -3,8 +3,13 @@
  * API). No caching (every OP answer is per user or per request), all methods, every viewer header,
  * cookie and query string forwarded except Host (API Gateway routes on its own host name); TLS 1.2+
  * towards viewers and the origin. The issuer is the distribution's domain.
+ *
+ * CloudFront adds the origin-verify header (functions/op/origin-verify.ts) to every request it
+ * forwards; its value is a CloudFormation dynamic reference to the origin-verify secret, resolved
+ * at deploy time (the template holds only the reference). `originVerifyVersion` pins a version
+ * id, so a deploy with a new id rolls a rotated value out (docs/deploy.md).
  */
-import { Stack } from 'aws-cdk-lib';
+import { SecretValue, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
 import {
@@ -21,7 +26,9 @@ import {
 import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AaaaRecord, ARecord, HostedZone, RecordTarget } from 'aws-cdk-lib/aws-route53';
 import { CloudFrontTarget } from 'aws-cdk-lib/aws-route53-targets';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { ORIGIN_VERIFY_HEADER } from '../../functions/op/origin-verify.js';
 import { acknowledge } from './nag.js';
 
 export interface OpEdgeProps {
@@ -31,6 +38,8 @@ export interface OpEdgeProps {
   readonly edgeCertificateArn: string;
   readonly webAclArn: string;
   readonly hostedZone?: { readonly id: string; readonly name: string };
+  readonly originVerifySecret: ISecret;
+  readonly originVerifyVersion?: string;
 }
 
 export class OpEdge extends Construct {
@@ -42,7 +51,14 @@ export class OpEdge extends Construct {
     this.distribution = new Distribution(this, 'Distribution', {
       comment: 'myna-oidc OP (WAF in front of the HTTP API)',
       defaultBehavior: {
-        origin: new HttpOrigin(originHost, { protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY }),
+        origin: new HttpOrigin(originHost, {
+          protocolPolicy: OriginProtocolPolicy.HTTPS_ONLY,
+          customHeaders: {
+            [ORIGIN_VERIFY_HEADER]: SecretValue.secretsManager(props.originVerifySecret.secretArn, {
+              ...(props.originVerifyVersion ? { versionId: props.originVerifyVersion } : {}),
+            }).unsafeUnwrap(),
+          },
+        }),
         allowedMethods: AllowedMethods.ALLOW_ALL,
         cachePolicy: CachePolicy.CACHING_DISABLED,
         originRequestPolicy: OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,

@@ -1,8 +1,11 @@
 /**
  * The OP Lambda: functions/op/lambda.ts (compiled to dist/, bundled with the benchmark's esbuild
  * options), arm64, JSON logs into a log group with retention, the trust-anchor PEM bundle (and any
- * CRL files) copied next to the bundle (OP_ISSUER is added by the stack once the API exists), and a role that may do exactly what the OP does: the
- * table's item operations, Query on the grant index, GetSecretValue on its secret.
+ * CRL files) copied next to the bundle (OP_ISSUER is added by the stack once the API exists), and
+ * a role that may do exactly what the OP does: the table's item operations — writes only in the
+ * partitions the OP owns (OP_WRITE_PARTITIONS: never client registrations, revocation entries,
+ * CRL state or the notification job's records) — Query on the grant index, GetSecretValue on its
+ * three secrets (and on the origin-verify secret with the WAF option).
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -13,6 +16,7 @@ import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../../functions/op/bundle-options.js';
+import { ORIGIN_VERIFY_SECRET_ENV } from '../../functions/op/origin-verify.js';
 import { bundledFunctionProps } from './lambda-defaults.js';
 import { tableFunctionAccess } from './table-function-access.js';
 
@@ -29,11 +33,43 @@ export const TABLE_ACTIONS = [
   'dynamodb:BatchWriteItem',
 ] as const;
 
+/**
+ * The partitions the OP writes (functions/storage/table.ts: `pk` = `<Kind>#<id>`): oidc-provider's
+ * models of the features it enables (not `Client`, registered by the operator CLI; no dynamic
+ * registration, device flow, CIBA or client credentials: enabling one needs its model here), the
+ * account-index pointers (grants, sessions), login challenges, accounts and
+ * their certificate pointers, parked raw serials. A new kind the OP writes must be added here (the
+ * test `test/infra/table-partitions.test.ts` runs the OP and fails on any item outside this list).
+ */
+export const OP_WRITE_PARTITIONS = [
+  'Session#*',
+  'Interaction#*',
+  'AuthorizationCode#*',
+  'AccessToken#*',
+  'RefreshToken#*',
+  'Grant#*',
+  'PushedAuthorizationRequest#*',
+  'ReplayDetection#*',
+  'AccountRef#*',
+  'LoginChallenge#*',
+  'ACCOUNT#*',
+  'CERT#*',
+  'MynaRawSerial#*',
+  // The back-channel logout queue (storage/logout-queue.ts): RP-initiated logout queues deliveries.
+  'BackchannelLogout',
+] as const;
+
 export interface OpFunctionProps {
   readonly projectRoot: string;
   readonly table: Table;
   readonly grantIndexArn: string;
-  readonly secret: ISecret;
+  readonly secrets: {
+    readonly signing: ISecret;
+    readonly certificateKey: ISecret;
+    readonly pairwise: ISecret;
+  };
+  /** The origin-verify secret CloudFront sends (WAF option): the OP refuses requests without it. */
+  readonly originVerifySecret?: ISecret;
   readonly encryptionKey?: IKey;
   readonly memorySize: number;
   readonly reservedConcurrency?: number;
@@ -61,11 +97,17 @@ export class OpFunction extends Construct {
   constructor(scope: Construct, id: string, props: OpFunctionProps) {
     super(scope, id);
     ({ logGroup: this.logGroup, role: this.role } = tableFunctionAccess(this, {
-      description: 'myna-oidc OP: its table and index, read of its secret, its own logs',
+      description: 'myna-oidc OP: its table partitions and index, read of its secrets, its own logs',
       tableActions: TABLE_ACTIONS,
+      writePartitions: OP_WRITE_PARTITIONS,
       table: props.table,
       grantIndexArn: props.grantIndexArn,
-      secret: props.secret,
+      secrets: [
+        props.secrets.signing,
+        props.secrets.certificateKey,
+        props.secrets.pairwise,
+        ...(props.originVerifySecret ? [props.originVerifySecret] : []),
+      ],
       ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       logRetention: props.logRetention,
     }));
@@ -76,13 +118,16 @@ export class OpFunction extends Construct {
     ];
     const environment: Record<string, string> = {
       OP_TABLE_NAME: props.table.tableName,
-      OP_SECRET_ID: props.secret.secretArn,
+      OP_SECRET_ID: props.secrets.signing.secretArn,
+      OP_CERTIFICATE_KEY_SECRET_ID: props.secrets.certificateKey.secretArn,
+      OP_PAIRWISE_SECRET_ID: props.secrets.pairwise.secretArn,
       OP_TRUST_ANCHORS_FILE: TRUST_ANCHORS_FILE,
       NODE_OPTIONS: '--enable-source-maps',
     };
     if (props.crlPaths.length > 0) {
       environment.OP_CRL_FILES = props.crlPaths.map((_, index) => `crl-${index + 1}.crl`).join(',');
     }
+    if (props.originVerifySecret) environment[ORIGIN_VERIFY_SECRET_ENV] = props.originVerifySecret.secretArn;
     if (props.helperGuideUrl) environment.OP_HELPER_GUIDE_URL = props.helperGuideUrl;
     if (props.revocationPolicy) environment.OP_REVOCATION_POLICY = props.revocationPolicy;
     if (props.ocspUrl) environment.OP_OCSP_URL = props.ocspUrl;

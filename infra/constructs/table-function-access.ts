@@ -1,29 +1,73 @@
 /**
- * The log group and least-privilege role of a Lambda that works on the OP's table: exactly the
- * given item actions on the table, Query on the grant index, GetSecretValue on the secret, the
- * table's KMS key when there is one, and writes to its own log group.
+ * Least-privilege access to the OP's table: exactly the given item actions on the table — its
+ * writes limited with `dynamodb:LeadingKeys` to the partitions the role owns when
+ * `writePartitions` is given — Query on the grant index when given, GetSecretValue on its secrets
+ * and the KMS key when there is one. tableFunctionAccess() adds a Lambda's role and its own log
+ * group around it; the CRL import role (crl-import-role.ts) uses grantTableAccess() alone.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
-import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Effect, type IRole, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { addLogWritePolicy } from './lambda-defaults.js';
 
-export interface TableFunctionAccessProps {
-  /** What the role is for, shown in IAM. */
-  readonly description: string;
+/** What a role may do on the table and which secrets it reads. */
+export interface TableAccessProps {
   readonly tableActions: readonly string[];
   readonly table: Table;
-  readonly grantIndexArn: string;
-  readonly secret: ISecret;
+  /** The grant index (Query), for roles that revoke by grant id. */
+  readonly grantIndexArn?: string;
+  /** The partition-key patterns (IAM StringLike: `Session#*`) its writes are limited to. */
+  readonly writePartitions?: readonly string[];
+  readonly secrets: readonly ISecret[];
   readonly encryptionKey?: IKey;
+}
+
+export interface TableFunctionAccessProps extends TableAccessProps {
+  /** What the role is for, shown in IAM. */
+  readonly description: string;
   readonly logRetention: RetentionDays;
 }
 
-/** Creates `Logs` (retained) and `Role` under `scope`. */
+/** The item actions that write (what `writePartitions` limits). */
+const WRITE_ACTIONS: ReadonlySet<string> = new Set([
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+]);
+
+/** Adds the statements of `props` to `role`. */
+export function grantTableAccess(role: IRole, props: TableAccessProps): void {
+  const allow = (actions: readonly string[], resources: string[], conditions?: Record<string, unknown>) =>
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: [...actions],
+        resources,
+        ...(conditions ? { conditions } : {}),
+      }),
+    );
+  const writes = props.tableActions.filter((action) => WRITE_ACTIONS.has(action));
+  const reads = props.tableActions.filter((action) => !WRITE_ACTIONS.has(action));
+  if (props.writePartitions) {
+    allow(reads, [props.table.tableArn]);
+    allow(writes, [props.table.tableArn], {
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...props.writePartitions] },
+    });
+  } else allow(props.tableActions, [props.table.tableArn]);
+  if (props.grantIndexArn) allow(['dynamodb:Query'], [props.grantIndexArn]);
+  allow(
+    ['secretsmanager:GetSecretValue'],
+    props.secrets.map((secret) => secret.secretArn),
+  );
+  props.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+}
+
+/** Creates `Logs` (retained) and `Role` (a Lambda's, with grantTableAccess) under `scope`. */
 export function tableFunctionAccess(
   scope: Construct,
   props: TableFunctionAccessProps,
@@ -36,14 +80,7 @@ export function tableFunctionAccess(
     assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
     description: props.description,
   });
-  const allow = (actions: readonly string[], resource: string) =>
-    role.addToPolicy(
-      new PolicyStatement({ effect: Effect.ALLOW, actions: [...actions], resources: [resource] }),
-    );
-  allow(props.tableActions, props.table.tableArn);
-  allow(['dynamodb:Query'], props.grantIndexArn);
-  allow(['secretsmanager:GetSecretValue'], props.secret.secretArn);
-  props.encryptionKey?.grant(role, 'kms:Decrypt', 'kms:GenerateDataKey');
+  grantTableAccess(role, props);
   addLogWritePolicy(role, logGroup);
   return { logGroup, role };
 }

@@ -7,10 +7,10 @@
  * The PIN is only ever passed along as an argument: never stored, logged or put in a message.
  */
 import type { CardState, ReaderInfo } from '../../protocol/helper-protocol.js';
-import { USER_AUTH_PIN_PATTERN } from '../../protocol/helper-protocol.js';
+import { USER_AUTH_KEY, USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import { challengeSignedData, isValidNonce, sha256DigestInfo } from '../../protocol/signed-data.js';
 import { CardError } from './card-error.js';
-import { type ApduTransport, JpkiCard, JpkiFile } from './jpki-card.js';
+import { type ApduTransport, JpkiCard } from './jpki-card.js';
 import type { BackendReader, CardConnection, ReaderBackend } from './reader-backend.js';
 
 /** What a login needs besides the card. */
@@ -91,7 +91,9 @@ export class CardService {
    * unless `confirmLastTry` (LAST_TRY). Never retries a PIN.
    */
   async authenticate(input: AuthenticateInput): Promise<AuthenticateResult> {
-    if (!USER_AUTH_PIN_PATTERN.test(input.pin)) throw new CardError('PIN_FORMAT', 'the PIN must be 4 digits');
+    if (!USER_AUTH_PIN.pattern.test(input.pin)) {
+      throw new CardError('PIN_FORMAT', `the PIN must be ${USER_AUTH_PIN.description}`);
+    }
     if (!isValidNonce(input.nonce))
       throw new CardError('BAD_REQUEST', 'the nonce must be base64url, 43-128 chars');
     let digestInfo: Uint8Array;
@@ -139,13 +141,13 @@ export class CardService {
         await card.selectApplication();
         slot.applicationSelected = true;
       }
-      slot.certificate ??= await card.readCertificate(JpkiFile.USER_AUTH_CERTIFICATE);
-      const triesLeft = await card.pinTriesLeft(JpkiFile.USER_AUTH_PIN);
+      slot.certificate ??= await card.readCertificate(USER_AUTH_KEY.certificateFile);
+      const triesLeft = await card.pinTriesLeft(USER_AUTH_KEY.pin.file);
       if (triesLeft === 1 && !input.confirmLastTry) {
         throw new CardError('LAST_TRY', 'one PIN try left: confirm to use it', { triesLeft: 1 });
       }
       await card.verifyPin(input.pin);
-      const signature = await card.sign(JpkiFile.USER_AUTH_KEY, digestInfo);
+      const signature = await card.sign(USER_AUTH_KEY.keyFile, digestInfo);
       await this.forgetPin(slot);
       return { certificate: slot.certificate, signature };
     } catch (error) {

@@ -4,6 +4,7 @@
  * tries, verify a PIN and compute a signature. Status words become CardErrors with stable codes.
  */
 import { DerError, readHeader, Tag } from '../../protocol/der.js';
+import { JPKI_AID } from '../../protocol/jpki-profile.js';
 import {
   buildApdu,
   type CommandApdu,
@@ -16,22 +17,6 @@ import {
   swHex,
 } from './apdu.js';
 import { CardError } from './card-error.js';
-
-/** The JPKI application identifier. */
-export const JPKI_AID = Uint8Array.from([0xd3, 0x92, 0xf0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01]);
-
-/** Elementary files of the JPKI application. */
-export const JpkiFile = {
-  SIGNING_CERTIFICATE: 0x0001,
-  SIGNING_CA_CERTIFICATE: 0x0002,
-  TOKEN_INFO: 0x0006,
-  USER_AUTH_CERTIFICATE: 0x000a,
-  USER_AUTH_CA_CERTIFICATE: 0x000b,
-  USER_AUTH_KEY: 0x0017,
-  USER_AUTH_PIN: 0x0018,
-  SIGNING_KEY: 0x001a,
-  SIGNING_PIN: 0x001b,
-} as const;
 
 /** Instruction bytes the protocol uses. */
 export const Ins = {

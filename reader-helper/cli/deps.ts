@@ -1,40 +1,48 @@
 /**
  * What the helper's commands need from the outside world, gathered so tests can run every
  * command in-process: the platform and environment, the program to autostart, a command runner,
- * how to wait for Ctrl-C, and the PC/SC backend (loaded lazily, so `start --virtual-card` works
- * without the native PC/SC binding).
+ * how to wait for Ctrl-C, the PC/SC backend (loaded lazily, so `start --virtual-card` works
+ * without the native PC/SC binding) and, in the source tree only, the development tools.
  */
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import type { CommandRunner } from '../autostart/apply.js';
-import type { AutostartContext } from '../autostart/plan.js';
+import type { AutostartCommand, AutostartContext } from '../autostart/plan.js';
 import type { ReaderBackend } from '../card/reader-backend.js';
 import { createLogger, type Logger } from '../log.js';
+import type { DevTools } from './dev-tools.js';
+
+/** Set by the product build (esbuild `define`) to the helper package's version. */
+declare const MYNA_HELPER_VERSION: string | undefined;
 
 export interface HelperCliDeps {
   readonly context: AutostartContext;
   readonly helperVersion: string;
-  /** The program autostart runs: node and the helper's entry script. */
-  readonly nodePath: string;
-  readonly entryScript: string;
+  /** The program autostart runs before `start …`: node and the helper's script, or the single executable. */
+  readonly launcher: AutostartCommand;
   readonly logger: Logger;
   readonly runCommand: CommandRunner;
   /** Resolves when the user asks the running command to stop (SIGINT, SIGTERM). */
   readonly waitForStop: () => Promise<void>;
   readonly openPcsc: () => Promise<ReaderBackend>;
+  /** The development tools; undefined in the installed helper. */
+  readonly loadDevTools: (() => Promise<DevTools>) | undefined;
 }
 
-/** The real world. */
-export async function defaultDeps(): Promise<HelperCliDeps> {
-  const here = dirname(fileURLToPath(import.meta.url));
+/** The real world; `loadDevTools` only in the source tree's entry point. */
+export async function defaultDeps(
+  options: { loadDevTools?: () => Promise<DevTools> } = {},
+): Promise<HelperCliDeps> {
   return {
     context: { platform: process.platform, env: process.env, home: homedir(), uid: process.getuid?.() ?? 0 },
-    helperVersion: await packageVersion(here),
-    nodePath: process.execPath,
-    entryScript: join(here, 'myna-helper.js'),
+    helperVersion: typeof MYNA_HELPER_VERSION === 'string' ? MYNA_HELPER_VERSION : await sourceVersion(),
+    launcher: isSea()
+      ? { program: process.execPath, args: [] }
+      : { program: process.execPath, args: [process.argv[1] ?? 'myna-helper'] },
     logger: createLogger(),
     runCommand: (command, args) =>
       new Promise((resolve) => {
@@ -53,19 +61,26 @@ export async function defaultDeps(): Promise<HelperCliDeps> {
       const { PcscReaderBackend } = await import('../pcsc/pcsc-backend.js');
       return new PcscReaderBackend();
     },
+    loadDevTools: options.loadDevTools,
   };
 }
 
-/** The version in the nearest package.json above `dir` (sources and dist/ alike). */
-async function packageVersion(dir: string): Promise<string> {
-  for (let current = dir; ; current = dirname(current)) {
-    try {
-      const parsed = JSON.parse(await readFile(join(current, 'package.json'), 'utf8')) as {
-        version?: string;
-      };
-      return parsed.version ?? 'unknown';
-    } catch {
-      if (dirname(current) === current) return 'unknown';
+/** The version in reader-helper/package.json, found from this module (sources and dist/ alike). */
+async function sourceVersion(): Promise<string> {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    for (const candidate of [join(dir, 'package.json'), join(dir, 'reader-helper', 'package.json')]) {
+      const version = await helperPackageVersion(candidate);
+      if (version !== undefined) return version;
     }
+    if (dirname(dir) === dir) return 'unknown';
+  }
+}
+
+async function helperPackageVersion(path: string): Promise<string | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(path, 'utf8')) as { name?: string; version?: string };
+    return parsed.name === 'myna-helper' ? parsed.version : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -1,8 +1,8 @@
 /** `myna-helper install` / `uninstall`: autostart of `myna-helper start` at the user's logon. */
 import { parseArgs } from 'node:util';
-import { type CliIo, ExitCode } from '../../cli/io.js';
 import { applySteps, autostartPlan } from '../autostart/apply.js';
 import type { HelperCliDeps } from './deps.js';
+import { type CliIo, ExitCode } from './io.js';
 
 export const installUsage = `Usage: myna-helper install [--config <file>] [--dry-run]
        myna-helper uninstall [--dry-run]
@@ -29,7 +29,7 @@ export async function installCommand(
   });
   const startArgs = values.config === undefined ? ['start'] : ['start', '--config', values.config];
   const plan = autostartPlan(
-    { program: deps.nodePath, args: [deps.entryScript, ...startArgs] },
+    { program: deps.launcher.program, args: [...deps.launcher.args, ...startArgs] },
     deps.context,
   );
   const dryRun = values['dry-run'];

@@ -1,7 +1,8 @@
 /** The reader-helper CLI `myna-helper`: one dispatcher, one module per command. */
-import { type CliIo, ExitCode, UsageError } from '../../cli/io.js';
-import { defaultDeps, type HelperCliDeps } from './deps.js';
+
+import type { HelperCliDeps } from './deps.js';
 import { installCommand, installUsage } from './install.js';
+import { type CliIo, ExitCode, UsageError } from './io.js';
 import { readersCommand, readersUsage } from './readers.js';
 import { startCommand, startUsage } from './start.js';
 import { statusCommand, statusUsage } from './status.js';
@@ -24,15 +25,19 @@ Commands:
   start          run the helper (WebSocket on 127.0.0.1 and ::1) for login pages
   status         ask the running helper for its version and readers
   readers        list PC/SC readers and the cards in them
-  virtual-card   attach a virtual JPKI card to pcscd through vpcd (development)
+  virtual-card   attach a virtual JPKI card to pcscd through vpcd (development, source tree only)
   install        start the helper automatically at logon (systemd, launchd, Task Scheduler)
   uninstall      remove that autostart entry
 
-Run 'myna-helper <command> --help' for a command's options.`;
+Run 'myna-helper <command> --help' for a command's options, 'myna-helper --version' for the version.`;
 
 /** Runs the helper CLI with `argv` (without node and script) and returns the exit code. */
-export async function runHelperCli(argv: string[], io: CliIo, deps?: HelperCliDeps): Promise<number> {
+export async function runHelperCli(argv: string[], io: CliIo, deps: HelperCliDeps): Promise<number> {
   const [name, ...args] = argv;
+  if (name === '--version' || name === '-v') {
+    io.out(deps.helperVersion);
+    return ExitCode.OK;
+  }
   const command = name ? COMMANDS[name] : undefined;
   if (!command) {
     const asked = !name || name === '--help' || name === 'help';
@@ -44,7 +49,7 @@ export async function runHelperCli(argv: string[], io: CliIo, deps?: HelperCliDe
     return ExitCode.OK;
   }
   try {
-    return await command.run(args, io, deps ?? (await defaultDeps()));
+    return await command.run(args, io, deps);
   } catch (error) {
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`${(error as Error).message}\n\n${command.usage}`);

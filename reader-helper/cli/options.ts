@@ -1,8 +1,8 @@
 /** The configuration options shared by `start`, `status` and `install`, and how they become a HelperConfig. */
 
-import { UsageError } from '../../cli/io.js';
 import type { AutostartContext } from '../autostart/plan.js';
 import { defaultConfigPath, type HelperConfig, readConfigFile, resolveHelperConfig } from '../config.js';
+import { UsageError } from './io.js';
 
 /** parseArgs option declarations for the configuration flags. */
 export const configOptions = {
@@ -14,8 +14,9 @@ export const configOptions = {
 
 export const configUsage = `  --config <file>      configuration file (default: the OS-conventional path, see README)
   --port <n>           port on 127.0.0.1 and ::1 (default 47123)
-  --allow-origin <url> allow this https origin (repeatable; adds to the file's allowedOrigins)
-  --dev                development mode: also allow http://localhost:* and http://127.0.0.1:* pages`;
+  --allow-origin <url> allow this https origin (repeatable; adds to the file's allowedOrigins);
+                       http only as http://localhost:<port> etc., one by one, with a warning
+  --dev                with --virtual-card only: also allow every http://localhost:* page`;
 
 /** The configuration flags as parsed. */
 export interface ConfigValues {

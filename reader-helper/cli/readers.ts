@@ -1,8 +1,8 @@
 /** `myna-helper readers`: lists the PC/SC readers and what card each holds, as the helper sees them. */
 import { parseArgs } from 'node:util';
-import { type CliIo, ExitCode } from '../../cli/io.js';
 import { CardService } from '../card/card-service.js';
 import type { HelperCliDeps } from './deps.js';
+import { type CliIo, ExitCode } from './io.js';
 
 export const readersUsage = `Usage: myna-helper readers [--json]
 

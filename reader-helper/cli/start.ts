@@ -1,23 +1,24 @@
 /**
  * `myna-helper start`: runs the daemon until Ctrl-C / SIGTERM, over PC/SC readers or, with
- * --virtual-card, over an in-process virtual reader holding a development card.
+ * --virtual-card (a development tool of the source tree), over an in-process virtual card.
+ * `--dev` (any http://localhost page) is refused unless the card is virtual: with a real card,
+ * three wrong PINs from any local dev server or tool would block it. http origins may still be
+ * listed one by one, and each one is announced as a warning.
  */
 import { parseArgs } from 'node:util';
-import { type CliIo, ExitCode } from '../../cli/io.js';
 import { CardService } from '../card/card-service.js';
 import type { ReaderBackend } from '../card/reader-backend.js';
 import { startHelperDaemon } from '../daemon/server.js';
-import { InProcessReaderBackend } from '../virtual-card/in-process-backend.js';
-import { VirtualJpkiCard } from '../virtual-card/virtual-jpki-card.js';
-import { prepareVirtualCard } from './card-identity.js';
 import type { HelperCliDeps } from './deps.js';
+import { requireDevTools } from './dev-tools.js';
+import { type CliIo, ExitCode, UsageError } from './io.js';
 import { configOptions, configUsage, loadHelperConfig } from './options.js';
 
-export const VIRTUAL_READER_NAME = 'myna-helper virtual reader';
+export const startUsage = `Usage: myna-helper start [--port <n>] [--allow-origin <url>]... [--config <file>]
+       myna-helper start --virtual-card [--identity <dir>] [--dev] ...   (development, source tree only)
 
-export const startUsage = `Usage: myna-helper start [--virtual-card [--identity <dir>]] [--port <n>] [--allow-origin <url>]... [--dev] [--config <file>]
-
-Runs the helper until Ctrl-C. Pages connect to ws://127.0.0.1:<port>.
+Runs the helper until Ctrl-C. Pages connect to ws://127.0.0.1:<port>; people see its state at
+http://127.0.0.1:<port>/.
 ${configUsage}
   --virtual-card       use an in-process virtual JPKI card instead of PC/SC readers (development)
   --identity <dir>     the virtual card's identity folder (created there when missing;
@@ -34,17 +35,20 @@ export async function startCommand(args: string[], io: CliIo, deps: HelperCliDep
       identity: { type: 'string' },
     },
   });
+  const virtualCard = values['virtual-card'];
+  if (values.dev && !virtualCard) {
+    throw new UsageError(
+      '--dev lets every http://localhost page use the card and is only allowed with --virtual-card. ' +
+        'With a real card, list each development origin instead: --allow-origin http://localhost:5173',
+    );
+  }
+  if (values.identity !== undefined && !virtualCard) throw new UsageError('--identity needs --virtual-card');
   const config = await loadHelperConfig(values, deps.context);
   let backend: ReaderBackend;
-  if (values['virtual-card']) {
-    const setup = await prepareVirtualCard(values.identity, undefined);
-    const virtual = new InProcessReaderBackend([VIRTUAL_READER_NAME]);
-    virtual.reader(VIRTUAL_READER_NAME).insert(new VirtualJpkiCard(setup.identity));
-    backend = virtual;
-    io.out(
-      `Virtual card (DEVELOPMENT ONLY): identity ${setup.identityDir}, test PIN ${setup.identity.userAuthPin}`,
-    );
-    for (const file of setup.trustAnchorFiles) io.out(`  trust anchor for the OP: ${file}`);
+  if (virtualCard) {
+    const virtual = await (await requireDevTools(deps.loadDevTools)).openVirtualCard(values.identity);
+    for (const note of virtual.notes) io.out(note);
+    backend = virtual.backend;
   } else {
     backend = await deps.openPcsc();
   }
@@ -59,12 +63,20 @@ export async function startCommand(args: string[], io: CliIo, deps: HelperCliDep
       logger: deps.logger,
     });
     io.out(`myna-helper ${deps.helperVersion} listening on ${daemon.addresses.join(' ')}`);
+    io.out(`Status page: ${daemon.statusPageUrl}`);
     const allowed = daemon.policy.describe();
     io.out(
       allowed.length === 0 ? 'No origins allowed: add --allow-origin or allowedOrigins.' : 'Allowed origins:',
     );
     for (const origin of allowed) io.out(`  ${origin}`);
-    if (config.dev) io.out('Development mode: http://localhost pages may use the card.');
+    for (const origin of config.allowedOrigins.filter((listed) => listed.startsWith('http:'))) {
+      io.err(
+        `WARNING: ${origin} is plain http: any program serving that port on this computer can ask for ` +
+          'the card. Allow it only while you develop, never on a computer people use.',
+      );
+      deps.logger.log('warn', 'insecure origin allowed', { origin });
+    }
+    if (config.dev) io.out('Development mode: http://localhost pages may use the virtual card.');
     io.out('Press Ctrl-C to stop.');
     await deps.waitForStop();
     await daemon.close();

@@ -5,9 +5,9 @@
  */
 import { get } from 'node:http';
 import { parseArgs } from 'node:util';
-import { type CliIo, ExitCode } from '../../cli/io.js';
 import { type HelperStatus, STATUS_PATH } from '../daemon/server.js';
 import type { HelperCliDeps } from './deps.js';
+import { type CliIo, ExitCode } from './io.js';
 import { configOptions, loadHelperConfig } from './options.js';
 
 export const statusUsage = `Usage: myna-helper status [--port <n>] [--config <file>] [--json]

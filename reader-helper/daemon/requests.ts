@@ -4,11 +4,8 @@
  * nonce format, and the PIN format. Errors never repeat the PIN.
  */
 import type { RawData } from 'ws';
-import {
-  type HelperErrorCode,
-  type HelperRequest,
-  USER_AUTH_PIN_PATTERN,
-} from '../../protocol/helper-protocol.js';
+import type { HelperErrorCode, HelperRequest } from '../../protocol/helper-protocol.js';
+import { USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import { isValidNonce } from '../../protocol/signed-data.js';
 
 export const MAX_REQUEST_ID_LENGTH = 64;
@@ -61,7 +58,9 @@ function parseAuthenticate(message: Record<string, unknown>, id: string): Helper
     throw new RequestError('BAD_REQUEST', 'confirmLastTry must be a boolean', id);
   }
   if (typeof pin !== 'string') throw new RequestError('BAD_REQUEST', 'pin must be a string', id);
-  if (!USER_AUTH_PIN_PATTERN.test(pin)) throw new RequestError('PIN_FORMAT', 'the PIN is 4 digits', id);
+  if (!USER_AUTH_PIN.pattern.test(pin)) {
+    throw new RequestError('PIN_FORMAT', `the PIN is ${USER_AUTH_PIN.description}`, id);
+  }
   return { type: 'authenticate', id, nonce, pin, confirmLastTry };
 }
 

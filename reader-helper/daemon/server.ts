@@ -1,8 +1,10 @@
 /**
  * The helper daemon: HTTP servers on 127.0.0.1 and ::1 (same port) that accept WebSocket
  * upgrades only after the Host and Origin checks, answer everything else with 403 without
- * upgrading, and serve a local `GET /status` for `myna-helper status`. Reader changes are pushed
- * to every connection. Oversize frames (> MAX_MESSAGE_BYTES) close the connection with 1009.
+ * upgrading, and serve a local `GET /status` for `myna-helper status` and the status page for
+ * people at `GET /`. Reader changes are pushed to every connection. Oversize frames
+ * (> MAX_MESSAGE_BYTES) close the connection with 1009. Refused upgrades are remembered (site and
+ * time) for the status page.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,13 +20,23 @@ import type { Logger } from '../log.js';
 import type { HelperCards } from './cards.js';
 import { OperationSlot } from './operation-slot.js';
 import { OriginPolicy } from './origin-policy.js';
+import { RefusalLog } from './refusals.js';
 import { HelperSession } from './session.js';
-import { checkStatusRequest, checkUpgrade, type RefusalReason } from './upgrade-guard.js';
+import { pageLanguage, renderStatusPage, STATUS_PAGE_CSP } from './status-page.js';
+import {
+  checkStatusPageRequest,
+  checkStatusRequest,
+  checkUpgrade,
+  type RefusalReason,
+  type RefusedRequest,
+} from './upgrade-guard.js';
 
 /** Default per-operation time limit for `authenticate`. */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 30_000;
 /** The path of the local status endpoint. */
 export const STATUS_PATH = '/status';
+/** How long the status page waits for PC/SC before it says the service does not answer. */
+const STATUS_PAGE_READERS_MS = 3000;
 
 /** Raised when the daemon cannot start. */
 export class DaemonError extends Error {
@@ -63,6 +75,8 @@ export interface HelperDaemon {
   /** ws:// URLs it listens on. */
   readonly addresses: readonly string[];
   readonly policy: OriginPolicy;
+  /** The status page for people: http://127.0.0.1:PORT/. */
+  readonly statusPageUrl: string;
   /** Stops listening, closes every connection (1001) and cancels the running operation. */
   close(): Promise<void>;
 }
@@ -88,6 +102,7 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
     perMessageDeflate: false,
   });
   const sessions = new Set<HelperSession>();
+  const refusals = new RefusalLog();
   let port = options.port;
 
   const refuse = (socket: Duplex, reason: RefusalReason, request: IncomingMessage) => {
@@ -96,6 +111,7 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
       host: request.headers.host?.slice(0, 100),
       origin: request.headers.origin?.slice(0, 200),
     });
+    refusals.record(request.headers.origin, reason);
     socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   };
 
@@ -110,29 +126,74 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
     });
   };
 
+  const serveStatus = async (response: ServerResponse) => {
+    const status: HelperStatus = {
+      protocolVersion: PROTOCOL_VERSION,
+      helperVersion: options.helperVersion,
+      readers: await cards.readers(),
+      busy: slot.busy,
+    };
+    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.end(JSON.stringify(status));
+  };
+
+  const servePage = async (request: IncomingMessage, response: ServerResponse) => {
+    const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+    const lang = pageLanguage(url, request.headers['accept-language']);
+    const html = renderStatusPage(
+      {
+        helperVersion: options.helperVersion,
+        protocolVersion: PROTOCOL_VERSION,
+        port,
+        readers: await readersWithin(cards, STATUS_PAGE_READERS_MS),
+        busy: slot.busy,
+        allowedSites: policy.describe(),
+        refusals: refusals.recent(),
+      },
+      lang,
+    );
+    response.writeHead(200, {
+      'content-type': 'text/html; charset=utf-8',
+      'content-language': lang,
+      'content-security-policy': STATUS_PAGE_CSP,
+      'x-frame-options': 'DENY',
+      'x-content-type-options': 'nosniff',
+      'cross-origin-resource-policy': 'same-origin',
+      'cross-origin-opener-policy': 'same-origin',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+      vary: 'accept-language',
+    });
+    response.end(html);
+  };
+
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
-    const refused = checkStatusRequest(request.headers, port);
+    const path = (request.url ?? '/').split('?')[0];
+    const page = path === '/';
+    const refused: RefusedRequest | undefined = page
+      ? checkStatusPageRequest(request.headers, port)
+      : checkStatusRequest(request.headers, port);
     if (refused) {
       logger.log('warn', 'status request refused', { reason: refused.reason });
-      return void response.writeHead(403).end();
+      if (!page) return void response.writeHead(403).end();
+      response.writeHead(403, {
+        'content-type': 'text/plain; charset=utf-8',
+        'content-security-policy': STATUS_PAGE_CSP,
+        'x-frame-options': 'DENY',
+        'x-content-type-options': 'nosniff',
+      });
+      return void response.end(
+        `Open http://127.0.0.1:${port}/ by typing it in the address bar.\n` +
+          `アドレスバーに http://127.0.0.1:${port}/ と入力して開いてください。\n`,
+      );
     }
-    if (request.method !== 'GET' || request.url !== STATUS_PATH) return void response.writeHead(404).end();
-    cards.readers().then(
-      (readers) => {
-        const status: HelperStatus = {
-          protocolVersion: PROTOCOL_VERSION,
-          helperVersion: options.helperVersion,
-          readers,
-          busy: slot.busy,
-        };
-        response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-        response.end(JSON.stringify(status));
-      },
-      (error: Error) => {
-        logger.log('error', 'status failed', { error: error.message });
-        response.writeHead(500).end();
-      },
-    );
+    if (request.method !== 'GET' || !(page || request.url === STATUS_PATH)) {
+      return void response.writeHead(404).end();
+    }
+    (page ? servePage(request, response) : serveStatus(response)).catch((error: Error) => {
+      logger.log('error', 'status failed', { error: error.message });
+      response.writeHead(500).end();
+    });
   };
 
   const servers: Server[] = [];
@@ -182,6 +243,7 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
     port,
     addresses,
     policy,
+    statusPageUrl: `http://127.0.0.1:${port}/`,
     async close() {
       unsubscribe();
       await Promise.all([...wss.clients].map(closeClient));
@@ -189,6 +251,19 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
       wss.close();
     },
   };
+}
+
+/** The readers, or undefined when PC/SC does not answer within `ms` (a hung pcscd must not hang the page). */
+async function readersWithin(cards: HelperCards, ms: number): Promise<readonly ReaderInfo[] | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const silent = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([cards.readers(), silent]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -8,7 +8,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { OriginPolicy } from './origin-policy.js';
 
 /** Why a request was refused (logged; the client only sees 403). */
-export type RefusalReason = 'HOST_REFUSED' | 'ORIGIN_MISSING' | 'ORIGIN_REFUSED' | 'ORIGIN_PRESENT';
+export type RefusalReason =
+  | 'HOST_REFUSED'
+  | 'ORIGIN_MISSING'
+  | 'ORIGIN_REFUSED'
+  | 'ORIGIN_PRESENT'
+  | 'NOT_NAVIGATION';
 
 export type GuardResult = { readonly ok: true; readonly origin: string } | RefusedRequest;
 export interface RefusedRequest {
@@ -36,5 +41,24 @@ export function checkUpgrade(headers: IncomingHttpHeaders, port: number, policy:
 export function checkStatusRequest(headers: IncomingHttpHeaders, port: number): RefusedRequest | undefined {
   if (!isLoopbackHost(headers.host, port)) return { ok: false, reason: 'HOST_REFUSED' };
   if (headers.origin !== undefined) return { ok: false, reason: 'ORIGIN_PRESENT' };
+  return undefined;
+}
+
+/**
+ * Checks a request for the status page: as for the status endpoint (loopback Host, no Origin), and
+ * where the browser says how it fetches (Fetch Metadata), only a top-level navigation: a frame, a
+ * script, an image or a fetch() of another page is refused.
+ */
+export function checkStatusPageRequest(
+  headers: IncomingHttpHeaders,
+  port: number,
+): RefusedRequest | undefined {
+  const refused = checkStatusRequest(headers, port);
+  if (refused) return refused;
+  const mode = headers['sec-fetch-mode'];
+  const dest = headers['sec-fetch-dest'];
+  if ((mode !== undefined && mode !== 'navigate') || (dest !== undefined && dest !== 'document')) {
+    return { ok: false, reason: 'NOT_NAVIGATION' };
+  }
   return undefined;
 }

@@ -6,6 +6,14 @@
  */
 import { constants, createPrivateKey, type KeyObject, privateEncrypt } from 'node:crypto';
 import {
+  JPKI_AID,
+  JpkiFile,
+  type JpkiKeyRef,
+  type JpkiPinRule,
+  SIGNING_KEY,
+  USER_AUTH_KEY,
+} from '../../protocol/jpki-profile.js';
+import {
   ApduError,
   encodeResponse,
   type ParsedCommand,
@@ -16,8 +24,6 @@ import {
 import {
   CLA_PROPRIETARY,
   Ins,
-  JPKI_AID,
-  JpkiFile,
   MAX_FILE_OFFSET,
   P2_SELECTED_REFERENCE,
   SELECT_P2_NO_FCI,
@@ -42,10 +48,9 @@ class Pin {
 
   constructor(
     private readonly value: Buffer,
-    private readonly maxTries: number,
-    private readonly format: RegExp,
+    private readonly rule: JpkiPinRule,
   ) {
-    this.triesLeft = maxTries;
+    this.triesLeft = rule.maxTries;
   }
 
   /** The answer to an empty VERIFY. */
@@ -57,9 +62,9 @@ class Pin {
   /** Checks `candidate`; wrong lengths/characters are refused without spending a try. */
   verify(candidate: Uint8Array): number {
     if (this.triesLeft === 0) return SW.REFERENCE_DATA_UNUSABLE;
-    if (!this.format.test(Buffer.from(candidate).toString('latin1'))) return SW.WRONG_LENGTH;
+    if (!this.rule.pattern.test(Buffer.from(candidate).toString('latin1'))) return SW.WRONG_LENGTH;
     if (Buffer.from(candidate).equals(this.value)) {
-      this.triesLeft = this.maxTries;
+      this.triesLeft = this.rule.maxTries;
       this.verified = true;
       return SW.OK;
     }
@@ -96,26 +101,22 @@ export class VirtualJpkiCard {
 
   constructor(identity: CardIdentity, options: VirtualCardOptions = {}) {
     this.extendedLength = options.extendedLength ?? true;
-    const userAuthPin = new Pin(Buffer.from(identity.userAuthPin, 'latin1'), 3, /^[0-9]{4}$/);
-    const signingPin = new Pin(Buffer.from(identity.signingPin, 'latin1'), 5, /^[A-Z0-9]{6,16}$/);
+    const userAuthPin = new Pin(Buffer.from(identity.userAuthPin, 'latin1'), USER_AUTH_KEY.pin);
+    const signingPin = new Pin(Buffer.from(identity.signingPin, 'latin1'), SIGNING_KEY.pin);
     this.pins = [userAuthPin, signingPin];
     const tokenInfo = new Uint8Array(TOKEN_INFO_BYTES);
     tokenInfo.fill(0x20, 0, 32).set(Buffer.from(TOKEN_LABEL, 'latin1'));
     this.files = new Map<number, CardFile>([
-      [JpkiFile.USER_AUTH_CERTIFICATE, { kind: 'binary', data: identity.userAuthCertificate }],
-      [JpkiFile.USER_AUTH_CA_CERTIFICATE, { kind: 'binary', data: identity.userAuthCaCertificate }],
-      [
-        JpkiFile.USER_AUTH_KEY,
-        { kind: 'key', key: createPrivateKey(identity.userAuthKeyPem), pin: userAuthPin },
-      ],
-      [JpkiFile.USER_AUTH_PIN, { kind: 'pin', pin: userAuthPin }],
-      [
-        JpkiFile.SIGNING_CERTIFICATE,
-        { kind: 'binary', data: identity.signingCertificate, readPin: signingPin },
-      ],
-      [JpkiFile.SIGNING_CA_CERTIFICATE, { kind: 'binary', data: identity.signingCaCertificate }],
-      [JpkiFile.SIGNING_KEY, { kind: 'key', key: createPrivateKey(identity.signingKeyPem), pin: signingPin }],
-      [JpkiFile.SIGNING_PIN, { kind: 'pin', pin: signingPin }],
+      ...keyFiles(USER_AUTH_KEY, userAuthPin, {
+        certificate: identity.userAuthCertificate,
+        caCertificate: identity.userAuthCaCertificate,
+        keyPem: identity.userAuthKeyPem,
+      }),
+      ...keyFiles(SIGNING_KEY, signingPin, {
+        certificate: identity.signingCertificate,
+        caCertificate: identity.signingCaCertificate,
+        keyPem: identity.signingKeyPem,
+      }),
       [JpkiFile.TOKEN_INFO, { kind: 'binary', data: tokenInfo }],
     ]);
   }
@@ -241,6 +242,23 @@ export class VirtualJpkiCard {
   private clearSecurityState(): void {
     for (const pin of this.pins) pin.verified = false;
   }
+}
+
+/** The four files of one key pair as the profile lays them out: certificate, CA certificate, key, PIN. */
+function keyFiles(
+  ref: JpkiKeyRef,
+  pin: Pin,
+  contents: { readonly certificate: Uint8Array; readonly caCertificate: Uint8Array; readonly keyPem: string },
+): [number, CardFile][] {
+  return [
+    [
+      ref.certificateFile,
+      { kind: 'binary', data: contents.certificate, ...(ref.certificateNeedsPin ? { readPin: pin } : {}) },
+    ],
+    [ref.caCertificateFile, { kind: 'binary', data: contents.caCertificate }],
+    [ref.keyFile, { kind: 'key', key: createPrivateKey(contents.keyPem), pin }],
+    [ref.pin.file, { kind: 'pin', pin }],
+  ];
 }
 
 function counterSw(triesLeft: number): number {

@@ -41,7 +41,7 @@ afterEach(() => restore?.());
 describe('myna-oidc keys --secret-id (the deployed stack)', () => {
   it('rotates in the secret: publishes a next key, then promotes it, keeping the subject secret', async () => {
     const initial = await generateSecrets();
-    const fake = fakeSecretsManager(SECRET, serializeSecrets(initial));
+    const fake = fakeSecretsManager({ [SECRET]: serializeSecrets(initial) });
     const regions: (string | undefined)[] = [];
     const previous = setSecretsManagerFactory((region) => {
       regions.push(region);
@@ -59,7 +59,7 @@ describe('myna-oidc keys --secret-id (the deployed stack)', () => {
       'ap-northeast-1',
     ]);
     expect(first.code).toBe(0);
-    const afterFirst = parseSecrets(fake.versions.at(-1)?.value as string);
+    const afterFirst = parseSecrets(fake.versions(SECRET).at(-1)?.value as string);
     expect(afterFirst.jwks.keys.filter((key) => key.status === 'active').map((key) => key.kid)).toEqual(
       active,
     );
@@ -67,38 +67,89 @@ describe('myna-oidc keys --secret-id (the deployed stack)', () => {
     expect(next).toHaveLength(2);
 
     expect((await runCaptured(runCli, ['keys', 'rotate', '--secret-id', SECRET])).code).toBe(0);
-    const afterSecond = parseSecrets(fake.versions.at(-1)?.value as string);
+    const afterSecond = parseSecrets(fake.versions(SECRET).at(-1)?.value as string);
     expect(afterSecond.jwks.keys.filter((key) => key.status === 'active').map((key) => key.kid)).toEqual(
       next,
     );
     expect(afterSecond.jwks.keys.filter((key) => key.status === 'retiring').map((key) => key.kid)).toEqual(
       active,
     );
-    expect(Buffer.from(afterSecond.subjectSecret)).toEqual(Buffer.from(initial.subjectSecret));
+    expect(Buffer.from(afterSecond.certificateKeySecret)).toEqual(Buffer.from(initial.certificateKeySecret));
+    expect(Buffer.from(afterSecond.pairwiseSecret)).toEqual(Buffer.from(initial.pairwiseSecret));
     expect(afterSecond.cookieKeys).toEqual(initial.cookieKeys);
     expect(regions).toEqual(['ap-northeast-1', undefined]);
-    expect(fake.calls).toEqual(['GetSecretValue', 'PutSecretValue', 'GetSecretValue', 'PutSecretValue']);
+    // Each rotation: load, then re-read just before the write (so no other field is lost), write.
+    const rotation = [`GetSecretValue ${SECRET}`, `GetSecretValue ${SECRET}`, `PutSecretValue ${SECRET}`];
+    expect(fake.calls).toEqual([...rotation, ...rotation]);
   });
 
   it('lists without writing, and refuses --data together with --secret-id', async () => {
-    const fake = fakeSecretsManager(SECRET, serializeSecrets(await generateSecrets()));
+    const fake = fakeSecretsManager({ [SECRET]: serializeSecrets(await generateSecrets()) });
     const previous = setSecretsManagerFactory(() => fake.client);
     restore = () => setSecretsManagerFactory(previous);
     const listed = await runCaptured(runCli, ['keys', 'list', '--secret-id', SECRET]);
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(/RS256 {2}active/);
-    expect(fake.calls).toEqual(['GetSecretValue']);
+    expect(fake.calls).toEqual([`GetSecretValue ${SECRET}`]);
     expect((await runCaptured(runCli, ['keys', 'list', '--secret-id', SECRET, '--data', '.data'])).code).toBe(
       2,
     );
   });
 
   it('fails cleanly on an empty secret', async () => {
-    const fake = fakeSecretsManager(SECRET);
+    const fake = fakeSecretsManager({ [SECRET]: undefined });
     const previous = setSecretsManagerFactory(() => fake.client);
     restore = () => setSecretsManagerFactory(previous);
     const run = await runCaptured(runCli, ['keys', 'rotate', '--secret-id', SECRET]);
     expect(run.code).toBe(1);
     expect(run.err).toMatch(/SECRETS_UNAVAILABLE/);
+  });
+
+  it('rotation keeps a pre-split subjectSecret; drop-legacy-subject-secret removes it only once both copies match', async () => {
+    const signing = await generateSecrets();
+    const legacyValue = Buffer.alloc(32, 7).toString('base64url');
+    const legacy = JSON.stringify({
+      jwks: signing.jwks,
+      cookieKeys: signing.cookieKeys,
+      subjectSecret: legacyValue,
+    });
+    const CERT = `${SECRET}-certificate-key`;
+    const PAIRWISE = `${SECRET}-pairwise`;
+    const fake = fakeSecretsManager({
+      [SECRET]: legacy,
+      [CERT]: JSON.stringify({ certificateKeySecret: legacyValue }),
+      [PAIRWISE]: JSON.stringify({ pairwiseSecret: Buffer.alloc(32, 8).toString('base64url') }),
+    });
+    const previous = setSecretsManagerFactory(() => fake.client);
+    restore = () => setSecretsManagerFactory(previous);
+
+    expect((await runCaptured(runCli, ['keys', 'rotate', '--secret-id', SECRET])).code).toBe(0);
+    expect(JSON.parse(fake.versions(SECRET).at(-1)?.value as string).subjectSecret).toBe(legacyValue);
+
+    const drop = [
+      'keys',
+      'drop-legacy-subject-secret',
+      '--secret-id',
+      SECRET,
+      '--certificate-key-secret-id',
+      CERT,
+      '--pairwise-secret-id',
+      PAIRWISE,
+    ];
+    const refused = await runCaptured(runCli, drop);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/does not hold the subjectSecret/);
+    expect(fake.versions(SECRET)).toHaveLength(2);
+
+    fake.versions(PAIRWISE).push({ value: JSON.stringify({ pairwiseSecret: legacyValue }) });
+    expect((await runCaptured(runCli, drop)).code).toBe(0);
+    const stored = JSON.parse(fake.versions(SECRET).at(-1)?.value as string);
+    expect(stored).not.toHaveProperty('subjectSecret');
+    expect(
+      parseSecrets(
+        JSON.stringify({ ...stored, certificateKeySecret: legacyValue, pairwiseSecret: legacyValue }),
+      ).jwks,
+    ).toEqual(parseSecrets(fake.versions(SECRET).at(-2)?.value as string).jwks);
+    expect((await runCaptured(runCli, drop)).out).toMatch(/nothing to do/);
   });
 });

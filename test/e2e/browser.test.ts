@@ -113,13 +113,19 @@ describe('sign in with the (virtual) MyNumber card in Chromium', () => {
     expect(second.sub).toBe(first.sub);
   }, 90_000);
 
-  it('without a running helper the page says so and links the install guide', async () => {
+  it('without a reachable helper the page names both causes and links its status page and the guide', async () => {
     const noHelper = await stackWith(false);
     try {
       const page = await openLoginPage(noHelper.rpUrl);
       await page.locator('#guide').waitFor({ state: 'visible', timeout: 20_000 });
-      expect(await page.locator('#status').textContent()).toMatch(/not running/);
-      expect(await page.locator('#guide-link').getAttribute('href')).toMatch(/installing-it-on-a-pc/);
+      expect(await page.locator('#status').textContent()).toMatch(/Could not connect to the card helper/);
+      expect(await page.locator('#alert').textContent()).toMatch(
+        /not running, or it is not set up for this site/,
+      );
+      expect(await page.locator('#status-link').getAttribute('href')).toMatch(
+        /^http:\/\/127\.0\.0\.1:\d+\/$/,
+      );
+      expect(await page.locator('#guide-link').getAttribute('href')).toMatch(/#for-people-using-the-helper$/);
       await page.context().close();
     } finally {
       await noHelper.close();

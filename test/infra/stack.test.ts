@@ -12,13 +12,25 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { encodePem } from '../../functions/jpki/pem.js';
 import { OP_LAMBDA_BUNDLING } from '../../functions/op/bundle-options.js';
+import { ORIGIN_VERIFY_HEADER } from '../../functions/op/origin-verify.js';
 import { EXPIRES_AT_ATTRIBUTE, GRANT_INDEX, PARTITION_KEY, SORT_KEY } from '../../functions/storage/table.js';
 import { buildApp } from '../../infra/app.js';
-import { TRUST_ANCHORS_FILE } from '../../infra/constructs/op-function.js';
+import { CRL_IMPORT_PARTITIONS } from '../../infra/constructs/crl-import-role.js';
+import { OP_WRITE_PARTITIONS, TRUST_ANCHORS_FILE } from '../../infra/constructs/op-function.js';
 import type { MynaOidcStack } from '../../infra/stack.js';
 import { devPki } from '../support/dev-pki.js';
 
 const DOMAIN = 'login.example.jp';
+const ADMIN = 'arn:aws:iam::123456789012:role/MynaOidcOperator';
+/** The environment both table functions (OP and notification job) get: issuer, table, three secrets. */
+const TABLE_FUNCTION_VARIABLES = [
+  'NODE_OPTIONS',
+  'OP_CERTIFICATE_KEY_SECRET_ID',
+  'OP_ISSUER',
+  'OP_PAIRWISE_SECRET_ID',
+  'OP_SECRET_ID',
+  'OP_TABLE_NAME',
+];
 const CERTIFICATE =
   'arn:aws:acm:ap-northeast-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
@@ -26,8 +38,42 @@ let app: App;
 let stack: MynaOidcStack;
 let template: Template;
 let anchorsPem: string;
+let anchorsPath: string;
 
-type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+type Statement = {
+  Action: string | string[];
+  Resource: unknown;
+  Effect: string;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** The logical ids of the three OP secrets (signing, certificate key, pairwise), by description. */
+function secretIds(of: Template = template): { signing: string; certificateKey: string; pairwise: string } {
+  const find = (pattern: string) => {
+    const [id] = Object.keys(
+      of.findResources('AWS::SecretsManager::Secret', {
+        Properties: { Description: Match.stringLikeRegexp(pattern) },
+      }),
+    );
+    expect(id).toEqual(expect.any(String));
+    return id as string;
+  };
+  return {
+    signing: find('OP signing secret'),
+    certificateKey: find('certificate-key secret'),
+    pairwise: find('pairwise secret'),
+  };
+}
+
+/** The identity-policy statements of the role with a description starting `description`. */
+function roleStatements(description: string, of: Template = template): Statement[] {
+  const [role] = Object.keys(
+    of.findResources('AWS::IAM::Role', { Properties: { Description: Match.stringLikeRegexp(description) } }),
+  );
+  return Object.values(
+    of.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
+  ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
 
 /** Every IAM statement of the template (identity policies and inline role policies). */
 function iamStatements(): Statement[] {
@@ -48,6 +94,7 @@ beforeAll(async () => {
   anchorsPem = pki.userAuthCas.map((ca) => encodePem(ca.der, 'CERTIFICATE')).join('');
   const anchors = join(dir, 'jpki-user-auth-cas.pem');
   await writeFile(anchors, anchorsPem);
+  anchorsPath = anchors;
   app = new App({
     outdir: join(dir, 'cdk.out'),
     context: {
@@ -58,6 +105,7 @@ beforeAll(async () => {
       alarmEmail: 'ops@example.jp',
       reservedConcurrency: 50,
       trustAnchors: anchors,
+      secretAdminArns: ADMIN,
     },
   });
   stack = buildApp(app).op;
@@ -84,16 +132,18 @@ describe('the OP Lambda', () => {
     const [op] = Object.values(functions);
     const variables = op?.Properties.Environment.Variables as Record<string, unknown>;
     expect(Object.keys(variables).sort()).toEqual(
-      ['NODE_OPTIONS', 'OP_ISSUER', 'OP_SECRET_ID', 'OP_TABLE_NAME', 'OP_TRUST_ANCHORS_FILE'].sort(),
+      [...TABLE_FUNCTION_VARIABLES, 'OP_TRUST_ANCHORS_FILE'].sort(),
     );
     expect(variables.OP_ISSUER).toBe(`https://${DOMAIN}`);
     expect(variables.OP_TRUST_ANCHORS_FILE).toBe(TRUST_ANCHORS_FILE);
-    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
-    expect(variables.OP_SECRET_ID).toEqual({ Ref: secretId });
+    const ids = secretIds();
+    expect(variables.OP_SECRET_ID).toEqual({ Ref: ids.signing });
+    expect(variables.OP_CERTIFICATE_KEY_SECRET_ID).toEqual({ Ref: ids.certificateKey });
+    expect(variables.OP_PAIRWISE_SECRET_ID).toEqual({ Ref: ids.pairwise });
     // Nothing that looks like key material anywhere in the template.
     const text = JSON.stringify(template.toJSON());
     expect(text).not.toMatch(
-      /"(d|p|q|dp|dq|qi|k)":"[A-Za-z0-9_-]{20,}"|subjectSecret|cookieKeys|BEGIN PRIVATE/,
+      /"(d|p|q|dp|dq|qi|k)":"[A-Za-z0-9_-]{20,}"|subjectSecret|certificateKeySecret|pairwiseSecret|cookieKeys|BEGIN PRIVATE/,
     );
   });
 
@@ -131,7 +181,7 @@ describe('the revocation notification job', () => {
       ReservedConcurrentExecutions: 1,
     });
     expect(Object.keys(job?.Properties.Environment.Variables).sort()).toEqual(
-      ['NODE_OPTIONS', 'OP_ISSUER', 'OP_SECRET_ID', 'OP_TABLE_NAME'].sort(),
+      [...TABLE_FUNCTION_VARIABLES].sort(),
     );
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     expect(rules).toHaveLength(1);
@@ -147,7 +197,7 @@ describe('the revocation notification job', () => {
     });
   });
 
-  it('may use the table, its grant index and GetSecretValue on the secret, nothing more', () => {
+  it('may use the table, its grant index and GetSecretValue on its secrets, nothing more', () => {
     const { job } = jobFunction();
     const role = (job?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0];
     expect(role).toEqual(expect.any(String));
@@ -165,6 +215,9 @@ describe('the revocation notification job', () => {
         'dynamodb:Query',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
+        // The customer-managed key of the table and the secrets (the default encryption).
+        'kms:Decrypt',
+        'kms:GenerateDataKey',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'secretsmanager:GetSecretValue',
@@ -193,6 +246,13 @@ describe('the HTTP API', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS_PROXY',
       PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('throttles the stage (default 200 requests/s, burst 400) before the reserved concurrency', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: 200, ThrottlingBurstLimit: 400 }),
     });
   });
 
@@ -239,16 +299,117 @@ describe('the table', () => {
   });
 });
 
-describe('the secret', () => {
-  it('is declared without a value, retained, and filled by the deploy-time custom resource', () => {
-    template.hasResource('AWS::SecretsManager::Secret', {
-      DeletionPolicy: 'Retain',
-      Properties: Match.not(Match.objectLike({ SecretString: Match.anyValue() })),
+describe('the secrets', () => {
+  it('are three, by purpose, declared without a value, retained, filled by the deploy-time custom resource', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets)).toHaveLength(3);
+    for (const secret of Object.values(secrets)) {
+      expect(secret.DeletionPolicy).toBe('Retain');
+      expect(secret.Properties).not.toHaveProperty('SecretString');
+      expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+    }
+    const ids = secretIds();
+    // The signing secret keeps the logical id of the single secret of earlier versions.
+    expect(ids.signing).toMatch(/^SecretsSecret[0-9A-F]{8}$/);
+    template.hasResourceProperties('Custom::MynaOidcSecrets', {
+      SigningSecretId: { Ref: ids.signing },
+      CertificateKeySecretId: { Ref: ids.certificateKey },
+      PairwiseSecretId: { Ref: ids.pairwise },
     });
-    const [secret] = Object.values(template.findResources('AWS::SecretsManager::Secret'));
-    expect(secret?.Properties).not.toHaveProperty('GenerateSecretString');
-    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
-    template.hasResourceProperties('Custom::MynaOidcSecrets', { SecretId: { Ref: secretId } });
+  });
+
+  it("are encrypted with the stack's customer-managed KMS key by default, as is the table", () => {
+    const [key] = Object.keys(template.findResources('AWS::KMS::Key'));
+    expect(key).toEqual(expect.any(String));
+    template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    for (const secret of Object.values(template.findResources('AWS::SecretsManager::Secret'))) {
+      expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+    }
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+    });
+  });
+
+  it('deny reading a value to everyone but its readers, the provisioner and the operators', () => {
+    const ids = secretIds();
+    const roleId = (description: string) =>
+      Object.keys(
+        template.findResources('AWS::IAM::Role', {
+          Properties: { Description: Match.stringLikeRegexp(description) },
+        }),
+      )[0] as string;
+    const arnOf = (role: string) => ({ 'Fn::GetAtt': [role, 'Arn'] });
+    const op = arnOf(roleId('^myna-oidc OP:'));
+    const job = arnOf(roleId('^myna-oidc revocation notification job'));
+    const provisioner = arnOf(roleId('^myna-oidc secret provisioner'));
+    const crlImport = arnOf(roleId('^myna-oidc CRL import'));
+    const policies = Object.values(template.findResources('AWS::SecretsManager::ResourcePolicy'));
+    for (const id of Object.values(ids)) {
+      const policy = policies.find(
+        (candidate) => JSON.stringify(candidate.Properties.SecretId) === JSON.stringify({ Ref: id }),
+      );
+      const statements = policy?.Properties.ResourcePolicy.Statement as (Statement & {
+        Principal: unknown;
+      })[];
+      const read = statements.find((statement) =>
+        [statement.Action].flat().includes('secretsmanager:GetSecretValue'),
+      );
+      expect(read).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
+      const readers = read?.Condition?.ArnNotLike?.['aws:PrincipalArn'];
+      expect(readers).toEqual(expect.arrayContaining([op, job, provisioner, ADMIN]));
+      // The CRL importer reads the certificate-key secret, and no other.
+      expect(readers).toEqual(
+        id === ids.certificateKey ? [op, job, crlImport, provisioner, ADMIN] : [op, job, provisioner, ADMIN],
+      );
+      const write = statements.find((statement) =>
+        [statement.Action].flat().includes('secretsmanager:PutSecretValue'),
+      );
+      expect(write?.Condition?.ArnNotLike?.['aws:PrincipalArn']).toEqual([provisioner, ADMIN]);
+    }
+  });
+
+  it('the OP and the job read exactly their secrets; the provisioner reads and first-writes them', () => {
+    const ids = secretIds();
+    const all = [ids.signing, ids.certificateKey, ids.pairwise].map((id) => ({ Ref: id }));
+    const secretStatements = (description: string) =>
+      roleStatements(description).filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
+      );
+    for (const description of ['^myna-oidc OP:', '^myna-oidc revocation notification job']) {
+      const [statement, ...more] = secretStatements(description);
+      expect(more).toEqual([]);
+      expect(statement?.Action).toBe('secretsmanager:GetSecretValue');
+      expect(statement?.Resource).toEqual(all);
+    }
+    const provisioner = secretStatements('^myna-oidc secret provisioner');
+    expect(provisioner.map((statement) => statement.Resource)).toEqual(all);
+  });
+});
+
+describe('the CRL import role', () => {
+  it('is assumable in the account, writes only the revocation partitions and reads only the certificate-key secret', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('^myna-oidc CRL import'),
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRole',
+            Principal: { AWS: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':root$')])] } },
+          }),
+        ],
+      },
+    });
+    const statements = roleStatements('^myna-oidc CRL import');
+    const writes = statements.find((statement) => [statement.Action].flat().includes('dynamodb:PutItem'));
+    expect(writes?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...CRL_IMPORT_PARTITIONS] },
+    });
+    const secretReads = statements.filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
+    );
+    expect(secretReads.map((statement) => statement.Resource)).toEqual([{ Ref: secretIds().certificateKey }]);
+    template.hasOutput('CrlImportRoleArn', Match.anyValue());
   });
 });
 
@@ -263,12 +424,35 @@ describe('IAM', () => {
     }
   });
 
-  it('scopes every Secrets Manager permission to the secret; the OP may only GetSecretValue', () => {
+  it("limits the OP's writes to its own partitions with dynamodb:LeadingKeys (reads stay table-wide)", () => {
+    const statements = roleStatements('^myna-oidc OP:').filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('dynamodb:')),
+    );
+    const writes = statements.find((statement) => [statement.Action].flat().includes('dynamodb:PutItem'));
+    expect([writes?.Action].flat().sort()).toEqual(
+      ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+    );
+    expect(writes?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...OP_WRITE_PARTITIONS] },
+    });
+    // Client registrations, revocation entries and CRL state are out of reach.
+    const reachable = (pk: string) =>
+      OP_WRITE_PARTITIONS.some((pattern) => new RegExp(`^${pattern.replace('*', '.*')}$`).test(pk));
+    for (const pk of ['Client', 'REVOKED#abc', 'CRL#scope', 'CRLSNAP#x@1', 'CRLFEED', 'RevocationAudit'])
+      expect(reachable(pk)).toBe(false);
+    const reads = statements.find((statement) => [statement.Action].flat().includes('dynamodb:GetItem'));
+    expect(reads?.Condition).toBeUndefined();
+    expect([reads?.Action].flat()).not.toContain('dynamodb:PutItem');
+  });
+
+  it('scopes every Secrets Manager permission to the secrets; the OP may only GetSecretValue', () => {
     const secretStatements = iamStatements().filter((statement) =>
       [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
     );
-    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
-    for (const statement of secretStatements) expect(statement.Resource).toEqual({ Ref: secretId });
+    const ids = Object.values(secretIds()).map((id) => ({ Ref: id }));
+    for (const statement of secretStatements) {
+      for (const resource of [statement.Resource].flat()) expect(ids).toContainEqual(resource);
+    }
     const [opRole] = Object.keys(
       template.findResources('AWS::IAM::Role', {
         Properties: { Description: Match.stringLikeRegexp('^myna-oidc OP:') },
@@ -297,6 +481,37 @@ describe('observability', () => {
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       FilterPattern: '{ $.event = "login.refused" }',
     });
+  });
+
+  it("counts backchannel.delivery_failed in the OP's and the job's logs and alarms on it", () => {
+    const filters = Object.values(
+      template.findResources('AWS::Logs::MetricFilter', {
+        Properties: { FilterPattern: '{ $.event = "backchannel.delivery_failed" }' },
+      }),
+    );
+    expect(filters).toHaveLength(2);
+    const groups = filters.map((filter) => JSON.stringify(filter.Properties.LogGroupName)).sort();
+    const [op] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('OpenID Provider') },
+      }),
+    );
+    const [job] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('revocation notification job') },
+      }),
+    );
+    const logGroupOf = (fn: typeof op) => JSON.stringify({ Ref: fn?.Properties.LoggingConfig.LogGroup.Ref });
+    expect(groups).toEqual([logGroupOf(op), logGroupOf(job)].sort());
+    for (const filter of filters)
+      expect(filter.Properties.MetricTransformations[0]).toMatchObject({
+        MetricName: 'BackchannelDeliveryFailed',
+      });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmDescription: Match.stringLikeRegexp('back-channel logout deliveries'),
+      MetricName: 'BackchannelDeliveryFailed',
+      Threshold: 1,
+    });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops@example.jp',
@@ -311,5 +526,84 @@ describe('cdk-nag', () => {
     const errors = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*'));
     expect([...errors, ...warnings]).toEqual([]);
+  });
+});
+
+describe('behind CloudFront + WAF (webAclArn)', () => {
+  let edgeApp: App;
+  let edgeStack: MynaOidcStack;
+  let edge: Template;
+  beforeAll(async () => {
+    edgeApp = new App({
+      outdir: join(await mkdtemp(join(tmpdir(), 'myna-infra-edge-')), 'cdk.out'),
+      context: {
+        domainName: DOMAIN,
+        webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/MynaOidc/abc',
+        edgeCertificateArn:
+          'arn:aws:acm:us-east-1:123456789012:certificate/66666666-7777-8888-9999-000000000000',
+        trustAnchors: anchorsPath,
+        originVerifyVersion: 'EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE',
+      },
+    });
+    edgeStack = buildApp(edgeApp).op;
+    edge = Template.fromStack(edgeStack);
+  }, 120_000);
+
+  it("keeps execute-api as CloudFront's origin, and CloudFront sends the origin-verify secret by reference", () => {
+    edge.hasResourceProperties('AWS::ApiGatewayV2::Api', { DisableExecuteApiEndpoint: false });
+    const [originVerify] = Object.keys(
+      edge.findResources('AWS::SecretsManager::Secret', {
+        Properties: { Description: Match.stringLikeRegexp('origin-verify') },
+      }),
+    );
+    // Generated by Secrets Manager at creation: a recipe in the template, never a value.
+    edge.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Description: Match.stringLikeRegexp('origin-verify'),
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+    const [distribution] = Object.values(edge.findResources('AWS::CloudFront::Distribution'));
+    const origin = distribution?.Properties.DistributionConfig.Origins[0];
+    expect(origin.OriginCustomHeaders).toEqual([
+      {
+        HeaderName: ORIGIN_VERIFY_HEADER,
+        HeaderValue: {
+          'Fn::Join': [
+            '',
+            [
+              '{{resolve:secretsmanager:',
+              { Ref: originVerify },
+              ':SecretString:::EXAMPLE1-90ab-cdef-fedc-ba987EXAMPLE}}',
+            ],
+          ],
+        },
+      },
+    ]);
+    const [op] = Object.values(
+      edge.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('OpenID Provider') },
+      }),
+    );
+    expect(op?.Properties.Environment.Variables.OP_ORIGIN_VERIFY_SECRET_ID).toEqual({ Ref: originVerify });
+    const opSecretReads = roleStatements('^myna-oidc OP:', edge).find((statement) =>
+      [statement.Action].flat().includes('secretsmanager:GetSecretValue'),
+    );
+    expect(opSecretReads?.Resource).toContainEqual({ Ref: originVerify });
+  });
+
+  it('uses the default reserved concurrency (20) and warns that no operator can reach the secrets', () => {
+    edge.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('OpenID Provider'),
+      ReservedConcurrentExecutions: 20,
+    });
+    const warnings = Annotations.fromStack(edgeStack).findWarning(
+      '*',
+      Match.stringLikeRegexp('secretAdminArns'),
+    );
+    expect(warnings).toHaveLength(1);
+  });
+
+  it('has no unacknowledged AwsSolutions finding', () => {
+    const report = new AwsSolutionsChecks(edgeApp).validateScope(edgeStack);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual([]);
   });
 });

@@ -45,7 +45,7 @@ async function outcome(certificate: Uint8Array, signature: Uint8Array, nonce: st
         now: new Date(),
         clockSkewSeconds: 0,
         revocation: GOOD,
-        accountKeySecret: Buffer.alloc(32),
+        certificateKeySecret: Buffer.alloc(32),
       },
     );
     return 'accepted';

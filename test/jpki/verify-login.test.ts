@@ -9,7 +9,7 @@ import {
   issueSigningCertificate,
   issueUserAuthCertificate,
 } from '../../dev-pki/issue.js';
-import { KeyUsageFlags } from '../../dev-pki/x509.js';
+import { KeyUsageFlags, X509Certificate } from '../../dev-pki/x509.js';
 import { VerificationError, type VerificationErrorCode } from '../../functions/jpki/errors.js';
 import { loadTrustAnchors, type TrustAnchors } from '../../functions/jpki/trust-anchors.js';
 import { type LoginContext, verifyLogin } from '../../functions/jpki/verify-login.js';
@@ -33,7 +33,7 @@ function context(overrides: Partial<LoginContext> = {}): LoginContext {
     now,
     clockSkewSeconds: 0,
     revocation: GOOD,
-    accountKeySecret: SECRET,
+    certificateKeySecret: SECRET,
     ...overrides,
   };
 }
@@ -73,12 +73,29 @@ describe('accepts a valid login', () => {
     const ca = identity.userAuthCa;
     const result = await login(identity.userAuth);
     expect(result.kind).toBe('user-auth');
-    expect(result.issuer.generation).toBe(
-      String(new Date(ca.pem ? ca.der && now : now).getUTCFullYear() - (index === 0 ? 2 : 6)),
-    );
+    // The generation is named by the year the CA certificate starts, read here with another parser.
+    expect(result.issuer.generation).toBe(String(new X509Certificate(ca.der).notBefore.getUTCFullYear()));
     expect(result.accountKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(result.revocation).toBe('good');
     expect(JSON.stringify({ ...result, certificate: undefined })).not.toContain(identity.userAuth.serialHex);
+  });
+
+  it('names the generation by the CA start year also on 31 December (no year arithmetic on day counts)', async () => {
+    const newYearsEve = new Date('2026-12-31T23:30:00Z');
+    const ca = await createCa({
+      kind: 'user-auth',
+      serialHex: '06d18009',
+      // "six years ago" as the dev PKI counts it, 6 × 365 days: 2021-01-01 (2024 had 366 days)
+      notBefore: new Date(newYearsEve.getTime() - 6 * 365 * DAY),
+      notAfter: new Date(newYearsEve.getTime() + 3650 * DAY),
+    });
+    const certificate = await issueUserAuthCertificate({
+      ca,
+      notBefore: new Date(newYearsEve.getTime() - DAY),
+      notAfter: new Date(newYearsEve.getTime() + 365 * DAY),
+    });
+    const result = await login(certificate, { now: newYearsEve, trustAnchors: loadTrustAnchors([ca.der]) });
+    expect(result.issuer.generation).toBe('2021');
   });
 
   it('gives the same account key on every login with one certificate, another for another certificate', async () => {
@@ -296,7 +313,7 @@ describe('revocation', () => {
   const crlSource = async (name: string) => {
     const source = new MemoryCrlSource(anchors);
     for (const crl of pki.crls.filter((c) => c.name.startsWith('user-auth') && c.name.endsWith(name))) {
-      source.load(crl.der);
+      await source.load(crl.der);
     }
     return source;
   };
@@ -331,7 +348,7 @@ describe('revocation', () => {
     const alice = pki.identities[0];
     if (!alice) throw new Error('dev PKI has no identity');
     const stale = new MemoryCrlSource(anchors);
-    stale.load(
+    await stale.load(
       await issueCrl({
         ca: newer,
         thisUpdate: new Date(now.getTime() - 10 * DAY),

@@ -5,7 +5,14 @@ import { JPKI_ACR } from '../../functions/op/claims.js';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
-import { relyingParty, rpLogin, signIn, TestBrowser, VirtualCardSigner } from '../support/oidc-flow.js';
+import {
+  type BrowserDocument,
+  relyingParty,
+  rpLogin,
+  signIn,
+  TestBrowser,
+  VirtualCardSigner,
+} from '../support/oidc-flow.js';
 import { startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
 
 const newTable = useLocalTables();
@@ -192,12 +199,14 @@ describe('logout', () => {
     const html = (await question.response?.text()) ?? '';
     const action = /action="([^"]+)"/.exec(html)?.[1] as string;
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(html)?.[1] as string;
-    const confirmed = await browser.request(new URL(action, op.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: op.url },
-      body: new URLSearchParams({ xsrf, logout: 'yes' }).toString(),
-    });
-    expect(confirmed.headers.get('location')).toMatch(/^https:\/\/rp-a\.example\/bye/);
+    const bye = A.post_logout_redirect_uris[0] as string;
+    const confirmed = await browser.submitForm(
+      question.document as BrowserDocument,
+      action,
+      { xsrf, logout: 'yes' },
+      (next) => next.href.startsWith(bye),
+    );
+    expect(confirmed.url.href).toMatch(/^https:\/\/rp-a\.example\/bye/);
     const signed = card.signatures;
     await login(browser);
     expect(card.signatures).toBe(signed + 1);

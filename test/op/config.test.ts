@@ -1,8 +1,10 @@
 /** OP configuration checks and the Lambda environment. */
 import { describe, expect, it } from '@jest/globals';
 import { type OpConfig, resolveOpConfig } from '../../functions/op/config.js';
-import { readLambdaEnv } from '../../functions/op/lambda-env.js';
+import { readLambdaEnv, readSharedEnv } from '../../functions/op/lambda-env.js';
 import { generateSecrets } from '../../functions/secrets/local-secrets.js';
+import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
+import { LogoutQueue } from '../../functions/storage/logout-queue.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
 
 async function baseConfig(): Promise<OpConfig> {
@@ -17,6 +19,10 @@ async function baseConfig(): Promise<OpConfig> {
       challenges: { issue: never, consume: never },
       accounts: { accountForLogin: never, find: never },
       clients: { list: never },
+      logoutQueue: new LogoutQueue({
+        client: createDynamoClient({ endpoint: 'http://127.0.0.1:9' }),
+        tableName: 'unused',
+      }),
     },
   };
 }
@@ -29,8 +35,21 @@ describe('resolveOpConfig', () => {
       clockSkewSeconds: 60,
       helperPort: 47123,
       allowUnknownRevocation: false,
+      privateRpHosts: [],
       dev: false,
     });
+  });
+
+  it('normalises the private RP hosts and refuses an entry that is not a bare host', async () => {
+    const config = {
+      ...(await baseConfig()),
+      privateRpHosts: ['RP.Internal.example', '[fd00::5]', '10.0.0.7'],
+    };
+    expect(resolveOpConfig(config).privateRpHosts).toEqual(['rp.internal.example', 'fd00::5', '10.0.0.7']);
+    const bad = { ...(await baseConfig()), privateRpHosts: ['https://rp.internal.example'] };
+    expect(() => resolveOpConfig(bad)).toThrow(
+      'OP configuration: privateRpHosts: private RP host "https://rp.internal.example" must be a host name or an IP address (no scheme, port or path)',
+    );
   });
 
   it.each([
@@ -65,12 +84,33 @@ describe('readLambdaEnv', () => {
       readLambdaEnv({ ...env, OP_CRL_FILES: 'a.crl, b.crl', OP_CLOCK_SKEW_SECONDS: '30' }),
     ).toMatchObject({
       issuer: 'https://login.example.jp',
-      crlFiles: ['a.crl', ' b.crl'],
+      crlFiles: ['a.crl', 'b.crl'],
+      privateRpHosts: [],
       allowUnknownRevocation: false,
       revocationPolicy: 'crl',
       clockSkewSeconds: 30,
       helperPort: undefined,
     });
+  });
+
+  it('reads the part both Lambdas share, OP_PRIVATE_RP_HOSTS included, for the notification job too', () => {
+    const { OP_TRUST_ANCHORS_FILE: _opOnly, ...jobEnv } = env;
+    const shared = {
+      issuer: 'https://login.example.jp',
+      tableName: 'myna',
+      secretIds: { signing: 'arn:secret', certificateKey: 'arn:cert', pairwise: 'arn:pairwise' },
+      privateRpHosts: ['rp.internal.example', '10.0.0.7'],
+    };
+    const withHosts = {
+      OP_PRIVATE_RP_HOSTS: ' rp.internal.example, ,10.0.0.7 ',
+      OP_CERTIFICATE_KEY_SECRET_ID: 'arn:cert',
+      OP_PAIRWISE_SECRET_ID: 'arn:pairwise',
+    };
+    expect(readSharedEnv({ ...jobEnv, ...withHosts })).toEqual(shared);
+    expect(readLambdaEnv({ ...env, ...withHosts })).toMatchObject(shared);
+    expect(() => readSharedEnv({ ...jobEnv, OP_ISSUER: '' })).toThrow(
+      'environment variable OP_ISSUER is required',
+    );
   });
 
   it('names a missing or malformed variable', () => {

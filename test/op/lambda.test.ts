@@ -3,18 +3,30 @@
  * discovery, authorization redirect with cookies, login page, card login, token — goes through it.
  */
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
+import { OCSPRequest } from 'pkijs';
+import { startFakeSecretsManager } from '../../bench/lambda-coldstart.js';
+import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
 import { issueCrl } from '../../dev-pki/issue.js';
 import { X509CrlReason } from '../../dev-pki/x509.js';
 import { parseCertificate } from '../../functions/jpki/certificate.js';
-import { createLambdaHandler, revocationSource } from '../../functions/op/lambda.js';
-import { readLambdaEnv } from '../../functions/op/lambda-env.js';
+import { encodePem } from '../../functions/jpki/pem.js';
+import type { TrustAnchor } from '../../functions/jpki/trust-anchors.js';
+import type { OpConfig } from '../../functions/op/config.js';
+import { createLambdaHandler, lambdaConfig, handler as lambdaEntryPoint } from '../../functions/op/lambda.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
-import { useLocalTables } from '../storage/local-table.js';
+import { generateSecrets } from '../../functions/secrets/local-secrets.js';
+import type { OpSecrets } from '../../functions/secrets/op-secrets.js';
+import { OID_OCSP_NONCE } from '../../protocol/oids.js';
+import { madeResponse } from '../revocation/ocsp-fixture.js';
+import { type TestTable, useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
 import {
@@ -24,7 +36,7 @@ import {
   type Transport,
   VirtualCardSigner,
 } from '../support/oidc-flow.js';
-import { memoryLogger, TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
+import { TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
 
 const ISSUER = 'https://login.example.jp';
 const newTable = useLocalTables();
@@ -40,8 +52,8 @@ interface V2Result {
   isBase64Encoded?: boolean;
 }
 
-/** A fetch-like transport that turns each request into an API Gateway v2 event for `handler`. */
-const lambdaTransport: Transport = async (url, init) => {
+/** The API Gateway v2 event of one request. */
+function lambdaEvent(url: string | URL, init: RequestInit) {
   const target = new URL(url);
   const headers: Record<string, string> = { host: target.host, 'x-forwarded-proto': 'https' };
   let cookies: string[] | undefined;
@@ -69,7 +81,7 @@ const lambdaTransport: Transport = async (url, init) => {
         sourceIp: '192.0.2.1',
         userAgent: 'test',
       },
-      requestId: `req-${events.length}`,
+      requestId: `req-${randomUUID()}`,
       routeKey: '$default',
       stage: '$default',
       time: new Date().toUTCString(),
@@ -77,6 +89,12 @@ const lambdaTransport: Transport = async (url, init) => {
     },
     ...(body === undefined ? {} : { body, isBase64Encoded: false }),
   };
+  return event;
+}
+
+/** A fetch-like transport that turns each request into an API Gateway v2 event for `handler`. */
+const lambdaTransport: Transport = async (url, init) => {
+  const event = lambdaEvent(url, init);
   events.push(event);
   const result = (await handler(event, {})) as V2Result;
   const responseHeaders = new Headers(result.headers);
@@ -146,54 +164,169 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
   });
 });
 
-describe('the revocation source of OP_REVOCATION_POLICY', () => {
-  const env = {
+describe('the Lambda configuration from its environment (lambdaConfig, one cold start)', () => {
+  const SECRET_ID = 'myna-oidc/op';
+  const awsEnv: Record<string, string | undefined> = {};
+  let secretsManager: Awaited<ReturnType<typeof startFakeSecretsManager>>;
+  let taskRoot: string;
+  let table: TestTable;
+  let secrets: OpSecrets;
+  let pki: DevPki;
+  let revoked: DevIdentity;
+
+  /** The environment the stack gives the OP Lambda, with `extra` on top. */
+  const lambdaEnv = (extra: Record<string, string> = {}) => ({
+    ...process.env,
     OP_ISSUER: ISSUER,
-    OP_SECRET_ID: 'arn:secret',
-    OP_TRUST_ANCHORS_FILE: 'trust.pem',
+    OP_TABLE_NAME: table.tableName,
+    OP_SECRET_ID: SECRET_ID,
+    OP_TRUST_ANCHORS_FILE: 'trust/jpki.pem',
+    LAMBDA_TASK_ROOT: taskRoot,
+    ...extra,
+  });
+  /** The revocation status a login with `identity`'s certificate would get. */
+  const statusOf = async (config: OpConfig, identity: DevIdentity) => {
+    const certificate = parseCertificate(identity.userAuth.der);
+    return config.revocation.status({
+      certificate,
+      issuer: userAuthAnchors(pki).findSigner(certificate) as never,
+      now: new Date(),
+    });
   };
 
-  it('crl (the default) reads the CRLs imported into the table; none answers good and warns', async () => {
-    const table = await newTable();
-    const pki = await devPki();
-    const anchors = userAuthAnchors(pki);
-    const identity = pki.identities[2] as (typeof pki.identities)[number];
-    const secret = new Uint8Array(32).fill(7);
-    const dir = await mkdtemp(join(tmpdir(), 'myna-lambda-crl-'));
-    try {
-      const now = new Date();
-      const path = join(dir, 'revoked.crl');
-      await writeFile(
-        path,
-        await issueCrl({
-          ca: identity.userAuthCa,
-          thisUpdate: new Date(now.getTime() - 60_000),
-          nextUpdate: new Date(now.getTime() + 86_400_000),
-          crlNumber: 1,
-          entries: [
-            { serialHex: identity.userAuth.serialHex, revokedAt: now, reason: X509CrlReason.superseded },
-          ],
-        }),
-      );
-      await new CrlStore(table).importFile(path, { anchors, secret, now });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+  beforeAll(async () => {
+    table = await newTable();
+    secrets = await generateSecrets();
+    pki = await devPki();
+    revoked = pki.identities[2] as DevIdentity;
+    secretsManager = await startFakeSecretsManager(SECRET_ID, secrets);
+    // The AWS SDK clients lambda.ts creates find the local services through the SDK's own
+    // endpoint variables, as they would find real ones through the Lambda's role and region.
+    const endpoints = {
+      AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
+      AWS_REGION: 'ap-northeast-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+    };
+    for (const [name, value] of Object.entries(endpoints)) {
+      awsEnv[name] = process.env[name];
+      process.env[name] = value;
     }
-    const certificate = parseCertificate(identity.userAuth.der);
-    const query = { certificate, issuer: anchors.findSigner(certificate) as never, now: new Date() };
-    const settings = readLambdaEnv({ ...env, OP_TABLE_NAME: table.tableName });
-    const crl = await revocationSource(settings, anchors, table.client, secret);
-    await expect(crl.status(query)).resolves.toMatchObject({ status: 'revoked', reason: 'superseded' });
-
-    const logger = memoryLogger();
-    const none = await revocationSource(
-      readLambdaEnv({ ...env, OP_TABLE_NAME: table.tableName, OP_REVOCATION_POLICY: 'none' }),
-      anchors,
-      table.client,
-      secret,
-      logger,
+    taskRoot = await mkdtemp(join(tmpdir(), 'myna-lambda-root-'));
+    await mkdir(join(taskRoot, 'trust'));
+    await writeFile(
+      join(taskRoot, 'trust', 'jpki.pem'),
+      pki.userAuthCas.map((ca) => encodePem(ca.der, 'CERTIFICATE')).join(''),
     );
-    await expect(none.status(query)).resolves.toEqual({ status: 'good' });
-    expect(logger.lines).toEqual([expect.objectContaining({ level: 'warn', event: 'revocation.disabled' })]);
+    const now = new Date();
+    await writeFile(
+      join(taskRoot, 'trust', 'revoked.crl'),
+      await issueCrl({
+        ca: revoked.userAuthCa,
+        thisUpdate: new Date(now.getTime() - 60_000),
+        nextUpdate: new Date(now.getTime() + 86_400_000),
+        crlNumber: 1,
+        entries: [
+          { serialHex: revoked.userAuth.serialHex, revokedAt: now, reason: X509CrlReason.superseded },
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    for (const [name, value] of Object.entries(awsEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await secretsManager?.close();
+    await rm(taskRoot, { recursive: true, force: true });
+  });
+
+  it('OP_CRL_FILES: CRLs deployed with the code, relative to LAMBDA_TASK_ROOT, answer in memory', async () => {
+    const config = await lambdaConfig(lambdaEnv({ OP_CRL_FILES: 'trust/revoked.crl' }));
+    await expect(statusOf(config, revoked)).resolves.toMatchObject({
+      status: 'revoked',
+      reason: 'superseded',
+    });
+    // The table holds no CRL: without OP_CRL_FILES the same login has no current CRL (fail closed).
+    const stored = await lambdaConfig(lambdaEnv());
+    await expect(statusOf(stored, revoked)).resolves.toMatchObject({ status: 'unknown' });
+    await expect(lambdaConfig(lambdaEnv({ OP_CRL_FILES: 'trust/missing.crl' }))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+
+  it('crl without OP_CRL_FILES reads the CRLs imported into the table; none answers good', async () => {
+    await new CrlStore(table).importFile(join(taskRoot, 'trust', 'revoked.crl'), {
+      anchors: userAuthAnchors(pki),
+      secret: secrets.certificateKeySecret,
+      now: new Date(),
+    });
+    const config = await lambdaConfig(lambdaEnv({ OP_PRIVATE_RP_HOSTS: 'rp.internal.example' }));
+    await expect(statusOf(config, revoked)).resolves.toMatchObject({
+      status: 'revoked',
+      reason: 'superseded',
+    });
+    expect(config).toMatchObject({ issuer: ISSUER, privateRpHosts: ['rp.internal.example'] });
+    const none = await lambdaConfig(lambdaEnv({ OP_REVOCATION_POLICY: 'none' }));
+    await expect(statusOf(none, revoked)).resolves.toEqual({ status: 'good' });
+  });
+
+  it("ocsp: the responder gets the OP's clock skew (OP_CLOCK_SKEW_SECONDS), not a skew of its own", async () => {
+    const certificate = parseCertificate(revoked.userAuth.der);
+    const issuer = userAuthAnchors(pki).findSigner(certificate) as TrustAnchor;
+    // A responder whose clock runs 90 s ahead: its thisUpdate is 90 s in the OP's future.
+    const responder = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', async () => {
+        const body = Buffer.concat(chunks);
+        const ocspRequest = OCSPRequest.fromBER(
+          body.buffer.slice(body.byteOffset, body.byteOffset + body.length),
+        );
+        const nonce = ocspRequest.tbsRequest.requestExtensions?.find((ext) => ext.extnID === OID_OCSP_NONCE);
+        const der = await madeResponse(certificate, issuer, {
+          signer: revoked.userAuthCa,
+          nonceValue: Buffer.from(nonce?.extnValue.valueBlock.valueHexView ?? []),
+          thisUpdate: new Date(Date.now() + 90_000),
+        });
+        response.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(der);
+      });
+    });
+    await new Promise<void>((resolve) => responder.listen(0, '127.0.0.1', resolve));
+    try {
+      const ocsp = (skew: string) =>
+        lambdaConfig(
+          lambdaEnv({
+            OP_REVOCATION_POLICY: 'ocsp',
+            OP_OCSP_URL: `http://127.0.0.1:${(responder.address() as AddressInfo).port}/`,
+            OP_CLOCK_SKEW_SECONDS: skew,
+          }),
+        );
+      await expect(statusOf(await ocsp('120'), revoked)).resolves.toEqual({ status: 'good' });
+      await expect(statusOf(await ocsp('30'), revoked)).resolves.toMatchObject({ status: 'unknown' });
+    } finally {
+      await new Promise<void>((resolve) => responder.close(() => resolve()));
+    }
+  });
+
+  it('a failed cold start is retried on the next invocation', async () => {
+    const discovery = () => lambdaEvent(`${ISSUER}/.well-known/openid-configuration`, {});
+    const saved = { ...process.env };
+    try {
+      Object.assign(process.env, lambdaEnv({ OP_SECRET_ID: 'myna-oidc/not-there' }));
+      await expect(lambdaEntryPoint(discovery(), {})).rejects.toMatchObject({
+        code: 'SECRETS_UNAVAILABLE',
+      });
+      Object.assign(process.env, lambdaEnv());
+      const answer = (await lambdaEntryPoint(discovery(), {})) as V2Result;
+      expect(answer.statusCode).toBe(200);
+      expect(JSON.parse(answer.body ?? '{}')).toMatchObject({ issuer: ISSUER });
+      // Warm: the next invocation reuses the started OP.
+      expect(((await lambdaEntryPoint(discovery(), {})) as V2Result).statusCode).toBe(200);
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
   });
 });

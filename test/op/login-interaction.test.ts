@@ -1,14 +1,17 @@
 /** The login interaction: challenge lifetime and binding, origin binding, CSRF, error messages. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as client from 'openid-client';
+import type * as client from 'openid-client';
+import { assertSameOrigin } from '../../functions/op/interactions/request.js';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { DynamoChallengeStore } from '../../functions/storage/challenge-store.js';
 import { useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
 import {
+  authorizationRequest,
+  DEFAULT_REFERRER_POLICY,
   type LoginPage,
+  loginPageOf,
   postAnswer,
-  readLoginPage,
   relyingParty,
   TestBrowser,
   VirtualCardSigner,
@@ -41,26 +44,22 @@ afterAll(async () => {
   await card?.close();
 });
 
-async function openLoginPage(browser: TestBrowser, headers: Record<string, string> = {}): Promise<LoginPage> {
-  const url = client.buildAuthorizationUrl(rp, {
-    redirect_uri: A.redirect_uris[0] as string,
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-  });
-  const started = await browser.request(url, { headers });
-  const pageUrl = new URL(started.headers.get('location') as string, url);
-  return readLoginPage(pageUrl, await browser.request(pageUrl, { headers }));
+async function openLoginPage(browser: TestBrowser): Promise<LoginPage> {
+  const { url } = await authorizationRequest(rp, A.redirect_uris[0] as string);
+  return loginPageOf(await browser.navigate(url, () => false));
 }
+
+/** A page of another site, as the browser would have loaded it (Chromium's default policy). */
+const evilPage = { url: new URL('https://evil.example/login'), referrerPolicy: DEFAULT_REFERRER_POLICY };
 
 describe('challenge', () => {
   it('accepts a fresh answer once; the same answer again is CHALLENGE_UNAVAILABLE', async () => {
     const browser = new TestBrowser();
     const page = await openLoginPage(browser);
     const answer = await card.sign(op.url, page.nonce);
-    const first = await postAnswer(browser, page.loginUrl, answer);
+    const first = await postAnswer(browser, page, answer);
     expect(first.redirectTo).toMatch(/\/auth\//);
-    const again = await postAnswer(browser, page.loginUrl, answer);
+    const again = await postAnswer(browser, page, answer);
     expect(again.status).toBe(400);
     expect(again.error?.code).toBe('CHALLENGE_UNAVAILABLE');
   });
@@ -71,7 +70,7 @@ describe('challenge', () => {
     const answer = await card.sign(op.url, page.nonce);
     clockOffsetMs = 301_000;
     try {
-      const reply = await postAnswer(browser, page.loginUrl, answer);
+      const reply = await postAnswer(browser, page, answer);
       expect(reply.error?.code).toBe('CHALLENGE_UNAVAILABLE');
     } finally {
       clockOffsetMs = 0;
@@ -82,22 +81,18 @@ describe('challenge', () => {
     const browser = new TestBrowser();
     const first = await openLoginPage(browser);
     const second = await openLoginPage(browser);
-    const reply = await postAnswer(browser, second.loginUrl, await card.sign(op.url, first.nonce));
+    const reply = await postAnswer(browser, second, await card.sign(op.url, first.nonce));
     expect(reply.error?.code).toBe('CHALLENGE_SIGNATURE_INVALID');
     expect(reply.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // The fresh challenge in the reply lets the page try again.
-    const retry = await postAnswer(browser, second.loginUrl, await card.sign(op.url, reply.nonce as string));
+    const retry = await postAnswer(browser, second, await card.sign(op.url, reply.nonce as string));
     expect(retry.redirectTo).toBeDefined();
   });
 
   it('refuses a signature over another origin (a relaying site) with CHALLENGE_SIGNATURE_INVALID', async () => {
     const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
     const page = await openLoginPage(browser);
-    const reply = await postAnswer(
-      browser,
-      page.loginUrl,
-      await card.sign('https://evil.example', page.nonce),
-    );
+    const reply = await postAnswer(browser, page, await card.sign('https://evil.example', page.nonce));
     expect(reply.error).toEqual({
       code: 'CHALLENGE_SIGNATURE_INVALID',
       message: 'The signature does not match this site and this sign-in. Please try again.',
@@ -114,45 +109,92 @@ describe('challenge', () => {
 describe('request binding', () => {
   it('refuses a POST without the interaction cookie (another browser) with INTERACTION_EXPIRED', async () => {
     const page = await openLoginPage(new TestBrowser());
-    const reply = await postAnswer(new TestBrowser(), page.loginUrl, await card.sign(op.url, page.nonce));
+    const reply = await postAnswer(new TestBrowser(), page, await card.sign(op.url, page.nonce));
     expect(reply.error?.code).toBe('INTERACTION_EXPIRED');
   });
 
-  it('refuses a cross-origin POST with CROSS_ORIGIN_REQUEST', async () => {
+  it('refuses a form another site posts in the same browser with CROSS_ORIGIN_REQUEST', async () => {
+    const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
+    const page = await openLoginPage(browser);
+    const answer = await card.sign(op.url, page.nonce);
+    const forged = await browser.submitForm(evilPage, page.loginUrl, answer, () => false);
+    expect(forged.response?.status).toBe(403);
+    expect(await forged.response?.text()).toContain('<code>CROSS_ORIGIN_REQUEST</code>');
+    // Nothing was consumed: the page's own answer still signs in.
+    expect((await postAnswer(browser, page, answer)).redirectTo).toBeDefined();
+  });
+
+  it('refuses a form from another origin of the same site (another port)', async () => {
     const browser = new TestBrowser();
     const page = await openLoginPage(browser);
-    const reply = await postAnswer(
-      browser,
+    const sameSite = new URL(page.document.url.href);
+    sameSite.port = String(Number(sameSite.port) + 1);
+    const forged = await browser.submitForm(
+      { url: sameSite, referrerPolicy: DEFAULT_REFERRER_POLICY },
       page.loginUrl,
       await card.sign(op.url, page.nonce),
-      'https://evil.example',
+      () => false,
     );
-    expect(reply.status).toBe(403);
-    expect(reply.error?.code).toBe('CROSS_ORIGIN_REQUEST');
+    expect(forged.response?.status).toBe(403);
+  });
+
+  it('the scripted browser refuses a test that sets a header only browsers set', async () => {
+    await expect(new TestBrowser().request(op.url, { headers: { origin: op.url } })).rejects.toThrow(
+      /the browser sets origin itself/,
+    );
+    expect(() => new TestBrowser(undefined, { 'Sec-Fetch-Site': 'same-origin' })).toThrow(
+      /the browser sets sec-fetch-site itself/,
+    );
+  });
+
+  it('decides on Sec-Fetch-Site where the browser sends it, else on Origin', () => {
+    const origin = 'https://login.example.jp';
+    const verdict = (headers: Record<string, string>) => {
+      const ctx = { get: (name: string) => headers[name] ?? '' } as unknown as Parameters<
+        typeof assertSameOrigin
+      >[0];
+      try {
+        assertSameOrigin(ctx, origin);
+        return 'accepted';
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    };
+    expect(verdict({ 'sec-fetch-site': 'same-origin', origin })).toBe('accepted');
+    // A page whose referrer policy hides the origin: Fetch Metadata still says same-origin.
+    expect(verdict({ 'sec-fetch-site': 'same-origin', origin: 'null' })).toBe('accepted');
+    expect(verdict({ 'sec-fetch-site': 'same-site', origin: 'https://www.example.jp' })).toBe(
+      'CROSS_ORIGIN_REQUEST',
+    );
+    expect(verdict({ 'sec-fetch-site': 'cross-site', origin: 'null' })).toBe('CROSS_ORIGIN_REQUEST');
+    expect(verdict({ 'sec-fetch-site': 'same-origin', origin: 'https://evil.example' })).toBe(
+      'CROSS_ORIGIN_REQUEST',
+    );
+    // Browsers without Fetch Metadata: the Origin decides; none or null is refused.
+    expect(verdict({ origin })).toBe('accepted');
+    expect(verdict({ origin: 'null' })).toBe('CROSS_ORIGIN_REQUEST');
+    expect(verdict({})).toBe('CROSS_ORIGIN_REQUEST');
   });
 
   it('refuses answers that are not base64url with ANSWER_MALFORMED, in Japanese by default', async () => {
     const browser = new TestBrowser();
     const page = await openLoginPage(browser);
-    const reply = await postAnswer(browser, page.loginUrl, { certificate: 'not base64!', signature: 'AA' });
+    const reply = await postAnswer(browser, page, { certificate: 'not base64!', signature: 'AA' });
     expect(reply.error?.code).toBe('ANSWER_MALFORMED');
     expect(reply.error?.message).toMatch(/カード/);
   });
 
   it('answers a plain form POST with an HTML error page', async () => {
-    const browser = new TestBrowser();
+    const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
     const page = await openLoginPage(browser);
-    const response = await browser.request(page.loginUrl, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-www-form-urlencoded',
-        origin: op.url,
-        'accept-language': 'en',
-      },
-      body: new URLSearchParams({ certificate: 'AAAA', signature: 'AAAA' }).toString(),
-    });
-    expect(response.status).toBe(400);
-    const html = await response.text();
+    const { response } = await browser.submitForm(
+      page.document,
+      page.loginUrl,
+      { certificate: 'AAAA', signature: 'AAAA' },
+      () => false,
+    );
+    expect(response?.status).toBe(400);
+    const html = (await response?.text()) ?? '';
     expect(html).toContain('<code>CERTIFICATE_MALFORMED</code>');
     expect(html).toContain('The certificate could not be read.');
   });

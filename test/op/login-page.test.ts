@@ -1,22 +1,41 @@
-/** The login and consent pages: language, accessibility hooks, no inline script, CSP, the script. */
+/**
+ * The pages people see: language, the relying party's name, logo and links, a way back from every
+ * page, plain-words consent, error texts per code in both languages, the icon, no inline script,
+ * CSP, the script.
+ */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import * as client from 'openid-client';
 import type { OpServer } from '../../functions/op/local-server.js';
+import { clientDisplay } from '../../functions/op/login-page/client-display.js';
 import { escapeHtml } from '../../functions/op/login-page/html.js';
 import { negotiateLocale } from '../../functions/op/login-page/locale.js';
 import { buildLoginScript } from '../../functions/op/login-page/login-script.js';
+import { fill, LOCALES, message, messagesOf } from '../../functions/op/login-page/messages.js';
 import { useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
-import { answerConsent, relyingParty, signIn, TestBrowser, VirtualCardSigner } from '../support/oidc-flow.js';
-import { startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
+import {
+  answerConsent,
+  authorizationRequest,
+  type BrowserDocument,
+  formAction,
+  loginPageOf,
+  postAnswer,
+  relyingParty,
+  signIn,
+  TestBrowser,
+  VirtualCardSigner,
+} from '../support/oidc-flow.js';
+import { BRANDED_CLIENT, startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
 
 const newTable = useLocalTables();
 let op: OpServer;
 let card: VirtualCardSigner;
 
+const SHOP = BRANDED_CLIENT;
+const atShop = (next: URL) => next.href.startsWith(SHOP.redirect_uris[0] as string);
+
 beforeAll(async () => {
   card = new VirtualCardSigner((await aliceCard()).identity);
-  op = await startTestOp({ table: await newTable() });
+  op = await startTestOp({ table: await newTable(), clients: [...Object.values(TEST_CLIENTS), SHOP] });
 });
 afterAll(async () => {
   await op?.close();
@@ -32,23 +51,26 @@ async function authorizationUrl(
     clientId: metadata.client_id,
     clientSecret: metadata.client_secret,
   });
-  return client.buildAuthorizationUrl(rp, {
-    redirect_uri: metadata.redirect_uris[0] as string,
-    scope: 'openid',
-    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-    code_challenge_method: 'S256',
-    ...params,
-  });
+  return (await authorizationRequest(rp, metadata.redirect_uris[0] as string, params)).url;
 }
 
-async function loginPage(params: Record<string, string>, headers: Record<string, string>) {
+async function loginPage(
+  params: Record<string, string>,
+  headers: Record<string, string>,
+  metadata: Parameters<typeof authorizationUrl>[0] = TEST_CLIENTS.firstParty,
+) {
   const browser = new TestBrowser(undefined, headers);
-  const { response } = await browser.follow(
-    await authorizationUrl(TEST_CLIENTS.firstParty, params),
-    () => false,
-  );
-  if (!response) throw new Error('no page');
-  return { response, html: await response.text() };
+  const { response, document } = await browser.follow(await authorizationUrl(metadata, params), () => false);
+  if (!response || !document) throw new Error('no page');
+  return { browser, document, response, html: await response.text() };
+}
+
+/** The text a person reads: the page without tags, hidden texts for the script and attributes. */
+function visibleText(html: string): string {
+  return html
+    .replace(/<div id="myna-texts" hidden>.*?<\/div>/s, '')
+    .replace(/<head>.*?<\/head>/s, '')
+    .replace(/<[^>]+>/g, ' ');
 }
 
 function expectNoInlineScript(html: string) {
@@ -97,6 +119,9 @@ describe('login page', () => {
   });
 });
 
+type ConsentPage = Parameters<typeof answerConsent>[1];
+const atThird = (next: URL) => next.href.startsWith(TEST_CLIENTS.thirdParty.redirect_uris[0] as string);
+
 describe('consent', () => {
   it('asks a third-party client for consent (escaped name) and signs in after confirmation', async () => {
     const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
@@ -108,15 +133,11 @@ describe('consent', () => {
       redirectUri: third.redirect_uris[0] as string,
       card,
     });
-    const html = (await stopped.page?.response.text()) ?? '';
+    const html = stopped.page?.html ?? '';
     expect(html).toContain('Third &lt;Party&gt;');
-    expect(html).toContain('Allow access?');
+    expect(html).toContain('Share this with Third &lt;Party&gt;?');
     expectNoInlineScript(html);
-    const confirmed = await answerConsent(browser, stopped.page?.url as URL, 'confirm');
-    const landed = await browser.follow(
-      new URL(confirmed.headers.get('location') as string, op.url),
-      (next) => next.href.startsWith(third.redirect_uris[0] as string),
-    );
+    const landed = await answerConsent(browser, stopped.page as ConsentPage, 'confirm', atThird);
     expect(landed.url.searchParams.get('code')).toEqual(expect.any(String));
   });
 
@@ -129,11 +150,164 @@ describe('consent', () => {
       redirectUri: third.redirect_uris[0] as string,
       card,
     });
-    const refused = await answerConsent(browser, stopped.page?.url as URL, 'abort');
-    const landed = await browser.follow(new URL(refused.headers.get('location') as string, op.url), (next) =>
-      next.href.startsWith(third.redirect_uris[0] as string),
-    );
+    const landed = await answerConsent(browser, stopped.page as ConsentPage, 'abort', atThird);
     expect(landed.url.searchParams.get('error')).toBe('access_denied');
+  });
+});
+
+describe('the relying party on the page', () => {
+  it('names the RP, shows its https logo (allowed by the CSP for that origin only) and its links', async () => {
+    const { response, html } = await loginPage({}, { 'accept-language': 'en' }, SHOP);
+    expect(html).toContain('<strong class="rp-name">Example Shop</strong>');
+    expect(html).toContain('<img class="rp-logo" src="https://cdn.shop.example/logo.svg"');
+    expect(html).toContain('href="https://shop.example/privacy"');
+    expect(html).toContain('Privacy policy of Example Shop');
+    expect(html).toContain('href="https://shop.example/terms"');
+    expect(html).not.toContain('rp-shop');
+    expect(response.headers.get('content-security-policy')).toContain(
+      "img-src 'self' https://cdn.shop.example;",
+    );
+    const plain = await loginPage({}, {});
+    expect(plain.html).not.toContain('rp-logo');
+    expect(plain.response.headers.get('content-security-policy')).toContain("img-src 'self';");
+  });
+
+  it('uses client_name#ja on Japanese pages, client_name otherwise; never an http logo', () => {
+    const registered = {
+      clientId: 'shop',
+      clientName: 'Example Shop',
+      logoUri: 'http://cdn.shop.example/logo.png',
+      redirectUris: ['https://shop.example/cb'],
+      metadata: () => ({ 'client_name#ja': 'サンプル商店' }),
+    };
+    expect(clientDisplay(registered, 'ja')).toEqual({
+      name: 'サンプル商店',
+      homeUri: 'https://shop.example/',
+    });
+    expect(clientDisplay(registered, 'en')).toEqual({
+      name: 'Example Shop',
+      homeUri: 'https://shop.example/',
+    });
+    expect(clientDisplay({ clientId: 'bare' }, 'ja')).toEqual({ name: 'bare' });
+  });
+
+  it('"Cancel and return to <RP>" on the login page: the RP gets access_denied', async () => {
+    const { browser, document, html } = await loginPage({}, { 'accept-language': 'en' }, SHOP);
+    expect(html).toContain('Cancel and return to Example Shop');
+    const back = await browser.submitForm(document, formAction(html, 'abort'), {}, atShop);
+    expect(back.url.searchParams.get('error')).toBe('access_denied');
+  });
+
+  it('Back after signing in: the old pages say the sign-in is over and link to the RP', async () => {
+    const browser = new TestBrowser(undefined, { 'accept-language': 'ja' });
+    const login = await loginPageOf(await browser.navigate(await authorizationUrl(SHOP), () => false));
+    const reply = await postAnswer(browser, login, await card.sign(op.url, login.nonce));
+    const consent = await browser.navigate(new URL(reply.redirectTo as string, op.url), atShop, {
+      by: 'script',
+      document: login.document,
+    });
+    const consentPage = {
+      document: consent.document as BrowserDocument,
+      html: (await consent.response?.text()) ?? '',
+    };
+    const landed = await answerConsent(browser, consentPage, 'confirm', atShop);
+    expect(landed.url.searchParams.get('code')).toEqual(expect.any(String));
+    for (const url of [consentPage.document.url, login.document.url]) {
+      const { response } = await browser.follow(url, () => false);
+      const html = (await response?.text()) ?? '';
+      expect(response?.status).toBe(200);
+      expect(html).toContain('このサインインは終了しています');
+      expect(html).toContain('<a class="button" href="https://shop.example/">Example Shopに戻る</a>');
+    }
+  });
+});
+
+describe('consent page in plain words', () => {
+  it('describes what the RP gets without raw scope names, in Japanese', async () => {
+    const browser = new TestBrowser(undefined, { 'accept-language': 'ja' });
+    const stopped = await signIn({
+      browser,
+      authorizationUrl: await authorizationUrl(SHOP),
+      redirectUri: SHOP.redirect_uris[0] as string,
+      card,
+    });
+    const html = stopped.page?.html ?? '';
+    expect(html).toContain('Example Shopに情報を提供しますか？');
+    expect(html).toContain(message('ja', 'scope_openid'));
+    expect(html).toContain(message('ja', 'consentNotShared'));
+    expect(visibleText(html)).not.toMatch(/openid|scope/i);
+  });
+});
+
+describe('error pages', () => {
+  it("show oidc-provider's errors in Japanese on Japanese pages, with a way back to the RP", async () => {
+    const url = await authorizationUrl(SHOP, { redirect_uri: 'https://evil.example/cb' });
+    const ja = await new TestBrowser(undefined, { 'accept-language': 'ja' }).follow(url, () => false);
+    const html = (await ja.response?.text()) ?? '';
+    expect(html).toContain(message('ja', 'OIDC_invalid_redirect_uri'));
+    expect(html).toContain('<code>invalid_redirect_uri</code>');
+    expect(html).toContain('href="https://shop.example/"');
+    expect(visibleText(html)).not.toMatch(/[A-Za-z]{4,} [a-z]{3,} [a-z]{3,}/);
+    const en = await new TestBrowser(undefined, { 'accept-language': 'en' }).follow(url, () => false);
+    const english = (await en.response?.text()) ?? '';
+    expect(english).toContain(message('en', 'OIDC_invalid_redirect_uri'));
+    expect(english).toContain('Details: redirect_uri did not match');
+    expect(html).toContain('エラーコード：<code>invalid_redirect_uri</code>');
+    expect(en.response?.headers.get('referrer-policy')).toBe('same-origin');
+  });
+});
+
+describe('wording', () => {
+  it('counts tries as "1 try left" / 「残り1回」 and "2 tries left" / 「残り2回」', () => {
+    const tries = (locale: 'ja' | 'en', n: number) =>
+      fill(message(locale, n === 1 ? 'triesLeftOne' : 'triesLeft'), {
+        message: message(locale, 'HELPER_PIN_INCORRECT'),
+        n,
+      });
+    expect(tries('ja', 1)).toBe('暗証番号が違います。残り1回です。');
+    expect(tries('ja', 2)).toBe('暗証番号が違います。残り2回です。');
+    expect(tries('en', 1)).toBe('Wrong PIN. 1 try left.');
+    expect(tries('en', 2)).toBe('Wrong PIN. 2 tries left.');
+  });
+
+  it('has no stray spaces: none next to Japanese text, no doubled or trailing ones', () => {
+    for (const locale of LOCALES) {
+      for (const [key, text] of Object.entries(messagesOf(locale))) {
+        expect({ key, text }).toEqual({ key, text: text.trim().replace(/ {2,}/g, ' ') });
+        if (locale === 'ja') {
+          expect({
+            key,
+            stray:
+              /[\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e] | [\u3000-\u30ff\u4e00-\u9fff\uff01-\uff5e]/.test(
+                text,
+              ),
+          }).toEqual({ key, stray: false });
+        }
+      }
+    }
+  });
+
+  it("points people to the helper's own status page and to a guide for people", async () => {
+    const { html } = await loginPage({}, { 'accept-language': 'en' });
+    expect(html).toContain('<a id="status-link" href="http://127.0.0.1:47123/"');
+    expect(html).toMatch(/<a id="guide-link" href="[^"]*#for-people-using-the-helper"/);
+    expect(message('en', 'stateNoHelperReasons')).toMatch(/not running.*not set up for this site/);
+    expect(message('ja', 'stateNoHelperReasons')).toMatch(
+      /起動していない.*このサイトで使えるように設定されていない/,
+    );
+  });
+});
+
+describe('icon', () => {
+  it('is served at /favicon.ico and the path every page links', async () => {
+    const { html } = await loginPage({}, {});
+    expect(html).toContain('<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">');
+    for (const path of ['/favicon.ico', '/assets/favicon.svg']) {
+      const response = await fetch(`${op.url}${path}`);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('image/svg+xml');
+      expect(await response.text()).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    }
   });
 });
 

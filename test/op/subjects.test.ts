@@ -8,6 +8,8 @@ import { createDevIdentity, type DevPki } from '../../dev-pki/hierarchy.js';
 import { FilePredecessorSource } from '../../functions/accounts/file-predecessor-source.js';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { RAW_SERIAL_CLAIM, RAW_SERIAL_SCOPE } from '../../functions/op/raw-serial.js';
+import { ClientRegistry } from '../../functions/storage/client-registry.js';
+import { sectorOf } from '../../functions/subject/subject-for.js';
 import { cardIdentityOf } from '../../reader-helper/virtual-card/identity.js';
 import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
 import { devPki } from '../support/dev-pki.js';
@@ -105,6 +107,43 @@ describe('pairwise subjects', () => {
   });
 });
 
+describe('the sector is the host name of the redirect URIs (OIDC Core §8.1 "host component")', () => {
+  const onPort = (id: string, redirectUri: string) => ({
+    client_id: id,
+    client_secret: `${id}-secret-0123456789abcdef0123456789`,
+    redirect_uris: [redirectUri],
+    myna_first_party: true,
+  });
+
+  it('gives the same sub on another port or scheme of the host (an RP that moves keeps its users); another host differs', async () => {
+    const registry = new ClientRegistry(table);
+    const clients = [
+      onPort('rp-port-8443', 'https://moving.example:8443/cb'),
+      onPort('rp-port-443', 'https://moving.example/cb'),
+      onPort('rp-port-http', 'http://moving.example:8080/cb'),
+      onPort('rp-other-host', 'https://moved.example/cb'),
+    ];
+    for (const metadata of clients) await registry.put(metadata);
+    const subs = [];
+    for (const metadata of clients) subs.push((await subOf(metadata, alice)).claims.sub);
+    expect(new Set(subs.slice(0, 3)).size).toBe(1);
+    expect(subs[3]).not.toBe(subs[0]);
+  });
+
+  it('is what the previous rule (URL host, port included) gave for RPs on the default port, so their subs stay', () => {
+    for (const uri of ['https://rp.example/cb', 'https://rp.example:443/cb', 'http://rp.example:80/cb']) {
+      expect(sectorOf({ redirect_uris: [uri] })).toBe(new URL(uri).host);
+    }
+    expect(
+      sectorOf({
+        sector_identifier_uri: 'https://sector.example/s.json',
+        redirect_uris: ['https://a.example/cb'],
+      }),
+    ).toBe('sector.example');
+    expect(sectorOf({ redirect_uris: ['https://rp.example:8443/cb'] })).toBe('rp.example');
+  });
+});
+
 describe('raw serial claim', () => {
   const serial = () =>
     (pki.identities[0] as DevPki['identities'][number]).userAuth.serialHex.replace(/^(00)+/, '');
@@ -124,8 +163,9 @@ describe('raw serial claim', () => {
     const refreshed = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
     expect(refreshed.claims()?.[RAW_SERIAL_CLAIM]).toBeUndefined();
 
-    const other = await subOf(TEST_CLIENTS.firstParty, alice, `openid ${RAW_SERIAL_SCOPE}`);
-    expect(other.claims[RAW_SERIAL_CLAIM]).toBeUndefined();
+    await expect(subOf(TEST_CLIENTS.firstParty, alice, `openid ${RAW_SERIAL_SCOPE}`)).rejects.toMatchObject({
+      error: 'invalid_scope',
+    });
   });
 
   it('never stores the raw serial: the table holds no item containing it', async () => {

@@ -1,7 +1,8 @@
 /** JpkiCard status-word mapping and certificate reading, over scripted and virtual transports. */
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { JpkiFile } from '../../protocol/jpki-profile.js';
 import { buildApdu, parseCommand, splitResponse } from '../../reader-helper/card/apdu.js';
-import { JpkiCard, JpkiFile } from '../../reader-helper/card/jpki-card.js';
+import { JpkiCard } from '../../reader-helper/card/jpki-card.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
 import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
 import { aliceCard, cardErrorOf } from '../support/card.js';

@@ -1,10 +1,14 @@
+/**
+ * MemoryCrlSource: CRLs read by the one streaming CRL reader, kept in memory per scope (CA key and
+ * municipality partition), answering as a login asks.
+ */
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { DevPki } from '../../dev-pki/hierarchy.js';
-import { createCa, issueCrl } from '../../dev-pki/issue.js';
+import { createCa, issueCrl, issueUserAuthCertificate } from '../../dev-pki/issue.js';
 import { X509CrlReason } from '../../dev-pki/x509.js';
 import { parseCertificate } from '../../functions/jpki/certificate.js';
 import type { TrustAnchors } from '../../functions/jpki/trust-anchors.js';
-import { CrlError, parseCrl } from '../../functions/revocation/crl.js';
+import { CrlError } from '../../functions/revocation/crl.js';
 import { MemoryCrlSource } from '../../functions/revocation/memory-crl-source.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
 
@@ -27,29 +31,13 @@ function query(identityIndex: number) {
   return { certificate, issuer, now };
 }
 
-describe('parseCrl', () => {
-  it('reads issuer, times, number and entries with reasons', () => {
-    const crl = pki.crls.find((c) => c.name === `user-auth-${pki.userAuthCas[1].serialHex}.revoked.crl`);
-    if (!crl) throw new Error('no CRL');
-    const parsed = parseCrl(crl.der);
-    expect(parsed.crlNumber).toBe(2n);
-    expect(parsed.entries).toHaveLength(1);
-    expect(parsed.entries[0]?.reason).toBe('keyCompromise');
-    expect(parsed.nextUpdate?.getTime()).toBeGreaterThan(parsed.thisUpdate.getTime());
-  });
-
-  it('refuses bytes that are not a CRL', () => {
-    expect(() => parseCrl(Buffer.from('3003020101', 'hex'))).toThrow(CrlError);
-  });
-});
-
 describe('MemoryCrlSource', () => {
   it('answers revoked with the reason for a listed serial, good otherwise', async () => {
     const source = new MemoryCrlSource(anchors);
     for (const crl of pki.crls.filter(
       (c) => c.name.startsWith('user-auth') && c.name.endsWith('.revoked.crl'),
     )) {
-      source.load(crl.der);
+      await source.load(crl.der);
     }
     expect(await source.status(query(2))).toMatchObject({ status: 'revoked', reason: 'keyCompromise' });
     expect(await source.status(query(0))).toEqual({ status: 'good' });
@@ -60,7 +48,7 @@ describe('MemoryCrlSource', () => {
     const source = new MemoryCrlSource(anchors);
     const older = pki.crls.find((c) => c.name === `user-auth-${pki.userAuthCas[0].serialHex}.empty.crl`);
     if (!older) throw new Error('no CRL');
-    source.load(older.der);
+    await source.load(older.der);
     expect(await source.status(query(0))).toMatchObject({ status: 'unknown' });
     expect(await source.status(query(1))).toEqual({ status: 'good' });
   });
@@ -70,7 +58,7 @@ describe('MemoryCrlSource', () => {
     const revokedSerial = pki.identities[2]?.userAuth.serialHex as string;
     const source = new MemoryCrlSource(anchors);
     const entries = [{ serialHex: revokedSerial, revokedAt: now, reason: X509CrlReason.superseded }];
-    source.load(
+    await source.load(
       await issueCrl({
         ca,
         thisUpdate: now,
@@ -79,7 +67,7 @@ describe('MemoryCrlSource', () => {
         entries,
       }),
     );
-    source.load(
+    await source.load(
       await issueCrl({
         ca,
         thisUpdate: new Date(now.getTime() - DAY),
@@ -98,10 +86,10 @@ describe('MemoryCrlSource', () => {
       crlNumber: 3,
     });
     const strict = new MemoryCrlSource(anchors);
-    strict.load(crl);
+    await strict.load(crl);
     expect(await strict.status(query(0))).toMatchObject({ status: 'unknown' });
     const lenient = new MemoryCrlSource(anchors, { graceSeconds: 2 * 86_400 });
-    lenient.load(crl);
+    await lenient.load(crl);
     expect(await lenient.status(query(0))).toEqual({ status: 'good' });
   });
 
@@ -118,8 +106,50 @@ describe('MemoryCrlSource', () => {
       nextUpdate: new Date(now.getTime() + DAY),
       crlNumber: 1,
     });
-    expect(() => new MemoryCrlSource(anchors).load(crl)).toThrow(
-      expect.objectContaining({ code: 'CRL_UNTRUSTED' }),
+    await expect(new MemoryCrlSource(anchors).load(crl)).rejects.toMatchObject({ code: 'CRL_UNTRUSTED' });
+  });
+
+  it('refuses bytes that are not a CRL', async () => {
+    await expect(new MemoryCrlSource(anchors).load(Buffer.from('3003020101', 'hex'))).rejects.toBeInstanceOf(
+      CrlError,
     );
+  });
+
+  it('keeps the CRLs of two municipalities apart and answers each certificate from its own', async () => {
+    const ca = pki.userAuthCas[1];
+    const validity = {
+      notBefore: new Date(now.getTime() - DAY),
+      notAfter: new Date(now.getTime() + 30 * DAY),
+    };
+    const [inChiyoda, inSapporo] = await Promise.all([
+      issueUserAuthCertificate({ ca, ...validity }),
+      issueUserAuthCertificate({ ca, ...validity, prefecture: '北海道', city: '札幌市' }),
+    ]);
+    const municipalCrl = (partition: { prefecture: string; city: string }, revoked: string[]) =>
+      issueCrl({
+        ca,
+        thisUpdate: now,
+        nextUpdate: new Date(now.getTime() + DAY),
+        crlNumber: 7,
+        partition,
+        entries: revoked.map((serialHex) => ({
+          serialHex,
+          revokedAt: now,
+          reason: X509CrlReason.affiliationChanged,
+        })),
+      });
+    const source = new MemoryCrlSource(anchors);
+    await source.load(await municipalCrl({ prefecture: '東京都', city: '千代田区' }, [inChiyoda.serialHex]));
+    const statusOf = (der: Uint8Array) => {
+      const certificate = parseCertificate(der);
+      const issuer = anchors.findSigner(certificate);
+      if (!issuer) throw new Error('no issuer');
+      return source.status({ certificate, issuer, now });
+    };
+    expect(await statusOf(inChiyoda.der)).toMatchObject({ status: 'revoked', reason: 'affiliationChanged' });
+    expect(await statusOf(inSapporo.der)).toMatchObject({ status: 'unknown' });
+    await source.load(await municipalCrl({ prefecture: '北海道', city: '札幌市' }, []));
+    expect(await statusOf(inSapporo.der)).toEqual({ status: 'good' });
+    expect(await statusOf(inChiyoda.der)).toMatchObject({ status: 'revoked' });
   });
 });

@@ -17,6 +17,7 @@ import * as client from 'openid-client';
 import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
 import { issueCrl } from '../../dev-pki/issue.js';
 import { X509CrlReason } from '../../dev-pki/x509.js';
+import type { OpLogger } from '../../functions/log/logger.js';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../functions/revocation/notification/logout-token.js';
@@ -31,7 +32,13 @@ import type { OpSecrets } from '../../functions/secrets/op-secrets.js';
 import { type TestTable, useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
-import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../support/oidc-flow.js';
+import {
+  type BrowserDocument,
+  relyingParty,
+  rpLogin,
+  TestBrowser,
+  VirtualCardSigner,
+} from '../support/oidc-flow.js';
 import { memoryLogger, startTestOp } from '../support/op-stack.js';
 
 const newTable = useLocalTables();
@@ -104,6 +111,7 @@ function clients(prefix: string): ClientMetadata[] {
     client_id: `${prefix}-${name}`,
     client_secret: `${prefix}-${name}-secret-0123456789abcdef0123456789`,
     redirect_uris: [`https://${prefix}-${name}.example/cb`],
+    post_logout_redirect_uris: [`https://${prefix}-${name}.example/bye`],
     backchannel_logout_uri: `${rpEndpoint.url}/${prefix}/${name}`,
     myna_first_party: true,
   }));
@@ -113,12 +121,14 @@ interface Scenario {
   readonly table: TestTable;
   readonly op: OpServer;
   readonly secrets: OpSecrets;
+  readonly browser: TestBrowser;
   readonly logins: {
     clientId: string;
     path: string;
     rp: client.Configuration;
     sub: string;
     sid: string;
+    idToken: string;
     refreshToken: string;
   }[];
   job(options?: Partial<NotifyJobOptions>): NotifyJob;
@@ -126,11 +136,17 @@ interface Scenario {
 }
 
 /** An OP with two back-channel RPs, alice logged in at both (one browser session), her card's CRL imported. */
-async function scenario(prefix: string): Promise<Scenario> {
+async function scenario(prefix: string, opLogger: OpLogger = memoryLogger()): Promise<Scenario> {
   const table = await newTable();
   const secrets = await generateSecrets();
   const registered = clients(prefix);
-  const op = await startTestOp({ table, clients: registered, secrets });
+  const op = await startTestOp({
+    table,
+    clients: registered,
+    secrets,
+    logger: opLogger,
+    privateRpHosts: ['127.0.0.1'],
+  });
   const browser = new TestBrowser();
   const logins = [];
   for (const metadata of registered) {
@@ -154,6 +170,7 @@ async function scenario(prefix: string): Promise<Scenario> {
       rp,
       sub: claims.sub,
       sid: claims.sid as string,
+      idToken: tokens.id_token as string,
       refreshToken: tokens.refresh_token as string,
     });
   }
@@ -172,13 +189,14 @@ async function scenario(prefix: string): Promise<Scenario> {
   );
   await new CrlStore(table).importFile(path, {
     anchors: userAuthAnchors(pki),
-    secret: secrets.subjectSecret,
+    secret: secrets.certificateKeySecret,
     now,
   });
   return {
     table,
     op,
     secrets,
+    browser,
     logins,
     job: (options = {}) =>
       new NotifyJob({
@@ -186,6 +204,7 @@ async function scenario(prefix: string): Promise<Scenario> {
         issuer: op.url,
         secrets,
         logger: memoryLogger(),
+        privateRpHosts: ['127.0.0.1'],
         retryDelayMs: 10,
         ...options,
       }),
@@ -286,6 +305,29 @@ describe('revocation notification job', () => {
     }
   }, 60_000);
 
+  it('gives up a delivery, unsent, when maxAttempts was lowered below what it already used', async () => {
+    const s = await scenario('lower');
+    try {
+      rpEndpoint.answer('/lower/a', 503);
+      expect(await s.job({ attemptsPerRun: 1 }).run()).toMatchObject({ delivered: 1, retrying: 1 });
+      const later = new Date(Date.now() + 90_000);
+      const log = memoryLogger();
+      expect(await s.job({ now: () => later, maxAttempts: 1, logger: log }).run()).toMatchObject({
+        delivered: 0,
+        failed: 1,
+        failedAttempts: 0,
+      });
+      expect(rpEndpoint.requests.filter((r) => r.path === '/lower/a').map((r) => r.status)).toEqual([503]);
+      expect(log.lines).toContainEqual({
+        level: 'warn',
+        event: 'backchannel.delivery_abandoned',
+        fields: { client_id: 'lower-a', attempts: 1, reason: 'no attempt left of 1' },
+      });
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+
   it('retries within a run with backoff when the RP answers 503 once', async () => {
     const s = await scenario('blip');
     try {
@@ -317,6 +359,100 @@ describe('revocation notification job', () => {
       }
       const [audit] = await listRevocationAudit(s.table.client, s.table.tableName);
       expect(audit).toMatchObject({ state: 'revoked', clients: { 'kill-a': { state: 'delivered' } } });
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+
+  it('refuses RPs on private addresses unless allow-listed; logs every failed attempt, no personal data', async () => {
+    const s = await scenario('ssrf');
+    try {
+      const log = memoryLogger();
+      const summary = await s
+        .job({ privateRpHosts: [], logger: log, attemptsPerRun: 2, maxAttempts: 2 })
+        .run();
+      expect(summary).toMatchObject({ certificatesRevoked: 1, delivered: 0, failed: 2, failedAttempts: 4 });
+      expect(rpEndpoint.requests.filter((r) => r.path.startsWith('/ssrf/'))).toEqual([]);
+      const refused = expect.stringMatching(/^127\.0\.0\.1 is a private or special-use address$/);
+      expect(log.lines.filter((line) => line.event === 'backchannel.delivery_failed')).toEqual(
+        ['ssrf-a', 'ssrf-a', 'ssrf-b', 'ssrf-b'].map((clientId, index) => ({
+          level: 'warn',
+          event: 'backchannel.delivery_failed',
+          fields: { client_id: clientId, reason: refused, attempt: (index % 2) + 1 },
+        })),
+      );
+      expect(log.lines.filter((line) => line.event === 'backchannel.delivery_abandoned')).toHaveLength(2);
+      const text = JSON.stringify(log.lines);
+      for (const login of s.logins) {
+        expect(text).not.toContain(login.sub);
+        expect(text).not.toContain(login.sid);
+      }
+      const [audit] = await listRevocationAudit(s.table.client, s.table.tableName);
+      expect(audit).toMatchObject({
+        clients: { 'ssrf-a': { state: 'failed', attempts: 2 }, 'ssrf-b': { state: 'failed', attempts: 2 } },
+      });
+      // Given up: a later run, even allow-listed, sends nothing.
+      const later = new Date(Date.now() + 86_400_000);
+      expect(await s.job({ now: () => later }).run()).toMatchObject({ delivered: 0, failed: 0 });
+    } finally {
+      await s.close();
+    }
+  }, 60_000);
+
+  it('queues RP-initiated logout deliveries: one attempt at once, the job retries with the same jti', async () => {
+    const opLog = memoryLogger();
+    const s = await scenario('rpi', opLog);
+    try {
+      rpEndpoint.answer('/rpi/a', 503);
+      const [first, second] = s.logins as [Scenario['logins'][0], Scenario['logins'][0]];
+      const bye = 'https://rpi-a.example/bye';
+      const question = await s.browser.follow(
+        client.buildEndSessionUrl(first.rp, { id_token_hint: first.idToken, post_logout_redirect_uri: bye }),
+        () => false,
+      );
+      const html = (await question.response?.text()) ?? '';
+      const confirmed = await s.browser.submitForm(
+        question.document as BrowserDocument,
+        /action="([^"]+)"/.exec(html)?.[1] as string,
+        { xsrf: /name="xsrf" value="([^"]+)"/.exec(html)?.[1] as string, logout: 'yes' },
+        (next) => next.href.startsWith(bye),
+      );
+      expect(confirmed.url.href.startsWith(bye)).toBe(true);
+      const sent = () => rpEndpoint.requests.filter((r) => r.path.startsWith('/rpi/'));
+      expect(
+        sent()
+          .map((r) => `${r.path} ${r.status}`)
+          .sort(),
+      ).toEqual(['/rpi/a 503', '/rpi/b 200']);
+      expect(opLog.lines).toContainEqual({
+        level: 'warn',
+        event: 'backchannel.delivery_failed',
+        fields: { client_id: 'rpi-a', reason: 'back-channel logout endpoint answered 503', attempt: 1 },
+      });
+
+      // The scheduled job's later run retries the RP that was down, with the same logout token id.
+      const later = new Date(Date.now() + 90_000);
+      expect(await s.job({ now: () => later }).run()).toMatchObject({ delivered: 1, failedAttempts: 0 });
+      const toA = sent().filter((r) => r.path === '/rpi/a');
+      expect(toA.map((r) => r.status)).toEqual([503, 200]);
+      expect(decodeJwt(toA[0]?.token as string).jti).toBe(decodeJwt(toA[1]?.token as string).jti);
+      const jwks = createRemoteJWKSet(new URL(first.rp.serverMetadata().jwks_uri as string));
+      for (const [login, request] of [
+        [first, toA[1]],
+        [second, sent().find((r) => r.path === '/rpi/b')],
+      ] as const) {
+        const { payload } = await jwtVerify(request?.token as string, jwks, {
+          issuer: s.op.url,
+          audience: login.clientId,
+          typ: 'logout+jwt',
+        });
+        expect(payload).toMatchObject({
+          sub: login.sub,
+          sid: login.sid,
+          events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
+        });
+      }
+      expect(await s.job({ now: () => later }).run()).toMatchObject({ delivered: 0 });
     } finally {
       await s.close();
     }

@@ -91,7 +91,7 @@ function login(
       now: options.at ?? now,
       clockSkewSeconds: 0,
       revocation: source,
-      accountKeySecret: secret,
+      certificateKeySecret: secret,
       allowUnknownRevocation: options.allowUnknown ?? false,
     },
   );

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { CHALLENGE_TTL_SECONDS } from '../../functions/op/challenge-store.js';
+import { CHALLENGE_TTL_SECONDS } from '../../functions/defaults.js';
 import { DynamoChallengeStore } from '../../functions/storage/challenge-store.js';
 import { useLocalTables } from './local-table.js';
 

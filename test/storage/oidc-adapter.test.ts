@@ -1,7 +1,8 @@
 import type { BatchWriteItemCommandInput, BatchWriteItemCommandOutput } from '@aws-sdk/client-dynamodb';
 import { describe, expect, test } from '@jest/globals';
-import { type AdapterPayload, errors } from 'oidc-provider';
+import type { AdapterPayload } from 'oidc-provider';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
+import { StorageError } from '../../functions/storage/errors.js';
 import { createDynamoAdapter, type DynamoAdapterConstructor } from '../../functions/storage/oidc-adapter.js';
 import { scanAll, type TestTable, useLocalTables } from './local-table.js';
 
@@ -165,19 +166,21 @@ describe('DynamoDB adapter for oidc-provider', () => {
     expect(await devices.findByUserCode('AAAA-BBBB')).toBeUndefined();
   });
 
-  test('a pointer left behind by a destroyed or changed item resolves to nothing', async () => {
+  test('destroying a session removes its uid pointer, unless the pointer names a newer id of it', async () => {
+    // oidc-provider gives a session its uid once; resetIdentifier saves it under a new id, then
+    // destroys the old one.
     const { Adapter } = await setup();
     const sessions = new Adapter('Session');
-    await sessions.upsert('session-1', { ...payloads.Session, uid: 'uid-a' }, 60);
-    await sessions.upsert('session-1', { ...payloads.Session, uid: 'uid-b' }, 60);
-    expect(await sessions.findByUid('uid-a')).toBeUndefined();
-    expect(await sessions.findByUid('uid-b')).toMatchObject({ uid: 'uid-b' });
+    await sessions.upsert('session-1', { ...payloads.Session, uid: 'uid-a', jti: 'session-1' }, 60);
+    await sessions.upsert('session-2', { ...payloads.Session, uid: 'uid-a', jti: 'session-2' }, 60);
     await sessions.destroy('session-1');
-    expect(await sessions.findByUid('uid-b')).toBeUndefined();
-    expect(await sessions.find('session-1')).toBeUndefined();
+    expect(await sessions.findByUid('uid-a')).toMatchObject({ uid: 'uid-a', jti: 'session-2' });
+    await sessions.destroy('session-2');
+    expect(await sessions.findByUid('uid-a')).toBeUndefined();
+    expect(await sessions.find('session-2')).toBeUndefined();
   });
 
-  test('of 20 concurrent consumes of one code exactly one wins; the others throw InvalidGrant', async () => {
+  test('of 20 concurrent consumes of one code exactly one wins; the others throw StorageError ALREADY_CONSUMED', async () => {
     const { Adapter, clock } = await setup();
     const codes = new Adapter('AuthorizationCode');
     await codes.upsert('code-1', { ...payloads.AuthorizationCode }, 60);
@@ -188,8 +191,8 @@ describe('DynamoDB adapter for oidc-provider', () => {
     expect(rejected).toHaveLength(19);
     for (const result of rejected) {
       const error = (result as PromiseRejectedResult).reason;
-      expect(error).toBeInstanceOf(errors.InvalidGrant);
-      expect(error).toMatchObject({ error: 'invalid_grant', statusCode: 400 });
+      expect(error).toBeInstanceOf(StorageError);
+      expect(error).toMatchObject({ code: 'ALREADY_CONSUMED' });
     }
     expect(await codes.find('code-1')).toMatchObject({
       consumed: (T0 + 5_000) / 1000,
@@ -197,13 +200,13 @@ describe('DynamoDB adapter for oidc-provider', () => {
     });
   });
 
-  test('consuming a missing or expired item throws InvalidGrant', async () => {
+  test('consuming a missing or expired item throws ALREADY_CONSUMED', async () => {
     const { Adapter, clock } = await setup();
     const codes = new Adapter('AuthorizationCode');
-    await expect(codes.consume('missing')).rejects.toBeInstanceOf(errors.InvalidGrant);
+    await expect(codes.consume('missing')).rejects.toMatchObject({ code: 'ALREADY_CONSUMED' });
     await codes.upsert('code-1', { ...payloads.AuthorizationCode }, 10);
     clock.now = T0 + 10_000;
-    await expect(codes.consume('code-1')).rejects.toBeInstanceOf(errors.InvalidGrant);
+    await expect(codes.consume('code-1')).rejects.toMatchObject({ code: 'ALREADY_CONSUMED' });
   });
 
   test('re-saving a consumed item keeps it consumed', async () => {
@@ -212,7 +215,7 @@ describe('DynamoDB adapter for oidc-provider', () => {
     await tokens.upsert('rt-1', { ...payloads.RefreshToken }, 60);
     await tokens.consume('rt-1');
     await tokens.upsert('rt-1', (await tokens.find('rt-1')) as AdapterPayload, 60);
-    await expect(tokens.consume('rt-1')).rejects.toBeInstanceOf(errors.InvalidGrant);
+    await expect(tokens.consume('rt-1')).rejects.toMatchObject({ code: 'ALREADY_CONSUMED' });
   });
 
   test('revokeByGrantId deletes every item of that model and grant (several batches), nothing else', async () => {

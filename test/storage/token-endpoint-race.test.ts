@@ -1,8 +1,12 @@
-/** The adapter under the real oidc-provider: concurrent redemptions of one code at the token endpoint. */
+/**
+ * The adapter under the real oidc-provider, with the OP's mapping of storage errors
+ * (op/storage-errors.ts): concurrent redemptions of one code at the token endpoint.
+ */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import Provider from 'oidc-provider';
+import { withOidcErrors } from '../../functions/op/storage-errors.js';
 import { createDynamoAdapter } from '../../functions/storage/oidc-adapter.js';
 import { useLocalTables } from './local-table.js';
 
@@ -17,7 +21,7 @@ const CLIENT = { client_id: 'rp', client_secret: 'rp-secret', redirect_uris: ['h
 describe('oidc-provider token endpoint on the DynamoDB adapter', () => {
   test('20 concurrent redemptions of one code: exactly 1 success, 19 invalid_grant, no 500', async () => {
     const provider = new Provider('http://127.0.0.1', {
-      adapter: createDynamoAdapter(await newTable()),
+      adapter: withOidcErrors(createDynamoAdapter(await newTable())),
       clients: [CLIENT],
       findAccount: (_ctx, accountId) => ({ accountId, claims: () => ({ sub: accountId }) }),
       features: { devInteractions: { enabled: false } },

@@ -26,7 +26,7 @@ export function verifyAnswer(
       now: new Date(),
       clockSkewSeconds: 60,
       revocation: { status: async () => ({ status: 'good' }) },
-      accountKeySecret: randomBytes(32),
+      certificateKeySecret: randomBytes(32),
     },
   );
 }

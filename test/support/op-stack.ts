@@ -3,11 +3,11 @@
  * CRLs loaded, so revocation answers "good"), fresh secrets, and the given clients registered.
  */
 import type { ClientMetadata } from 'oidc-provider';
-import type { PredecessorSource } from '../../functions/accounts/account-store.js';
+import { NO_PREDECESSORS, type PredecessorSource } from '../../functions/accounts/account-store.js';
+import type { OpLogger } from '../../functions/log/logger.js';
 import type { OpConfig, OpStorage } from '../../functions/op/config.js';
-import { dynamoStorage, NO_PREDECESSORS } from '../../functions/op/dynamo-storage.js';
+import { dynamoStorage } from '../../functions/op/dynamo-storage.js';
 import { type OpServer, startOpServer } from '../../functions/op/local-server.js';
-import type { OpLogger } from '../../functions/op/log.js';
 import { MemoryCrlSource } from '../../functions/revocation/memory-crl-source.js';
 import { generateSecrets } from '../../functions/secrets/local-secrets.js';
 import type { OpSecrets } from '../../functions/secrets/op-secrets.js';
@@ -55,6 +55,18 @@ export const TEST_CLIENTS = {
   },
 } satisfies Record<string, ClientMetadata>;
 
+/** A third-party client with everything a page can show of it: name, home, logo, policy, terms. */
+export const BRANDED_CLIENT = {
+  client_id: 'rp-shop',
+  client_secret: 'rp-shop-secret-0123456789abcdef0123456',
+  redirect_uris: ['https://shop.example/cb'],
+  client_name: 'Example Shop',
+  client_uri: 'https://shop.example/',
+  logo_uri: 'https://cdn.shop.example/logo.svg',
+  policy_uri: 'https://shop.example/privacy',
+  tos_uri: 'https://shop.example/terms',
+} satisfies ClientMetadata;
+
 /** A log that keeps its lines for assertions. */
 export function memoryLogger(): OpLogger & { lines: { level: string; event: string; fields?: object }[] } {
   const lines: { level: string; event: string; fields?: object }[] = [];
@@ -72,8 +84,12 @@ export interface TestOpOptions {
   readonly secrets?: OpSecrets;
   readonly predecessors?: PredecessorSource;
   readonly logger?: OpLogger;
+  /** RP hosts the OP may reach on private addresses (OpConfig.privateRpHosts). */
+  readonly privateRpHosts?: readonly string[];
   /** Replaces parts of the storage (e.g. a challenge store with a test clock). */
   readonly storage?: (storage: OpStorage) => OpStorage;
+  /** The reader-helper port the login page connects to (default 47123). */
+  readonly helperPort?: number;
 }
 
 /** The OP configuration of a test OP at `issuer`. */
@@ -84,14 +100,14 @@ export async function testOpConfig(issuer: string, options: TestOpOptions): Prom
   for (const crl of pki.crls.filter(
     (entry) => entry.name.startsWith('user-auth') && entry.name.endsWith('.empty.crl'),
   )) {
-    revocation.load(crl.der);
+    await revocation.load(crl.der);
   }
   const secrets = options.secrets ?? (await generateSecrets());
   const registry = new ClientRegistry(options.table);
-  for (const metadata of options.clients ?? Object.values(TEST_CLIENTS)) await registry.add(metadata);
+  for (const metadata of options.clients ?? Object.values(TEST_CLIENTS)) await registry.put(metadata);
   const storage = dynamoStorage({
     ...options.table,
-    subjectSecret: secrets.subjectSecret,
+    certificateKeySecret: secrets.certificateKeySecret,
     predecessors: options.predecessors ?? NO_PREDECESSORS,
   });
   return {
@@ -101,7 +117,9 @@ export async function testOpConfig(issuer: string, options: TestOpOptions): Prom
     secrets,
     storage: options.storage ? options.storage(storage) : storage,
     dev: true,
+    privateRpHosts: options.privateRpHosts,
     logger: options.logger ?? memoryLogger(),
+    ...(options.helperPort === undefined ? {} : { helperPort: options.helperPort }),
   };
 }
 

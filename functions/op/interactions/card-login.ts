@@ -54,7 +54,7 @@ export async function cardLogin(
       now: new Date(),
       clockSkewSeconds: config.clockSkewSeconds,
       revocation: config.revocation,
-      accountKeySecret: config.secrets.subjectSecret,
+      certificateKeySecret: config.secrets.certificateKeySecret,
       allowUnknownRevocation: config.allowUnknownRevocation,
     },
   );

@@ -11,7 +11,7 @@ export const LoginErrorCode = {
   INTERACTION_MISMATCH: 'INTERACTION_MISMATCH',
   /** No interaction cookie or the interaction expired. */
   INTERACTION_EXPIRED: 'INTERACTION_EXPIRED',
-  /** A POST whose Origin header is not the OP's own origin. */
+  /** A POST the browser does not mark as same-origin (Sec-Fetch-Site, else Origin). */
   CROSS_ORIGIN_REQUEST: 'CROSS_ORIGIN_REQUEST',
 } as const;
 export type LoginErrorCode = (typeof LoginErrorCode)[keyof typeof LoginErrorCode];

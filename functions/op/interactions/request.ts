@@ -26,13 +26,20 @@ export async function boundInteraction(
   return interaction;
 }
 
-/** Refuses a POST a browser marks as coming from another origin or site. */
+/**
+ * Refuses a POST that a browser does not mark as coming from the OP's own origin (CSRF). With
+ * Fetch Metadata, `Sec-Fetch-Site` must be `same-origin` (a header no page can set); without it
+ * (older browsers), `Origin` must be the OP's origin, so a missing or `null` Origin is refused.
+ * The pages are served with `Referrer-Policy: same-origin`, under which browsers send the origin
+ * on a same-origin POST; an `Origin` naming another origin is refused in every case. The
+ * interaction cookie (SameSite=Lax, bound to the uid) is the second layer.
+ */
 export function assertSameOrigin(ctx: Koa.Context, origin: string): void {
-  const claimed = ctx.get('origin');
   const site = ctx.get('sec-fetch-site');
-  if ((claimed && claimed !== origin) || (site && site !== 'same-origin' && site !== 'none')) {
-    throw new LoginError('CROSS_ORIGIN_REQUEST');
-  }
+  const claimed = ctx.get('origin');
+  const sameOrigin = site ? site === 'same-origin' : claimed === origin;
+  const otherOrigin = claimed !== '' && claimed !== 'null' && claimed !== origin;
+  if (!sameOrigin || otherOrigin) throw new LoginError('CROSS_ORIGIN_REQUEST');
 }
 
 /** True when the client asked for JSON (the login script does; a plain form does not). */

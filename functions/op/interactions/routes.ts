@@ -1,31 +1,49 @@
 /**
- * The OP's own routes, mounted on the provider (provider.use): the login script and style sheet,
- * and the interaction pages —
- *   GET  /interaction/:uid          login page (issues the challenge) or consent page;
+ * The OP's own routes, mounted on the provider (provider.use): the login script, style sheet and
+ * icon (also at /favicon.ico), and the interaction pages —
+ *   GET  /interaction/:uid          login page (issues the challenge) or consent page; once the
+ *                                   interaction is over, a page saying so with a way back;
  *   POST /interaction/:uid/login    certificate + signature (JSON or form) → login result;
- *   POST /interaction/:uid/confirm  consent given;  POST /interaction/:uid/abort  consent refused.
+ *   POST /interaction/:uid/confirm  consent given;
+ *   POST /interaction/:uid/abort    login or consent cancelled: the RP gets access_denied.
  * Every POST must carry the interaction cookie of that uid and come from the OP's own origin.
  */
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction, InteractionResults } from 'oidc-provider';
-import { VerificationError } from '../../jpki/errors.js';
+import { VerificationError, type VerificationErrorCode } from '../../jpki/errors.js';
 import { FIRST_PARTY_FLAG, hasFlag } from '../client-flags.js';
 import type { ResolvedOpConfig } from '../config.js';
-import { LOGIN_SCRIPT_PATH, pageCsp, STYLE_PATH, STYLE_SHEET } from '../login-page/assets.js';
-import { renderConsentPage, renderErrorPage, renderLoginPage } from '../login-page/html.js';
+import {
+  FAVICON_PATH,
+  FAVICON_SVG,
+  LOGIN_SCRIPT_PATH,
+  pageHeaders,
+  STYLE_PATH,
+  STYLE_SHEET,
+} from '../login-page/assets.js';
+import { type ClientDisplay, clientDisplay } from '../login-page/client-display.js';
+import {
+  renderConsentPage,
+  renderErrorPage,
+  renderInteractionDonePage,
+  renderLoginPage,
+} from '../login-page/html.js';
 import { negotiateLocale } from '../login-page/locale.js';
 import { loadLoginScript } from '../login-page/login-script.js';
 import { type Locale, message } from '../login-page/messages.js';
 import type { RawSerialCarrier } from '../raw-serial.js';
 import { cardLogin } from './card-login.js';
 import { grantConsent } from './grant.js';
-import { LoginError } from './login-error.js';
+import { LoginError, type LoginErrorCode } from './login-error.js';
 import { assertSameOrigin, boundInteraction, readFields, wantsJson } from './request.js';
 
 export { MYNA_RESULT } from './card-login.js';
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
+/** Remembers, per finished interaction, which client it was for (so Back finds the way home). */
+const DONE_COOKIE = 'myna_done';
+const DONE_COOKIE_MS = 10 * 60 * 1000;
 
 /** The middleware serving the assets and interaction routes; other requests pass through. */
 export function interactionRoutes(
@@ -33,26 +51,46 @@ export function interactionRoutes(
   config: ResolvedOpConfig,
   rawSerial: RawSerialCarrier,
 ): Koa.Middleware {
-  const csp = pageCsp(config.helperPort);
   const localeOf = (ctx: Koa.Context, interaction?: Interaction): Locale =>
     negotiateLocale(
       typeof interaction?.params.ui_locales === 'string' ? interaction.params.ui_locales : undefined,
       ctx.get('accept-language'),
     );
-  const page = (ctx: Koa.Context, status: number, html: string) => {
+  const displayOf = async (clientId: unknown, locale: Locale): Promise<ClientDisplay | undefined> => {
+    if (typeof clientId !== 'string' || clientId === '') return undefined;
+    // A client whose stored metadata oidc-provider refuses is shown by nothing but the page's text.
+    const client = await provider.Client.find(clientId).catch(() => undefined);
+    return client ? clientDisplay(client, locale) : undefined;
+  };
+  const page = (ctx: Koa.Context, status: number, html: string, client?: ClientDisplay) => {
     ctx.status = status;
     ctx.type = 'html';
-    ctx.set({
-      'content-security-policy': csp,
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-      'referrer-policy': 'no-referrer',
-    });
+    ctx.set(pageHeaders(config.helperPort, client?.logoUri));
     ctx.body = html;
   };
-  const finish = async (ctx: Koa.Context, result: InteractionResults, json: boolean) => {
+  const errorPage = (
+    ctx: Koa.Context,
+    status: number,
+    locale: Locale,
+    code: LoginErrorCode | VerificationErrorCode,
+    client?: ClientDisplay,
+  ) => page(ctx, status, renderErrorPage({ locale, code, text: message(locale, code), client }), client);
+  const finish = async (
+    ctx: Koa.Context,
+    interaction: Interaction,
+    result: InteractionResults,
+    json: boolean,
+  ) => {
     const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, {
       mergeWithLastSubmission: true,
+    });
+    ctx.cookies.set(DONE_COOKIE, encodeURIComponent(String(interaction.params.client_id)), {
+      path: `/interaction/${interaction.uid}`,
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: ctx.secure,
+      maxAge: DONE_COOKIE_MS,
+      overwrite: true,
     });
     ctx.set('cache-control', 'no-store');
     if (json) ctx.body = { redirectTo };
@@ -61,12 +99,28 @@ export function interactionRoutes(
       ctx.redirect(redirectTo);
     }
   };
+  /** The client of the interaction this browser finished at this URL, if any. */
+  const finishedClient = (ctx: Koa.Context, locale: Locale) => {
+    const clientId = ctx.cookies.get(DONE_COOKIE);
+    return displayOf(clientId ? decodeURIComponent(clientId) : undefined, locale);
+  };
 
   async function showInteraction(ctx: Koa.Context, uid: string): Promise<void> {
-    const interaction = await boundInteraction(provider, ctx, uid);
+    let interaction: Interaction;
+    try {
+      interaction = await boundInteraction(provider, ctx, uid);
+    } catch (error) {
+      if (!(error instanceof LoginError)) throw error;
+      // Back after signing in, an old tab, a bookmark: say the sign-in is over, link home.
+      const locale = localeOf(ctx);
+      const client = await finishedClient(ctx, locale);
+      page(ctx, 200, renderInteractionDonePage(locale, client), client);
+      return;
+    }
     const locale = localeOf(ctx, interaction);
     const client = await provider.Client.find(String(interaction.params.client_id));
-    const clientName = client?.clientName ?? String(interaction.params.client_id);
+    const display = client ? clientDisplay(client, locale) : { name: String(interaction.params.client_id) };
+    const abortUrl = `/interaction/${uid}/abort`;
     if (interaction.prompt.name === 'login') {
       const nonce = await config.storage.challenges.issue(uid);
       page(
@@ -75,14 +129,17 @@ export function interactionRoutes(
         renderLoginPage({
           locale,
           loginUrl: `/interaction/${uid}/login`,
+          abortUrl,
           nonce,
           helperPort: config.helperPort,
-          clientName,
+          client: display,
           helperGuideUrl: config.helperGuideUrl,
         }),
+        display,
       );
     } else if (hasFlag(client, FIRST_PARTY_FLAG)) {
-      await finish(ctx, { consent: { grantId: await grantConsent(provider, interaction) } }, false);
+      const result = { consent: { grantId: await grantConsent(provider, interaction) } };
+      await finish(ctx, interaction, result, false);
     } else {
       const scopes = (interaction.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? [];
       page(
@@ -90,11 +147,12 @@ export function interactionRoutes(
         200,
         renderConsentPage({
           locale,
-          clientName,
+          client: display,
           scopes,
           confirmUrl: `/interaction/${uid}/confirm`,
-          abortUrl: `/interaction/${uid}/abort`,
+          abortUrl,
         }),
+        display,
       );
     }
   }
@@ -108,45 +166,59 @@ export function interactionRoutes(
       const client = await provider.Client.find(String(interaction.params.client_id));
       const result = await cardLogin(interaction, await readFields(ctx), { config, rawSerial, client });
       config.logger.info('login.succeeded', { interaction: uid });
-      await finish(ctx, result, json);
+      await finish(ctx, interaction, result, json);
     } catch (error) {
       if (!(error instanceof LoginError || error instanceof VerificationError)) throw error;
       config.logger.info('login.refused', { interaction: uid, code: error.code });
       const locale = localeOf(ctx, interaction);
-      const text = message(locale, error.code);
       // The interaction is still good: a fresh challenge lets the page try again.
       const nonce = interaction ? await config.storage.challenges.issue(uid) : undefined;
       const status = error instanceof LoginError ? error.status : 400;
       if (json) {
         ctx.status = status;
         ctx.set('cache-control', 'no-store');
-        ctx.body = { error: { code: error.code, message: text }, ...(nonce ? { nonce } : {}) };
-      } else page(ctx, status, renderErrorPage(locale, error.code, text));
+        ctx.body = {
+          error: { code: error.code, message: message(locale, error.code) },
+          ...(nonce ? { nonce } : {}),
+        };
+      } else
+        errorPage(ctx, status, locale, error.code, await displayOf(interaction?.params.client_id, locale));
     }
   }
 
-  async function consent(ctx: Koa.Context, uid: string, given: boolean): Promise<void> {
+  /** Consent given (`confirm`), or the login or consent cancelled (`abort`: access_denied at the RP). */
+  async function answer(ctx: Koa.Context, uid: string, action: 'confirm' | 'abort'): Promise<void> {
     assertSameOrigin(ctx, config.origin);
     const interaction = await boundInteraction(provider, ctx, uid);
-    if (interaction.prompt.name !== 'consent') throw new LoginError('INTERACTION_MISMATCH');
-    const result: InteractionResults = given
-      ? { consent: { grantId: await grantConsent(provider, interaction) } }
-      : { error: 'access_denied', error_description: 'End-User refused the authorization' };
-    await finish(ctx, result, false);
+    const prompt = interaction.prompt.name;
+    if (prompt !== 'consent' && !(action === 'abort' && prompt === 'login')) {
+      throw new LoginError('INTERACTION_MISMATCH');
+    }
+    const result: InteractionResults =
+      action === 'confirm'
+        ? { consent: { grantId: await grantConsent(provider, interaction) } }
+        : {
+            error: 'access_denied',
+            error_description:
+              prompt === 'login' ? 'End-User cancelled the sign-in' : 'End-User refused the authorization',
+          };
+    await finish(ctx, interaction, result, false);
   }
+
+  const asset = (ctx: Koa.Context, type: string, body: string) => {
+    ctx.type = type;
+    ctx.set({ 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' });
+    ctx.body = body;
+  };
 
   return async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === LOGIN_SCRIPT_PATH) {
-      ctx.type = 'application/javascript; charset=utf-8';
-      ctx.set({ 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' });
-      ctx.body = await loadLoginScript();
-      return;
+      return asset(ctx, 'application/javascript; charset=utf-8', await loadLoginScript());
     }
-    if (ctx.method === 'GET' && ctx.path === STYLE_PATH) {
-      ctx.type = 'text/css; charset=utf-8';
-      ctx.set({ 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' });
-      ctx.body = STYLE_SHEET;
-      return;
+    if (ctx.method === 'GET' && ctx.path === STYLE_PATH)
+      return asset(ctx, 'text/css; charset=utf-8', STYLE_SHEET);
+    if (ctx.method === 'GET' && (ctx.path === FAVICON_PATH || ctx.path === '/favicon.ico')) {
+      return asset(ctx, 'image/svg+xml', FAVICON_SVG);
     }
     const match = ROUTE.exec(ctx.path);
     if (!match) return next();
@@ -154,13 +226,13 @@ export function interactionRoutes(
     try {
       if (ctx.method === 'GET' && !action) await showInteraction(ctx, uid);
       else if (ctx.method === 'POST' && action === 'login') await login(ctx, uid);
-      else if (ctx.method === 'POST' && (action === 'confirm' || action === 'abort')) {
-        await consent(ctx, uid, action === 'confirm');
-      } else ctx.status = 405;
+      else if (ctx.method === 'POST' && (action === 'confirm' || action === 'abort'))
+        await answer(ctx, uid, action);
+      else ctx.status = 405;
     } catch (error) {
       if (!(error instanceof LoginError)) throw error;
       const locale = localeOf(ctx);
-      page(ctx, error.status, renderErrorPage(locale, error.code, message(locale, error.code)));
+      errorPage(ctx, error.status, locale, error.code, await finishedClient(ctx, locale));
     }
   };
 }

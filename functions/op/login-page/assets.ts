@@ -5,27 +5,72 @@ export const LOGIN_SCRIPT_PATH = '/assets/myna-login.js';
 /** Where the style sheet is served. */
 export const STYLE_PATH = '/assets/myna.css';
 
-/** The pages' only style sheet (served, never inline). */
-export const STYLE_SHEET = `body{font-family:system-ui,"Hiragino Sans","Noto Sans JP",sans-serif;line-height:1.6;margin:0;padding:2rem 1rem;color:#1a1a1a;background:#f6f7f9}
-main{max-width:34rem;margin:0 auto;background:#fff;padding:1.5rem 2rem;border-radius:8px;box-shadow:0 1px 3px rgba(0,0,0,.15)}
-h1{font-size:1.4rem}.client{font-weight:600}.error{color:#a4000f}.hint{color:#555;font-size:.9rem}
+/**
+ * The referrer policy of every OP page (header and `<meta>`): browsers send the page's origin on
+ * its own same-origin form posts (the CSRF check needs it: under `no-referrer` a form posts
+ * `Origin: null`), and no Referer at all to any other site — the RP included, so the
+ * interaction URL never leaves the OP.
+ */
+export const PAGE_REFERRER_POLICY = 'same-origin';
+
+/**
+ * The response headers of every OP page besides its Content-Type; the CSP admits images from the
+ * origin of the relying party's logo when the page shows one.
+ */
+export function pageHeaders(helperPort: number, logoUri?: string): Record<string, string> {
+  return {
+    'content-security-policy': pageCsp(helperPort, logoUri ? new URL(logoUri).origin : undefined),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': PAGE_REFERRER_POLICY,
+  };
+}
+
+/** The icon of every page (also answered at /favicon.ico, which browsers ask for on their own). */
+export const FAVICON_PATH = '/assets/favicon.svg';
+/** A MyNumber-style card: blue card, gold chip, two lines of text. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="6" width="28" height="20" rx="3" fill="#1a4b8c"/><rect x="6" y="12" width="7" height="6" rx="1" fill="#f2c14e"/><rect x="16" y="12" width="10" height="2" rx="1" fill="#fff"/><rect x="16" y="16" width="7" height="2" rx="1" fill="#fff"/></svg>
+`;
+
+/** The pages' only style sheet (served, never inline). A relying party's logo is capped at 48 px. */
+export const STYLE_SHEET = `*{box-sizing:border-box}[hidden]{display:none!important}
+body{font-family:"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","Noto Sans CJK JP",Meiryo,system-ui,sans-serif;line-height:1.7;margin:0;padding:1.5rem 1rem 3rem;color:#1b1f24;background:#eef2f6}
+.brand{max-width:36rem;margin:0 auto 1rem;display:flex;align-items:center;gap:.6rem;font-weight:700;color:#0f3a75;letter-spacing:.02em}
+main{max-width:36rem;margin:0 auto;background:#fff;padding:1.75rem 2rem 2rem;border-radius:12px;border:1px solid #d9e0e8;box-shadow:0 2px 6px rgba(15,58,117,.08)}
+h1{font-size:1.35rem;line-height:1.45;margin:.25rem 0 1rem;text-wrap:balance}
+:lang(ja) :is(h1,h2,p,li,label,button,a){word-break:auto-phrase}h2{font-size:1rem;margin:1.25rem 0 .5rem}
+.rp{display:flex;align-items:center;gap:.85rem;padding:.75rem 1rem;margin:0 0 1.25rem;background:#f4f7fb;border:1px solid #e1e7ef;border-radius:10px}
+.rp-logo{width:48px;height:48px;max-width:48px;max-height:48px;object-fit:contain;border-radius:8px;background:#fff;flex:none}
+.rp-label{display:block;font-size:.8rem;color:#58626e}.rp-name{font-size:1.1rem;word-break:break-word}
+.rp-links{margin:1.5rem 0 0;font-size:.85rem;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}
+#status{font-weight:600;padding:.75rem 1rem;background:#f4f7fb;border-left:4px solid #1a4b8c;border-radius:4px}
+.error{color:#a4000f}.error:empty{display:none}.hint{color:#58626e;font-size:.9rem}
+.guide{margin:.5rem 0 1rem;padding-left:1.25rem}.guide li{margin:.35rem 0}
+.scopes{padding-left:1.25rem}.scopes li{margin:.4rem 0}
 label{display:block;font-weight:600;margin-top:1rem}#last-try label{display:inline;font-weight:400}
-input[type=password]{font-size:1.5rem;letter-spacing:.5rem;width:8rem;padding:.25rem .5rem}
-button{font-size:1rem;padding:.5rem 1.25rem;margin:.75rem .5rem 0 0;cursor:pointer}
-:focus-visible{outline:3px solid #1a5fb4;outline-offset:2px}
+input[type=password]{font-size:1.6rem;letter-spacing:.6rem;width:9rem;padding:.3rem .6rem;border:1px solid #8a96a3;border-radius:6px}
+a{color:#1a4b8c}
+button,a.button{display:inline-block;font:inherit;font-size:1rem;line-height:1.4;padding:.65rem 1.4rem;border-radius:8px;border:1px solid #1a4b8c;background:#fff;color:#1a4b8c;cursor:pointer;text-decoration:none}
+button.primary,a.button{background:#1a4b8c;color:#fff}button.primary:hover,a.button:hover{background:#143c71}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}.actions form{margin:0}
+#pin-form button,#retry{margin-top:1rem}
+.cancel{margin:1.75rem 0 0;padding-top:1rem;border-top:1px solid #e5e9ee}
+.link-button{border:none;background:none;padding:0;color:#1a4b8c;text-decoration:underline;font-size:.95rem}
+:focus-visible{outline:3px solid #f2c14e;outline-offset:2px}
 `;
 
 /**
  * The CSP of the OP's HTML pages: scripts and styles only from the OP itself (no inline code),
- * network access only to the OP and the reader-helper on ws://127.0.0.1:`helperPort` (CSP host
- * sources cannot name an IPv6 literal, and the page only uses the IPv4 one).
+ * images from the OP and from the one origin of the relying party's logo (`imageOrigin`), network
+ * access only to the OP and the reader-helper on ws://127.0.0.1:`helperPort` (CSP host sources
+ * cannot name an IPv6 literal, and the page only uses the IPv4 one).
  */
-export function pageCsp(helperPort: number): string {
+export function pageCsp(helperPort: number, imageOrigin?: string): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self'",
+    imageOrigin ? `img-src 'self' ${imageOrigin}` : "img-src 'self'",
     `connect-src 'self' ws://127.0.0.1:${helperPort}`,
     "base-uri 'none'",
     "frame-ancestors 'none'",

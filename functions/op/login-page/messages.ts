@@ -1,8 +1,10 @@
 /**
  * Every text the login, consent and error pages show, in Japanese and English: the page states,
  * a plain-words message per verifier error code (functions/jpki/errors.ts), per login error code
- * (interactions/login-error.ts) and per helper error code (protocol/helper-protocol.ts).
- * Texts contain no personal data; they are escaped where they are rendered.
+ * (interactions/login-error.ts), per helper error code (protocol/helper-protocol.ts) and per
+ * OAuth/OIDC error code oidc-provider renders (its English descriptions are never shown on a
+ * Japanese page). Texts contain no personal data; they are escaped where they are rendered.
+ * `{rp}`, `{n}`, `{message}` and `{code}` are placeholders (see fill()).
  */
 
 import type { HelperErrorCode } from '../../../protocol/helper-protocol.js';
@@ -13,19 +15,26 @@ export const LOCALES = ['ja', 'en'] as const;
 /** A language the pages are written in. */
 export type Locale = (typeof LOCALES)[number];
 
-/** Texts of the page itself (titles, labels, states). `{n}` is replaced by a number. */
+/** Texts of the page itself (titles, labels, states). */
 type UiKey =
+  | 'brand'
   | 'title'
   | 'heading'
   | 'intro'
   | 'noscript'
+  | 'signingInTo'
+  | 'clientPolicy'
+  | 'clientTos'
+  | 'cancel'
   | 'stateLooking'
   | 'stateNoHelper'
-  | 'stateNoHelperInstall'
+  | 'stateNoHelperReasons'
+  | 'stateHelperStatusLink'
   | 'stateInstallLink'
   | 'stateBlocked'
   | 'stateBlockedPrompt'
   | 'stateBlockedSafari'
+  | 'stateHelperOutdated'
   | 'stateNoReader'
   | 'stateNoCard'
   | 'stateNotJpki'
@@ -39,38 +48,92 @@ type UiKey =
   | 'submit'
   | 'retry'
   | 'triesLeft'
-  | 'errorCode'
+  | 'triesLeftOne'
+  | 'withCode'
   | 'consentTitle'
   | 'consentIntro'
   | 'consentScopes'
+  | 'consentNotShared'
   | 'consentAllow'
   | 'consentDeny'
   | 'errorTitle'
   | 'errorIntro'
+  | 'errorCode'
+  | 'errorDetail'
+  | 'returnTo'
+  | 'doneTitle'
+  | 'doneText'
   | 'logoutTitle'
   | 'logoutQuestion'
   | 'logoutYes'
   | 'logoutNo'
-  | 'logoutDone';
+  | 'logoutDone'
+  | 'logoutClose';
+
+/** The scopes the OP knows, each described on the consent page in plain words. */
+export const SCOPE_KEYS = {
+  openid: 'scope_openid',
+  offline_access: 'scope_offline_access',
+  myna_certificate_serial: 'scope_myna_certificate_serial',
+} as const;
+type ScopeKey = (typeof SCOPE_KEYS)[keyof typeof SCOPE_KEYS];
+
+/** OAuth 2.0 / OIDC error codes oidc-provider may render on a page, each with its own text. */
+export const OIDC_ERROR_CODES = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_redirect_uri',
+  'invalid_scope',
+  'unauthorized_client',
+  'unsupported_response_type',
+  'unsupported_response_mode',
+  'request_not_supported',
+  'request_uri_not_supported',
+  'invalid_request_uri',
+  'invalid_request_object',
+  'access_denied',
+  'login_required',
+  'consent_required',
+  'interaction_required',
+  'unmet_authentication_requirements',
+  'session_not_found',
+  'server_error',
+  'temporarily_unavailable',
+] as const;
+export type OidcErrorKey = `OIDC_${(typeof OIDC_ERROR_CODES)[number]}` | 'OIDC_other';
 
 /** Every key a message can have. */
-export type MessageKey = UiKey | VerificationErrorCode | LoginErrorCode | `HELPER_${HelperErrorCode}`;
+export type MessageKey =
+  | UiKey
+  | ScopeKey
+  | OidcErrorKey
+  | VerificationErrorCode
+  | LoginErrorCode
+  | `HELPER_${HelperErrorCode}`;
 
 const ja: Record<MessageKey, string> = {
+  brand: 'マイナンバーカード認証',
   title: 'マイナンバーカードでサインイン',
   heading: 'マイナンバーカードでサインイン',
   intro:
     'カードリーダーにマイナンバーカードを置き、利用者証明用電子証明書の暗証番号（数字4桁）を入力してください。',
-  noscript: 'このページを使うには JavaScript を有効にしてください。',
+  noscript: 'このページを使うにはJavaScriptを有効にしてください。',
+  signingInTo: 'サインイン先',
+  clientPolicy: '{rp}のプライバシーポリシー',
+  clientTos: '{rp}の利用規約',
+  cancel: 'キャンセルして{rp}に戻る',
   stateLooking: 'カード読み取りアプリ（myna-helper）を探しています…',
-  stateNoHelper: 'カード読み取りアプリ（myna-helper）が見つかりません。',
-  stateNoHelperInstall:
-    'このパソコンに myna-helper をインストールして起動してから「もう一度試す」を押してください。',
-  stateInstallLink: 'インストール方法',
+  stateNoHelper: 'このパソコンのカード読み取りアプリ（myna-helper）に接続できませんでした。',
+  stateNoHelperReasons:
+    'アプリが起動していないか、このサイトで使えるように設定されていない可能性があります。アプリの状態を確認してから「もう一度試す」を押してください。',
+  stateHelperStatusLink: 'アプリの状態を確認する（このパソコン上のページが開きます）',
+  stateInstallLink: 'はじめての方：アプリのインストール方法',
   stateBlocked: 'ブラウザーがこのパソコン内のカード読み取りアプリへの接続をブロックしました。',
   stateBlockedPrompt:
-    'Chrome: アドレスバーの表示で「ローカル ネットワークへのアクセス」を許可してから「もう一度試す」を押してください。',
-  stateBlockedSafari: 'Safari はこの接続を許可しません。Chrome、Edge または Firefox をお使いください。',
+    'Chromeの場合：アドレスバーの表示から「ローカルネットワークへのアクセス」を許可して、「もう一度試す」を押してください。',
+  stateBlockedSafari: 'Safariではこの接続を使えません。Chrome、EdgeまたはFirefoxをお使いください。',
+  stateHelperOutdated:
+    'このパソコンのカード読み取りアプリ（myna-helper）が古いため使えません。新しいバージョンに更新してから「もう一度試す」を押してください。',
   stateNoReader: 'カードリーダーが見つかりません。リーダーを接続してください。',
   stateNoCard: 'カードリーダーにマイナンバーカードを置いてください。',
   stateNotJpki: 'リーダーのカードはマイナンバーカードではありません。',
@@ -83,25 +146,59 @@ const ja: Record<MessageKey, string> = {
   lastTryConfirm: '残り1回です。間違えるとロックされることを理解したうえで入力します',
   submit: 'サインイン',
   retry: 'もう一度試す',
-  triesLeft: '残り {n} 回',
-  errorCode: 'エラーコード',
-  consentTitle: '情報の提供の確認',
-  consentIntro: '次のサービスがあなたのサインインを利用しようとしています:',
+  triesLeft: '{message}残り{n}回です。',
+  triesLeftOne: '{message}残り1回です。',
+  withCode: '{message}（エラーコード：{code}）',
+  consentTitle: '{rp}に情報を提供しますか？',
+  consentIntro: 'マイナンバーカードで本人確認ができました。{rp}に次の情報を提供します。',
   consentScopes: '提供される情報',
+  consentNotShared: '氏名・住所・生年月日・性別・マイナンバーは提供されません。',
   consentAllow: '許可する',
   consentDeny: '許可しない',
-  errorTitle: 'エラーが発生しました',
+  errorTitle: 'サインインできませんでした',
   errorIntro: '元のサイトに戻って、もう一度サインインしてください。',
+  errorCode: 'エラーコード：{code}',
+  errorDetail: '詳細：{detail}',
+  returnTo: '{rp}に戻る',
+  doneTitle: 'このサインインは終了しています',
+  doneText:
+    'サインインはすでに完了したか、有効時間が過ぎました。続けるにはサービスのページに戻ってください。',
   logoutTitle: 'サインアウト',
   logoutQuestion: 'このサービスからサインアウトしますか？',
   logoutYes: 'サインアウトする',
   logoutNo: 'サインインしたままにする',
   logoutDone: 'サインアウトしました。',
+  logoutClose: 'このページは閉じてかまいません。',
+  scope_openid: 'このサービス専用のあなたの識別番号（ほかのサービスとは共通になりません）',
+  scope_offline_access: 'あなたが操作していない間もサインイン状態を保つこと（最長14日間）',
+  scope_myna_certificate_serial:
+    'カードの利用者証明用電子証明書のシリアル番号（サービスをまたいであなたを特定できる番号です）',
+  OIDC_invalid_request: 'サービスから届いたサインインの要求に誤りがあるため、受け付けられません。',
+  OIDC_invalid_client: 'このサービスはこのサインインに登録されていません。',
+  OIDC_invalid_redirect_uri:
+    'サービスが登録されていない戻り先を指定したため、安全のためサインインを中止しました。',
+  OIDC_invalid_scope: 'サービスが、ここでは提供できない情報を求めています。',
+  OIDC_unauthorized_client: 'このサービスには、この方法でのサインインが許可されていません。',
+  OIDC_unsupported_response_type: 'サービスのサインイン設定に対応していません。',
+  OIDC_unsupported_response_mode: 'サービスのサインイン設定に対応していません。',
+  OIDC_request_not_supported: 'サービスのサインイン設定に対応していません。',
+  OIDC_request_uri_not_supported: 'サービスのサインイン設定に対応していません。',
+  OIDC_invalid_request_uri: 'サービスから届いたサインインの要求を読み取れませんでした。',
+  OIDC_invalid_request_object: 'サービスから届いたサインインの要求を読み取れませんでした。',
+  OIDC_access_denied: 'サインインは取り消されました。',
+  OIDC_login_required: 'もう一度サインインしてください。',
+  OIDC_consent_required: 'もう一度サインインしてください。',
+  OIDC_interaction_required: 'もう一度サインインしてください。',
+  OIDC_unmet_authentication_requirements: 'サービスが求める方法でのサインインは、ここでは使えません。',
+  OIDC_session_not_found: 'すでにサインアウトしています。',
+  OIDC_server_error: 'サーバーで問題が発生しました。しばらくしてからもう一度お試しください。',
+  OIDC_temporarily_unavailable: 'ただいま混み合っています。しばらくしてからもう一度お試しください。',
+  OIDC_other: 'サインインを完了できませんでした。',
   CERTIFICATE_TOO_LARGE: '証明書が大きすぎます。マイナンバーカードの証明書ではありません。',
   CERTIFICATE_MALFORMED: '証明書を読み取れませんでした。',
   ALGORITHM_NOT_ALLOWED: '証明書の署名方式が受け付けられません。',
   KEY_NOT_ALLOWED: '証明書の鍵が受け付けられません。',
-  ISSUER_UNTRUSTED: 'この証明書は信頼できる発行元（J-LIS 利用者証明用）から発行されていません。',
+  ISSUER_UNTRUSTED: 'この証明書は信頼できる発行元（J-LISの利用者証明用）から発行されていません。',
   ISSUER_NOT_VALID: '証明書の発行元の有効期間外です。',
   CERTIFICATE_NOT_YET_VALID: '証明書はまだ有効になっていません。パソコンの時計も確認してください。',
   CERTIFICATE_EXPIRED: '証明書の有効期限が切れています。市区町村の窓口で更新してください。',
@@ -135,19 +232,28 @@ const ja: Record<MessageKey, string> = {
 };
 
 const en: Record<MessageKey, string> = {
+  brand: 'MyNumber card sign-in',
   title: 'Sign in with your MyNumber card',
   heading: 'Sign in with your MyNumber card',
   intro:
     'Place your MyNumber card on the card reader and enter the PIN of its user-authentication certificate (4 digits).',
   noscript: 'This page needs JavaScript. Please turn it on.',
+  signingInTo: 'Signing in to',
+  clientPolicy: 'Privacy policy of {rp}',
+  clientTos: 'Terms of service of {rp}',
+  cancel: 'Cancel and return to {rp}',
   stateLooking: 'Looking for the card helper (myna-helper) on this computer…',
-  stateNoHelper: 'The card helper (myna-helper) is not running on this computer.',
-  stateNoHelperInstall: 'Install and start myna-helper on this computer, then press "Try again".',
-  stateInstallLink: 'How to install it',
+  stateNoHelper: 'Could not connect to the card helper (myna-helper) on this computer.',
+  stateNoHelperReasons:
+    'Either it is not running, or it is not set up for this site. Check its status, then press "Try again".',
+  stateHelperStatusLink: 'Check the helper’s status (opens a page on this computer)',
+  stateInstallLink: 'First time? How to install the helper',
   stateBlocked: 'Your browser blocked the connection to the card helper on this computer.',
   stateBlockedPrompt:
     'Chrome: allow "local network access" for this site (see the address bar), then press "Try again".',
   stateBlockedSafari: 'Safari does not allow this connection. Please use Chrome, Edge or Firefox.',
+  stateHelperOutdated:
+    'The card helper (myna-helper) on this computer is outdated. Please update it, then press "Try again".',
   stateNoReader: 'No card reader found. Please connect a reader.',
   stateNoCard: 'Please place your MyNumber card on the reader.',
   stateNotJpki: 'The card on the reader is not a MyNumber card.',
@@ -157,23 +263,56 @@ const en: Record<MessageKey, string> = {
   stateVerified: 'Verified. Taking you back…',
   pinLabel: 'User-authentication PIN (4 digits)',
   pinHint: 'Your PIN is never stored; it only goes to the card on this computer.',
-  lastTryConfirm: 'One try left: I understand a wrong PIN now locks the card',
+  lastTryConfirm: '1 try left: I understand a wrong PIN now locks the card',
   submit: 'Sign in',
   retry: 'Try again',
-  triesLeft: '{n} tries left',
-  errorCode: 'Error code',
-  consentTitle: 'Allow access?',
-  consentIntro: 'This service wants to use your sign-in:',
-  consentScopes: 'It will receive',
+  triesLeft: '{message} {n} tries left.',
+  triesLeftOne: '{message} 1 try left.',
+  withCode: '{message} (error code: {code})',
+  consentTitle: 'Share this with {rp}?',
+  consentIntro: 'Your MyNumber card confirmed it is you. {rp} will receive:',
+  consentScopes: 'What is shared',
+  consentNotShared: 'Your name, address, date of birth, gender and My Number are never shared.',
   consentAllow: 'Allow',
   consentDeny: 'Do not allow',
-  errorTitle: 'Something went wrong',
+  errorTitle: 'Could not sign you in',
   errorIntro: 'Go back to the site you came from and sign in again.',
+  errorCode: 'Error code: {code}',
+  errorDetail: 'Details: {detail}',
+  returnTo: 'Return to {rp}',
+  doneTitle: 'This sign-in has ended',
+  doneText: 'The sign-in is already complete, or it expired. Go back to the service to continue.',
   logoutTitle: 'Sign out',
   logoutQuestion: 'Do you want to sign out?',
   logoutYes: 'Sign out',
   logoutNo: 'Stay signed in',
   logoutDone: 'You are signed out.',
+  logoutClose: 'You can close this page.',
+  scope_openid: 'An ID for you that only this service gets (other services cannot match it)',
+  scope_offline_access: 'Staying signed in while you are away (up to 14 days)',
+  scope_myna_certificate_serial:
+    "The serial number of your card's user-authentication certificate (it identifies you across services)",
+  OIDC_invalid_request: 'The service sent a sign-in request that cannot be accepted.',
+  OIDC_invalid_client: 'This service is not registered for this sign-in.',
+  OIDC_invalid_redirect_uri:
+    'The service asked to return to an address that is not registered for it, so the sign-in was stopped for your safety.',
+  OIDC_invalid_scope: 'The service asked for information that is not available here.',
+  OIDC_unauthorized_client: 'This service is not allowed to sign in this way.',
+  OIDC_unsupported_response_type: "The service's sign-in settings are not supported.",
+  OIDC_unsupported_response_mode: "The service's sign-in settings are not supported.",
+  OIDC_request_not_supported: "The service's sign-in settings are not supported.",
+  OIDC_request_uri_not_supported: "The service's sign-in settings are not supported.",
+  OIDC_invalid_request_uri: "The service's sign-in request could not be read.",
+  OIDC_invalid_request_object: "The service's sign-in request could not be read.",
+  OIDC_access_denied: 'The sign-in was cancelled.',
+  OIDC_login_required: 'Please sign in again.',
+  OIDC_consent_required: 'Please sign in again.',
+  OIDC_interaction_required: 'Please sign in again.',
+  OIDC_unmet_authentication_requirements: 'The kind of sign-in the service asked for is not available here.',
+  OIDC_session_not_found: 'You are already signed out.',
+  OIDC_server_error: 'Something went wrong on our side. Please try again in a moment.',
+  OIDC_temporarily_unavailable: 'The service is busy. Please try again in a moment.',
+  OIDC_other: 'The sign-in could not be completed.',
   CERTIFICATE_TOO_LARGE: 'The certificate is too large to be a MyNumber card certificate.',
   CERTIFICATE_MALFORMED: 'The certificate could not be read.',
   ALGORITHM_NOT_ALLOWED: 'The certificate uses a signature algorithm that is not accepted.',
@@ -202,7 +341,7 @@ const en: Record<MessageKey, string> = {
   HELPER_PIN_FORMAT: 'The PIN is 4 digits.',
   HELPER_PIN_INCORRECT: 'Wrong PIN.',
   HELPER_PIN_BLOCKED: 'The PIN is locked. Ask your municipal office to reset it.',
-  HELPER_LAST_TRY: 'One try left. Tick the confirmation to continue.',
+  HELPER_LAST_TRY: '1 try left. Tick the confirmation to continue.',
   HELPER_CARD_REMOVED: 'The card was removed. Please place it on the reader again.',
   HELPER_CARD_ERROR: 'The card did not answer correctly. Please place it on the reader again.',
   HELPER_BUSY: 'Another card operation is running. Please wait a moment and try again.',
@@ -216,6 +355,19 @@ const MESSAGES: Record<Locale, Record<MessageKey, string>> = { ja, en };
 /** The text of `key` in `locale`. */
 export function message(locale: Locale, key: MessageKey): string {
   return MESSAGES[locale][key];
+}
+
+/** `template` with each `{name}` replaced by `values[name]`. */
+export function fill(template: string, values: Readonly<Record<string, string | number>>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in values ? String(values[name]) : whole,
+  );
+}
+
+/** The text of an OAuth/OIDC error code (a general one for codes without their own). */
+export function oidcErrorMessage(locale: Locale, code: string): string {
+  const known = (OIDC_ERROR_CODES as readonly string[]).includes(code);
+  return message(locale, known ? (`OIDC_${code}` as OidcErrorKey) : 'OIDC_other');
 }
 
 /** All texts of `locale` (the login page hands them to its script). */

@@ -61,8 +61,7 @@ async function testDeps(options: { runCommand?: CommandRunner } = {}): Promise<T
   return {
     context: { platform: 'linux', env: { XDG_CONFIG_HOME: join(home, '.config') }, home, uid: 1000 },
     helperVersion: '9.9.9',
-    nodePath: '/usr/bin/node',
-    entryScript: '/opt/myna helper/myna-helper.js',
+    launcher: { program: '/usr/bin/node', args: ['/opt/myna helper/myna-helper.js'] },
     logger: createLogger({ write: (line) => logLines.push(line) }),
     runCommand:
       options.runCommand ??
@@ -78,6 +77,7 @@ async function testDeps(options: { runCommand?: CommandRunner } = {}): Promise<T
         .insert(new VirtualJpkiCard(cardIdentityOf((await devPki()).identities[0] as never)));
       return backend;
     },
+    loadDevTools: async () => (await import('../../../dev-card/virtual-card-tools.js')).devTools,
     commands,
     logLines,
     stop: () => stop(),
@@ -188,6 +188,56 @@ describe('myna-helper CLI', () => {
     const out = collector();
     expect(await runHelperCli(['virtual-card'], out.io, await testDeps())).toBe(2);
     expect(await runHelperCli(['virtual-card', '--vpcd', '--pin', '12'], out.io, await testDeps())).toBe(2);
+  });
+
+  it('--version prints the version', async () => {
+    const out = collector();
+    expect(await runHelperCli(['--version'], out.io, await testDeps())).toBe(0);
+    expect(out.lines).toEqual(['9.9.9']);
+  });
+
+  it('--dev is refused with a real reader, before any reader is opened', async () => {
+    const deps = await testDeps();
+    let opened = false;
+    const out = collector();
+    const exit = await runHelperCli(['start', '--dev', '--port', '0'], out.io, {
+      ...deps,
+      openPcsc: async () => {
+        opened = true;
+        return deps.openPcsc();
+      },
+    });
+    expect(exit).toBe(2);
+    expect(out.text()).toContain(
+      '--dev lets every http://localhost page use the card and is only allowed with --virtual-card',
+    );
+    expect(opened).toBe(false);
+  });
+
+  it('a real reader serves an http origin only when listed, with a loud warning, and no other http page', async () => {
+    const deps = await testDeps();
+    const out = collector();
+    const listed = 'http://localhost:5173';
+    const exit = runHelperCli(['start', '--allow-origin', listed, '--port', '0'], out.io, deps);
+    const [, port] = await out.waitFor(/listening on ws:\/\/127\.0\.0\.1:(\d+)/);
+    await out.waitFor(/Press Ctrl-C/);
+    expect(out.text()).toContain(`WARNING: ${listed} is plain http`);
+    expect(deps.logLines.join('')).toContain('insecure origin allowed');
+    const client = await Client.open(Number(port), { origin: listed });
+    const hello = await client.request({ type: 'hello', id: 'h' });
+    expect(hello).toMatchObject({ type: 'hello', protocolVersion: 1, helperVersion: '9.9.9' });
+    client.close();
+    await expect(Client.open(Number(port), { origin: 'http://localhost:5174' })).rejects.toThrow(/403/);
+    deps.stop();
+    expect(await exit).toBe(0);
+  });
+
+  it('the installed helper (no development tools) says the virtual card is not part of it', async () => {
+    const out = collector();
+    const deps = { ...(await testDeps()), loadDevTools: undefined };
+    expect(await runHelperCli(['start', '--virtual-card', '--dev', '--port', '0'], out.io, deps)).toBe(1);
+    expect(out.text()).toContain('DEV_TOOLS_MISSING');
+    expect(await runHelperCli(['virtual-card', '--vpcd'], out.io, deps)).toBe(1);
   });
 
   it('install --dry-run prints the plan and the unit without changing anything', async () => {

@@ -68,11 +68,16 @@ describe('helper configuration', () => {
     }
   });
 
-  it('refuses http origins unless development mode and loopback, and non-canonical origins', () => {
+  it('allows http origins only on loopback hosts, each listed; refuses non-canonical origins', () => {
     expect(() => resolveHelperConfig({ allowedOrigins: ['http://login.example'] }, {})).toThrow(
       /must be https/,
     );
-    expect(() => resolveHelperConfig({}, { allowOrigins: ['http://localhost:3000'] })).toThrow(/--dev/);
+    expect(resolveHelperConfig({}, { allowOrigins: ['http://localhost:3000'] }).allowedOrigins).toEqual([
+      'http://localhost:3000',
+    ]);
+    expect(() => resolveHelperConfig({}, { allowOrigins: ['http://192.168.1.2:3000'] })).toThrow(
+      /must be https/,
+    );
     expect(() => resolveHelperConfig({}, { allowOrigins: ['http://login.example'], dev: true })).toThrow(
       /must be https/,
     );

@@ -1,5 +1,4 @@
 /** A daemon on an ephemeral port over CardService + in-process virtual card, and a small ws client. */
-import { setTimeout as delay } from 'node:timers/promises';
 import WebSocket from 'ws';
 import type { HelperMessage } from '../../../protocol/helper-protocol.js';
 import { CardService } from '../../../reader-helper/card/card-service.js';
@@ -13,10 +12,40 @@ import { devPki, ORIGIN } from '../../support/dev-pki.js';
 
 export const READER = 'Test Reader 0';
 
-/** Delays every APDU by `delayMs` (to hold an operation open). */
-class SlowBackend implements ReaderBackend {
-  delayMs = 0;
+/**
+ * Holds APDUs at a gate, to keep an operation open for exactly as long as a test needs: after
+ * `hold()` every APDU waits until `release()`; `held()` resolves once one is waiting.
+ */
+class GatedBackend implements ReaderBackend {
+  private gate: { readonly open: Promise<void>; readonly release: () => void } | undefined;
+  private passing = 0;
+  private waiting = 0;
+  private readonly arrivals: (() => void)[] = [];
+
   constructor(readonly inner: InProcessReaderBackend) {}
+
+  /** Closes the gate: after `after` more APDUs, every APDU waits for `release()`. */
+  hold(after = 0): void {
+    this.passing = after;
+    let release = () => {};
+    const open = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    this.gate = { open, release };
+  }
+
+  /** Opens the gate: held APDUs go to the card, later ones pass straight through. */
+  release(): void {
+    this.gate?.release();
+    this.gate = undefined;
+  }
+
+  /** Resolves when an APDU is waiting at the closed gate (the operation is under way). */
+  held(): Promise<void> {
+    if (this.waiting > 0) return Promise.resolve();
+    return new Promise((resolve) => this.arrivals.push(resolve));
+  }
+
   listReaders() {
     return this.inner.listReaders();
   }
@@ -25,7 +54,14 @@ class SlowBackend implements ReaderBackend {
     return {
       atr: connection.atr,
       transmit: async (apdu) => {
-        if (this.delayMs > 0) await delay(this.delayMs);
+        const gate = this.gate;
+        if (gate && this.passing > 0) this.passing -= 1;
+        else if (gate) {
+          this.waiting += 1;
+          for (const arrived of this.arrivals.splice(0)) arrived();
+          await gate.open;
+          this.waiting -= 1;
+        }
         return connection.transmit(apdu);
       },
       reset: () => connection.reset(),
@@ -44,7 +80,7 @@ export interface Fixture {
   readonly daemon: HelperDaemon;
   readonly port: number;
   readonly card: VirtualJpkiCard;
-  readonly backend: SlowBackend;
+  readonly backend: GatedBackend;
   readonly logLines: string[];
   close(): Promise<void>;
 }
@@ -57,7 +93,7 @@ export async function startFixture(
   const inner = new InProcessReaderBackend([READER]);
   const card = new VirtualJpkiCard(cardIdentityOf(pki.identities[0] as (typeof pki.identities)[0]));
   inner.reader(READER).insert(card);
-  const backend = new SlowBackend(inner);
+  const backend = new GatedBackend(inner);
   const cards = new CardService(backend);
   const logLines: string[] = [];
   const daemon = await startHelperDaemon({

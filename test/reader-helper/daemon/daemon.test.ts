@@ -77,7 +77,7 @@ async function verify(answer: AuthenticateResponse, origin: string, nonce: strin
       now: new Date(),
       clockSkewSeconds: 60,
       revocation: { status: async () => ({ status: 'good' }) },
-      accountKeySecret: randomBytes(32),
+      certificateKeySecret: randomBytes(32),
     },
   );
 }
@@ -204,21 +204,21 @@ describe('helper daemon: protocol', () => {
     const { backend } = await start();
     const first = await connect();
     const second = await connect();
-    backend.delayMs = 20;
+    backend.hold();
     const firstAnswer = first.request(authenticate('a'));
-    await delay(30);
+    await backend.held();
     expectError(await second.request(authenticate('b')), 'BUSY', 'b');
+    backend.release();
     expect(await firstAnswer).toMatchObject({ type: 'authenticated', id: 'a' });
-    backend.delayMs = 0;
     await expectServes(second);
   });
 
   it('answers TIMEOUT when the card is too slow, and serves the next request', async () => {
     const { backend, port } = await start({ operationTimeoutMs: 100 });
     const client = await connect();
-    backend.delayMs = 60;
+    backend.hold();
     expectError(await client.request(authenticate('slow')), 'TIMEOUT', 'slow');
-    backend.delayMs = 0;
+    backend.release();
     await waitIdle(port);
     await expectServes(client);
   });
@@ -226,9 +226,9 @@ describe('helper daemon: protocol', () => {
   it('cancels the running authenticate with CANCELLED', async () => {
     const { backend, port } = await start();
     const client = await connect();
-    backend.delayMs = 50;
+    backend.hold();
     client.send(authenticate('c1'));
-    await delay(20);
+    await backend.held();
     client.send({ type: 'cancel', id: 'c1' });
     const answers = [await client.next(), await client.next()];
     expect(answers).toEqual(
@@ -237,7 +237,7 @@ describe('helper daemon: protocol', () => {
         expect.objectContaining({ type: 'error', id: 'c1', code: 'CANCELLED' }),
       ]),
     );
-    backend.delayMs = 0;
+    backend.release();
     await waitIdle(port);
     await expectServes(client);
   });
@@ -245,12 +245,12 @@ describe('helper daemon: protocol', () => {
   it('answers CARD_REMOVED when the card leaves mid-operation, and serves once it is back', async () => {
     const { backend, card } = await start();
     const client = await connect();
-    backend.delayMs = 20;
+    backend.hold(2);
     client.send(authenticate('r'));
-    await delay(30);
+    await backend.held();
     backend.inner.reader(READER).remove();
+    backend.release();
     expectError(await client.nextAnswer(), 'CARD_REMOVED', 'r');
-    backend.delayMs = 0;
     backend.inner.reader(READER).insert(card);
     client.send(authenticate('good'));
     expect(await client.nextAnswer()).toMatchObject({ type: 'authenticated', id: 'good' });
@@ -259,11 +259,13 @@ describe('helper daemon: protocol', () => {
   it('cancels the running operation when its connection closes', async () => {
     const { backend, port } = await start();
     const client = await connect();
-    backend.delayMs = 30;
+    backend.hold();
     client.send(authenticate('gone'));
-    await delay(10);
+    await backend.held();
+    const closed = client.closed();
     client.close();
-    backend.delayMs = 0;
+    await closed;
+    backend.release();
     await waitIdle(port);
     await expectServes(await connect());
   });

@@ -10,9 +10,11 @@ import {
   type ErrorResponse,
   type HelperMessage,
   type HelperRequest,
+  PROTOCOL_VERSION,
   type ReaderInfo,
   USER_AUTH_PIN_PATTERN,
 } from '../../../../protocol/helper-protocol.js';
+import { fill } from '../messages.js';
 import type {
   InputElement,
   PageDocument,
@@ -51,6 +53,8 @@ const loginUrl = root.dataset.loginUrl ?? '';
 let nonce = root.dataset.nonce ?? '';
 let phase: Phase = 'connecting';
 let socket: PageSocket | undefined;
+/** The helper answered hello with an older protocol than this page speaks. */
+let helperOutdated = false;
 let requestCount = 0;
 
 function t(key: string): string {
@@ -109,10 +113,14 @@ function connect(): void {
   });
   current.addEventListener('close', () => {
     if (socket !== current || phase === 'done' || phase === 'sending') return;
-    if (opened)
-      show('waiting', t('stateNoHelper'), { alert: t('stateNoHelperInstall'), guide: true, retry: true });
+    if (opened) showUnreachable();
     else void unreachable();
   });
+}
+
+/** Not running, or not set up for this site: the page cannot tell, so it says both. */
+function showUnreachable(): void {
+  show('waiting', t('stateNoHelper'), { alert: t('stateNoHelperReasons'), guide: true, retry: true });
 }
 
 function showBlocked(detail: string): void {
@@ -132,12 +140,17 @@ async function unreachable(): Promise<void> {
   const safari = /Safari\//.test(ua) && !/Chrome\/|Chromium\/|Edg\//.test(ua);
   if (permission?.state === 'denied') showBlocked(t('stateBlockedPrompt'));
   else if (safari && location.protocol === 'https:') showBlocked(t('stateBlockedSafari'));
-  else show('waiting', t('stateNoHelper'), { alert: t('stateNoHelperInstall'), guide: true, retry: true });
+  else showUnreachable();
 }
 
 function handle(message: HelperMessage): void {
   switch (message.type) {
     case 'hello':
+      // A helper speaking an older protocol than this page cannot serve it: say so, never guess.
+      helperOutdated = message.protocolVersion < PROTOCOL_VERSION;
+      if (helperOutdated) show('waiting', t('stateHelperOutdated'), { guide: true, retry: true });
+      else readersChanged(message.readers);
+      break;
     case 'readers':
       readersChanged(message.readers);
       break;
@@ -153,7 +166,7 @@ function handle(message: HelperMessage): void {
 }
 
 function readersChanged(readers: readonly ReaderInfo[]): void {
-  if (phase === 'signing' || phase === 'sending' || phase === 'done') return;
+  if (helperOutdated || phase === 'signing' || phase === 'sending' || phase === 'done') return;
   if (readers.some((reader) => reader.card === 'jpki')) {
     if (phase !== 'pin') show('pin', t('statePin'), { pin: true });
   } else if (readers.length === 0) show('waiting', t('stateNoReader'));
@@ -162,9 +175,12 @@ function readersChanged(readers: readonly ReaderInfo[]): void {
 }
 
 function helperError(error: ErrorResponse): void {
-  const tries =
-    error.triesLeft === undefined ? '' : ` ${t('triesLeft').replace('{n}', String(error.triesLeft))}`;
-  const text = `${t(`HELPER_${error.code}`)}${tries}`;
+  const base = t(`HELPER_${error.code}`);
+  // LAST_TRY's own text already says that one try is left.
+  const text =
+    error.triesLeft === undefined || error.code === 'LAST_TRY'
+      ? base
+      : fill(t(error.triesLeft === 1 ? 'triesLeftOne' : 'triesLeft'), { message: base, n: error.triesLeft });
   if (error.code === 'PIN_BLOCKED') {
     show('waiting', t('statePin'), { alert: text });
     return;
@@ -219,7 +235,7 @@ async function submitAnswer(answer: AuthenticateResponse): Promise<void> {
     location.assign(reply.redirectTo);
     return;
   }
-  const alert = `${reply.error?.message ?? ''} (${t('errorCode')}: ${reply.error?.code ?? '?'})`;
+  const alert = fill(t('withCode'), { message: reply.error?.message ?? '', code: reply.error?.code ?? '?' });
   if (reply.nonce) {
     nonce = reply.nonce;
     show('pin', t('statePin'), { alert, pin: true });

@@ -1,4 +1,7 @@
-/** The OP's log: JSON lines on stderr with an event name and fields — never a serial, PIN or name. */
+/**
+ * The log of the OP and its jobs: JSON lines on stderr with an event name and fields — never a
+ * serial, PIN or name. Shared by both Lambdas, the CLI and the local stack.
+ */
 
 /** Where the OP reports events worth an operator's attention. */
 export interface OpLogger {

@@ -1,0 +1,95 @@
+/**
+ * The reader-helper's development tools (see reader-helper/cli/dev-tools.ts): a virtual JPKI card
+ * whose identity is loaded from --identity (an identity folder, or a folder created earlier by
+ * these commands) or created fresh (a new development PKI) there or in a temporary folder.
+ * Loaded only by `start --virtual-card` and `virtual-card --vpcd` in the source tree; the helper
+ * product never imports this folder.
+ */
+import { access, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IDENTITY_FILES } from '../dev-pki/hierarchy.js';
+import { USER_AUTH_PIN } from '../protocol/jpki-profile.js';
+import type { DevTools } from '../reader-helper/cli/dev-tools.js';
+import { UsageError } from '../reader-helper/cli/io.js';
+import {
+  type CardIdentity,
+  createVirtualCardIdentity,
+  loadIdentity,
+} from '../reader-helper/virtual-card/identity.js';
+import { InProcessReaderBackend } from '../reader-helper/virtual-card/in-process-backend.js';
+import { VirtualJpkiCard } from '../reader-helper/virtual-card/virtual-jpki-card.js';
+import { VpcdConnector } from '../reader-helper/virtual-card/vpcd-connector.js';
+
+/** The name of the in-process reader `start --virtual-card` shows. */
+export const VIRTUAL_READER_NAME = 'myna-helper virtual reader';
+
+/** A virtual card's identity and where it lives. */
+interface VirtualCardSetup {
+  readonly identity: CardIdentity;
+  readonly identityDir: string;
+  /** The user-auth CA files an OP must trust, when this run created the PKI. */
+  readonly trustAnchorFiles: readonly string[];
+}
+
+/** The development tools, as the helper CLI loads them. */
+export const devTools: DevTools = {
+  async openVirtualCard(identityDir) {
+    const setup = await prepareVirtualCard(identityDir, undefined);
+    const backend = new InProcessReaderBackend([VIRTUAL_READER_NAME]);
+    backend.reader(VIRTUAL_READER_NAME).insert(new VirtualJpkiCard(setup.identity));
+    return { backend, notes: notes(setup, `test PIN ${setup.identity.userAuthPin}`) };
+  },
+
+  async attachVirtualCardToVpcd({ identityDir, pin, port, onConnection }) {
+    const setup = await prepareVirtualCard(identityDir, pin);
+    const connector = new VpcdConnector(new VirtualJpkiCard(setup.identity), {
+      ...(port === undefined ? {} : { port }),
+      onConnection,
+    });
+    connector.start();
+    return { notes: notes(setup, `PIN ${setup.identity.userAuthPin}`), stop: () => connector.stop() };
+  },
+};
+
+function notes(setup: VirtualCardSetup, pin: string): string[] {
+  return [
+    `Virtual card (DEVELOPMENT ONLY): identity ${setup.identityDir}, ${pin}`,
+    ...setup.trustAnchorFiles.map((file) => `  trust anchor for the OP: ${file}`),
+  ];
+}
+
+/** Loads or creates the identity; `pin` replaces its user-auth PIN. */
+async function prepareVirtualCard(
+  dir: string | undefined,
+  pin: string | undefined,
+): Promise<VirtualCardSetup> {
+  if (pin !== undefined && !USER_AUTH_PIN.pattern.test(pin)) {
+    throw new UsageError(`--pin must be ${USER_AUTH_PIN.description}`);
+  }
+  const setup = (dir === undefined ? undefined : await loadExisting(dir)) ?? (await create(dir, pin));
+  return pin === undefined ? setup : { ...setup, identity: { ...setup.identity, userAuthPin: pin } };
+}
+
+async function loadExisting(dir: string): Promise<VirtualCardSetup | undefined> {
+  for (const candidate of [dir, join(dir, 'identities', 'card')]) {
+    if (await exists(join(candidate, IDENTITY_FILES.card))) {
+      return { identity: await loadIdentity(candidate), identityDir: candidate, trustAnchorFiles: [] };
+    }
+  }
+  return undefined;
+}
+
+async function create(dir: string | undefined, pin: string | undefined): Promise<VirtualCardSetup> {
+  const target = dir ?? (await mkdtemp(join(tmpdir(), 'myna-helper-card-')));
+  return createVirtualCardIdentity(target, pin === undefined ? {} : { userAuthPin: pin });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

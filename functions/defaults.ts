@@ -1,0 +1,134 @@
+/**
+ * The OP's defaults in one place, as oidc-provider keeps its own in `lib/helpers/defaults.js`:
+ * every lifetime, clock skew, timeout, retry schedule and name that a module falls back to when
+ * its caller sets nothing. Modules import from here instead of repeating a number; an option that
+ * overrides one of these says so in its own TSDoc.
+ *
+ * This module imports nothing, so both Lambdas and the CLI may load it. The reader-helper's limits
+ * (port 47123, 16 KiB messages, 30 s per operation) live in protocol/helper-protocol.ts, because
+ * the helper ships on its own and loads nothing from functions/.
+ */
+
+const MINUTE = 60;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * The DynamoDB table of the local stack and the CLI when `--table` is not given. On AWS the
+ * table name comes from `OP_TABLE_NAME` (the CDK stack sets it).
+ */
+export const DEFAULT_TABLE_NAME = 'myna-oidc';
+
+/**
+ * Artifact lifetimes in seconds, passed to oidc-provider's `ttl`:
+ * - `AuthorizationCode` 60 s: a code is redeemed right after the redirect (RFC 9700 advises short
+ *   codes); the raw-serial seal is parked for the same time;
+ * - `AccessToken`, `IdToken` 10 min: short, because userinfo is the only resource server;
+ * - `Interaction` 10 min: the login page's lifetime (the card challenge inside it is shorter,
+ *   see CHALLENGE_TTL_SECONDS);
+ * - `Session` 12 h: a working day; the cookie itself is a browser-session cookie;
+ * - `Grant`, `RefreshToken` 14 days: how long an RP may keep a user signed in without a new card
+ *   signature.
+ */
+export const TTL = {
+  AuthorizationCode: MINUTE,
+  AccessToken: 10 * MINUTE,
+  IdToken: 10 * MINUTE,
+  Interaction: 10 * MINUTE,
+  Session: 12 * HOUR,
+  Grant: 14 * DAY,
+  RefreshToken: 14 * DAY,
+} as const;
+
+/** How long a card challenge (the nonce the card signs) can be answered, seconds: 5 min. */
+export const CHALLENGE_TTL_SECONDS = 5 * MINUTE;
+
+/**
+ * `Cache-Control` max-age of the JWKS, seconds: 10 min, no longer than an ID token lives, so
+ * rotation steps (which must be further apart than that) always leave RP caches time to fetch a
+ * `next` key before it signs (op/cache-headers.ts).
+ */
+export const JWKS_MAX_AGE_SECONDS = 10 * MINUTE;
+
+/** `Cache-Control` max-age of discovery, seconds: 1 h (it changes only with a new deployment). */
+export const DISCOVERY_MAX_AGE_SECONDS = HOUR;
+
+/**
+ * Tolerated clock difference between the OP and a certificate's or CRL's or OCSP response's
+ * issuer, seconds: 60 s. One skew for every time check of a login (certificate validity, OCSP
+ * thisUpdate/nextUpdate); `OP_CLOCK_SKEW_SECONDS` overrides it.
+ */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 60;
+/** The largest clock skew the configuration accepts, seconds: 10 min. */
+export const MAX_CLOCK_SKEW_SECONDS = 10 * MINUTE;
+
+/**
+ * The page the login page links to when the reader-helper cannot be reached: the README's guide
+ * for people (not developers) on installing and setting up the helper.
+ */
+export const DEFAULT_HELPER_GUIDE_URL =
+  'https://github.com/myna-oidc/myna-oidc/blob/main/README.md#for-people-using-the-helper';
+
+/** Time allowed for one OCSP exchange (request, response, body), ms: 3 s. */
+export const DEFAULT_OCSP_TIMEOUT_MS = 3_000;
+
+/**
+ * How long an OCSP response without nextUpdate is used after its thisUpdate, seconds: 5 min
+ * (RFC 6960 §4.2.2.1: no nextUpdate means newer information is always available).
+ */
+export const DEFAULT_OCSP_MAX_AGE_SECONDS = 5 * MINUTE;
+
+/** The largest OCSP response body read, bytes: 64 KiB (a JPKI response is about 2 KiB). */
+export const OCSP_MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** OCSP answers kept in a warm process until their nextUpdate, at most: 10 000. */
+export const OCSP_CACHE_ENTRIES = 10_000;
+
+/** How long past its nextUpdate a stored CRL is still used, seconds: 0 (fail closed at once). */
+export const DEFAULT_CRL_GRACE_SECONDS = 0;
+
+/** How long a login caches a CRL's metadata (thisUpdate/nextUpdate) in memory, seconds: 60 s. */
+export const DEFAULT_CRL_METADATA_CACHE_SECONDS = MINUTE;
+
+/**
+ * The back-channel logout delivery schedule shared by RP-initiated logout and the revocation
+ * notification job (storage/logout-queue.ts):
+ * - `timeoutMs` 5 s: time allowed for one POST to an RP;
+ * - `attemptsPerRun` 3: attempts within one run (a brief outage is ridden out at once);
+ * - `retryDelayMs` 500 ms: the first in-run delay, doubling;
+ * - `retryAfterSeconds` 60 s: the first delay before a later run retries, doubling…
+ * - `maxRetryDelaySeconds` 6 h: …up to this;
+ * - `maxAttempts` 12: attempts over all runs before the delivery is `failed` (about 20 hours
+ *   after the first with the doubling above);
+ * - `finishedTtlSeconds` 90 days: how long delivered and failed work items are kept.
+ */
+export const BACKCHANNEL_RETRY = {
+  timeoutMs: 5_000,
+  attemptsPerRun: 3,
+  retryDelayMs: 500,
+  retryAfterSeconds: MINUTE,
+  maxRetryDelaySeconds: 6 * HOUR,
+  maxAttempts: 12,
+  finishedTtlSeconds: 90 * DAY,
+} as const;
+
+/** How long a back-channel logout token is valid after it is signed, seconds: 2 min. */
+export const LOGOUT_TOKEN_TTL_SECONDS = 2 * MINUTE;
+
+/**
+ * Time the scheduled notification Lambda keeps free at the end of an invocation, ms: 1 min. The
+ * job starts no new work after that and the next run continues.
+ */
+export const NOTIFY_RESERVE_MS = MINUTE * 1000;
+
+/**
+ * The DynamoDB client of every storage module (storage/dynamo-client.ts): the SDK's adaptive
+ * retry with `maxAttempts` 6 in total (throttling on a cold on-demand table can take a few
+ * backoffs), `connectionTimeoutMs` 2 s and `requestTimeoutMs` 5 s, so a stuck connection is
+ * retried instead of hanging a Lambda.
+ */
+export const DYNAMO_CLIENT = {
+  maxAttempts: 6,
+  connectionTimeoutMs: 2_000,
+  requestTimeoutMs: 5_000,
+} as const;

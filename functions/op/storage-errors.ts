@@ -1,0 +1,33 @@
+/**
+ * Storage raises its own errors (storage/errors.ts) and knows nothing of oidc-provider; this maps
+ * the one a client can cause to what oidc-provider answers: a second redemption of a code or
+ * refresh token (StorageError ALREADY_CONSUMED) becomes InvalidGrant, so the token endpoint says
+ * `invalid_grant` (400) instead of a 500. Every other failure passes through unchanged.
+ */
+import { type Adapter, type AdapterFactory, errors } from 'oidc-provider';
+import { StorageError } from '../storage/errors.js';
+import { adapterFor, type OpAdapter } from './adapter.js';
+
+/** `adapter` with its consume() failures mapped to oidc-provider's InvalidGrant. */
+export function withOidcErrors(adapter: OpAdapter): AdapterFactory {
+  return (model: string): Adapter => {
+    const inner = adapterFor(adapter, model);
+    const consume = async (id: string): Promise<void> => {
+      try {
+        await inner.consume(id);
+      } catch (error) {
+        if (error instanceof StorageError && error.code === 'ALREADY_CONSUMED') {
+          throw new errors.InvalidGrant(error.message);
+        }
+        throw error;
+      }
+    };
+    return new Proxy(inner, {
+      get(target, property) {
+        if (property === 'consume') return consume;
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  };
+}

@@ -1,0 +1,163 @@
+/**
+ * The helper's local status page for people, at http://127.0.0.1:<port>/ (Japanese or English):
+ * that it runs, its version, the readers and whether a MyNumber card is in one, the sites it is set
+ * up for, how to add one, and the recent refusals (site and time only). Only a top-level
+ * navigation may load it: no CORS header, `frame-ancestors 'none'` + X-Frame-Options DENY, a
+ * cross-origin resource policy, and the request checks in upgrade-guard.ts.
+ */
+import { createHash } from 'node:crypto';
+import type { CardState, ReaderInfo } from '../../protocol/helper-protocol.js';
+import type { Refusal } from './refusals.js';
+
+/** What the page shows. */
+export interface StatusPageModel {
+  readonly helperVersion: string;
+  readonly protocolVersion: number;
+  readonly port: number;
+  /** Undefined when the PC/SC service did not answer in time. */
+  readonly readers: readonly ReaderInfo[] | undefined;
+  readonly busy: boolean;
+  /** What the origin policy allows, as `OriginPolicy.describe()` words it. */
+  readonly allowedSites: readonly string[];
+  readonly refusals: readonly Refusal[];
+}
+
+export type StatusPageLanguage = 'ja' | 'en';
+
+const STYLE = `body{font-family:system-ui,"Noto Sans CJK JP",sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}code{background:#f1f1f1;padding:0 .2rem}
+.ok{color:#0a6b2d;font-weight:bold}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
+nav{float:right}`;
+
+/** The Content-Security-Policy of the page: nothing but its own inline style; never framed. */
+export const STATUS_PAGE_CSP = [
+  "default-src 'none'",
+  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const TEXT = {
+  en: {
+    title: 'MyNumber card helper',
+    running: 'The helper is running.',
+    version: (helper: string, protocol: number) => `Version ${helper} (protocol ${protocol})`,
+    busy: 'A card operation is in progress.',
+    readers: 'Card readers',
+    noReaders: 'No card reader is connected. Connect one (USB or NFC), then reload this page.',
+    readersSilent:
+      'The smart-card service does not answer (Linux: is pcscd running? systemctl status pcscd). Reload this page in a moment.',
+    card: {
+      absent: 'no card',
+      jpki: 'MyNumber card present',
+      'not-jpki': 'a card that is not a MyNumber card',
+      unknown: 'card state unknown',
+    } satisfies Record<CardState, string>,
+    sites: 'Sites that may use the card',
+    noSites: 'No site is set up yet: the helper refuses every login page.',
+    howToAdd: 'How to add a site',
+    addSteps: (port: number) => [
+      'Ask the site for the address of its login page, for example <code>https://login.example.jp</code>.',
+      'Add it to <code>allowedOrigins</code> in the helper’s configuration file (Linux: <code>~/.config/myna-helper/config.json</code>, macOS: <code>~/Library/Application Support/myna-helper/config.json</code>, Windows: <code>%APPDATA%\\myna-helper\\config.json</code>), for example <code>{"allowedOrigins": ["https://login.example.jp"]}</code>.',
+      `Restart the helper (or run <code>myna-helper start --allow-origin https://login.example.jp --port ${port}</code>).`,
+    ],
+    refusals: 'Recently refused',
+    noRefusals: 'No site has been refused since the helper started.',
+    refusalHead: ['Time (UTC)', 'Site'],
+    refusalNote:
+      'A site you did not open yourself here may be trying to use your card: do not add it. A site you use should be added as above.',
+    other: '日本語',
+  },
+  ja: {
+    title: 'マイナンバーカード読み取りヘルパー',
+    running: 'ヘルパーは動作しています。',
+    version: (helper: string, protocol: number) => `バージョン ${helper}（プロトコル ${protocol}）`,
+    busy: 'カードの操作中です。',
+    readers: 'カードリーダー',
+    noReaders:
+      'カードリーダーが接続されていません。リーダー（USB または NFC）を接続してから、このページを再読み込みしてください。',
+    readersSilent:
+      'スマートカードのサービスが応答しません（Linux の場合：pcscd が動作しているか systemctl status pcscd で確認してください）。しばらくしてからこのページを再読み込みしてください。',
+    card: {
+      absent: 'カードなし',
+      jpki: 'マイナンバーカードあり',
+      'not-jpki': 'マイナンバーカードではないカード',
+      unknown: 'カードの状態が不明',
+    } satisfies Record<CardState, string>,
+    sites: 'カードを使えるサイト',
+    noSites: 'まだサイトが設定されていません。すべてのログインページを拒否します。',
+    howToAdd: 'サイトの追加方法',
+    addSteps: (port: number) => [
+      'サイトにログインページのアドレスを確認します（例：<code>https://login.example.jp</code>）。',
+      'ヘルパーの設定ファイル（Linux：<code>~/.config/myna-helper/config.json</code>、macOS：<code>~/Library/Application Support/myna-helper/config.json</code>、Windows：<code>%APPDATA%\\myna-helper\\config.json</code>）の <code>allowedOrigins</code> に追加します（例：<code>{"allowedOrigins": ["https://login.example.jp"]}</code>）。',
+      `ヘルパーを再起動します（または <code>myna-helper start --allow-origin https://login.example.jp --port ${port}</code> を実行）。`,
+    ],
+    refusals: '最近拒否したサイト',
+    noRefusals: 'ヘルパーの起動後、拒否したサイトはありません。',
+    refusalHead: ['時刻（UTC）', 'サイト'],
+    refusalNote:
+      'ご自身で開いていないサイトは、カードを不正に使おうとしている可能性があります。追加しないでください。利用するサイトは上の手順で追加してください。',
+    other: 'English',
+  },
+} as const;
+
+/** The language for `?lang=` or else the first of Accept-Language that the page speaks (English by default). */
+export function pageLanguage(url: URL, acceptLanguage: string | undefined): StatusPageLanguage {
+  const asked = url.searchParams.get('lang');
+  if (asked === 'ja' || asked === 'en') return asked;
+  for (const part of (acceptLanguage ?? '').split(',')) {
+    const tag = part.trim().split(';')[0]?.toLowerCase() ?? '';
+    if (tag === 'ja' || tag.startsWith('ja-')) return 'ja';
+    if (tag === 'en' || tag.startsWith('en-')) return 'en';
+  }
+  return 'en';
+}
+
+/** The page's HTML. */
+export function renderStatusPage(model: StatusPageModel, lang: StatusPageLanguage): string {
+  const t = TEXT[lang];
+  const other = lang === 'ja' ? 'en' : 'ja';
+  const readers =
+    model.readers === undefined
+      ? `<p id="readers">${t.readersSilent}</p>`
+      : model.readers.length === 0
+        ? `<p id="readers">${t.noReaders}</p>`
+        : `<ul id="readers">${model.readers
+            .map((reader) => `<li>${escapeHtml(reader.name)}: <strong>${t.card[reader.card]}</strong></li>`)
+            .join('')}</ul>`;
+  const sites =
+    model.allowedSites.length === 0
+      ? `<p id="sites">${t.noSites}</p>`
+      : `<ul id="sites">${model.allowedSites.map((site) => `<li><code>${escapeHtml(site)}</code></li>`).join('')}</ul>`;
+  const refusals =
+    model.refusals.length === 0
+      ? `<p id="refusals">${t.noRefusals}</p>`
+      : `<table id="refusals"><tr><th>${t.refusalHead[0]}</th><th>${t.refusalHead[1]}</th></tr>${model.refusals
+          .map(
+            (refusal) =>
+              `<tr><td>${refusal.time.toISOString().slice(0, 19).replace('T', ' ')}</td><td><code>${escapeHtml(refusal.site)}</code></td></tr>`,
+          )
+          .join('')}</table><p>${t.refusalNote}</p>`;
+  return `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t.title}</title><style>${STYLE}</style></head>
+<body><nav><a href="/?lang=${other}" hreflang="${other}">${t.other}</a></nav>
+<h1>${t.title}</h1>
+<p id="state" class="ok">${t.running}</p>
+<p id="version">${t.version(escapeHtml(model.helperVersion), model.protocolVersion)}</p>
+${model.busy ? `<p>${t.busy}</p>` : ''}
+<h2>${t.readers}</h2>${readers}
+<h2>${t.sites}</h2>${sites}
+<h2>${t.howToAdd}</h2><ol id="how-to-add">${t
+    .addSteps(model.port)
+    .map((step) => `<li>${step}</li>`)
+    .join('')}</ol>
+<h2>${t.refusals}</h2>${refusals}
+</body></html>
+`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,220 @@
+/**
+ * The OP's role may write only in OP_WRITE_PARTITIONS, the CRL import role only in
+ * CRL_IMPORT_PARTITIONS (dynamodb:LeadingKeys). This runs the real code on dynalite — the OP
+ * through the flows that write (card logins, also with the raw-serial claim, code exchange,
+ * refresh, revocation, a pushed authorization request), CrlStore through an import and a
+ * re-import with a delta — records the partition key of every write request it sends (PutItem,
+ * UpdateItem, DeleteItem, BatchWriteItem: what LeadingKeys is checked against) and checks each
+ * lies inside its role's partitions, so a deployed role cannot refuse a write its code needs, and
+ * that what each must never write (the OP: client registrations, revocation entries; the importer:
+ * accounts, tokens, client registrations) stays outside.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as client from 'openid-client';
+import type { DevIdentity } from '../../dev-pki/hierarchy.js';
+import { issueCrl } from '../../dev-pki/issue.js';
+import { X509CrlReason } from '../../dev-pki/x509.js';
+import type { OpServer } from '../../functions/op/local-server.js';
+import { RAW_SERIAL_SCOPE } from '../../functions/op/raw-serial.js';
+import { CrlStore } from '../../functions/revocation/crl-store.js';
+import { CRL_IMPORT_PARTITIONS } from '../../infra/constructs/crl-import-role.js';
+import { OP_WRITE_PARTITIONS } from '../../infra/constructs/op-function.js';
+import { type TestTable, useLocalTables } from '../storage/local-table.js';
+import { aliceCard } from '../support/card.js';
+import { devPki, userAuthAnchors } from '../support/dev-pki.js';
+import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../support/oidc-flow.js';
+import { startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
+
+const newTable = useLocalTables();
+let table: TestTable;
+let op: OpServer;
+let card: VirtualCardSigner;
+
+/** What `dynamodb:LeadingKeys` with StringLike does with `patterns`. */
+function within(patterns: readonly string[], pk: string): boolean {
+  return patterns.some((pattern) =>
+    new RegExp(`^${pattern.replaceAll(/[.+?^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*')}$`).test(pk),
+  );
+}
+const allowed = (pk: string) => within(OP_WRITE_PARTITIONS, pk);
+
+/** Partition keys of the OP's write requests (recordWrites). */
+let written: string[];
+
+type PartitionKey = { pk?: { S?: string } };
+type WriteInput = {
+  TableName?: string;
+  Item?: PartitionKey;
+  Key?: PartitionKey;
+  RequestItems?: Record<
+    string,
+    { PutRequest?: { Item?: PartitionKey }; DeleteRequest?: { Key?: PartitionKey } }[]
+  >;
+};
+
+/** The partition keys `command` writes in `tableName`. */
+function partitionsOf(command: string, input: WriteInput, tableName: string): string[] {
+  if (command === 'BatchWriteItemCommand') {
+    return (input.RequestItems?.[tableName] ?? []).map(
+      (request) => (request.PutRequest?.Item ?? request.DeleteRequest?.Key)?.pk?.S ?? '?',
+    );
+  }
+  if (input.TableName !== tableName) return [];
+  if (command === 'PutItemCommand') return [input.Item?.pk?.S ?? '?'];
+  if (command === 'UpdateItemCommand' || command === 'DeleteItemCommand') return [input.Key?.pk?.S ?? '?'];
+  return [];
+}
+
+/** Records the partition key of every write request to `table` sent from now on (tables share a client). */
+function recordWrites(table: TestTable): string[] {
+  const keys: string[] = [];
+  table.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      keys.push(...partitionsOf(context.commandName ?? '', args.input as WriteInput, table.tableName));
+      return next(args);
+    },
+    { step: 'initialize', name: `recordWrites:${table.tableName}` },
+  );
+  return keys;
+}
+
+beforeAll(async () => {
+  card = new VirtualCardSigner((await aliceCard()).identity);
+  table = await newTable();
+  // Client registrations are the operator CLI's writes, made before the OP serves a request.
+  op = await startTestOp({ table });
+  written = recordWrites(table);
+});
+afterAll(async () => {
+  await op?.close();
+  await card?.close();
+});
+
+describe('the OP writes only in its partitions', () => {
+  it('sends every write of logins, tokens, refresh and revocation inside OP_WRITE_PARTITIONS', async () => {
+    const A = TEST_CLIENTS.firstParty;
+    const rp = await relyingParty({ issuer: op.url, clientId: A.client_id, clientSecret: A.client_secret });
+    const browser = new TestBrowser();
+    const { tokens } = await rpLogin({ rp, browser, card, redirectUri: A.redirect_uris[0] as string });
+    const refreshed = await client.refreshTokenGrant(rp, tokens.refresh_token as string);
+    await client.tokenRevocation(rp, refreshed.access_token);
+    await client
+      .fetchUserInfo(rp, tokens.access_token, tokens.claims()?.sub as string)
+      .catch(() => undefined);
+
+    // A pushed authorization request (PAR is enabled).
+    await client.buildAuthorizationUrlWithPAR(rp, {
+      redirect_uri: A.redirect_uris[0] as string,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+
+    const S = TEST_CLIENTS.rawSerial;
+    const serialRp = await relyingParty({
+      issuer: op.url,
+      clientId: S.client_id,
+      clientSecret: S.client_secret,
+    });
+    await rpLogin({
+      rp: serialRp,
+      browser: new TestBrowser(),
+      card,
+      redirectUri: S.redirect_uris[0] as string,
+      scope: `openid ${RAW_SERIAL_SCOPE}`,
+    });
+
+    const kinds = new Set(written.map((pk) => pk.split('#')[0]));
+    // The flows above did write (the check is not vacuous).
+    for (const kind of [
+      'Session',
+      'Grant',
+      'Interaction',
+      'AuthorizationCode',
+      'AccessToken',
+      'RefreshToken',
+      'ACCOUNT',
+      'CERT',
+      'LoginChallenge',
+      'AccountRef',
+      'MynaRawSerial',
+      'PushedAuthorizationRequest',
+    ]) {
+      expect(kinds).toContain(kind);
+    }
+    expect(written.filter((pk) => !allowed(pk))).toEqual([]);
+  });
+
+  it("cannot write client registrations, revocation entries, CRL state or the job's records", () => {
+    for (const pk of [
+      'Client',
+      'REVOKED#key',
+      'CRL#scope',
+      'CRLSNAP#scope@1',
+      'CRLFEED',
+      'RevocationAudit',
+      'RevocationNotice',
+    ]) {
+      expect(allowed(pk)).toBe(false);
+    }
+  });
+});
+
+describe('CRL import writes only the revocation partitions', () => {
+  it('sends every write of an import and of a re-import with a delta inside CRL_IMPORT_PARTITIONS', async () => {
+    const pki = await devPki();
+    const [, , revoked] = pki.identities as [DevIdentity, DevIdentity, DevIdentity];
+    const dir = await mkdtemp(join(tmpdir(), 'myna-crl-partitions-'));
+    try {
+      const crlTable = await newTable();
+      const keys = recordWrites(crlTable);
+      const store = new CrlStore(crlTable);
+      const secret = randomBytes(32);
+      const now = new Date();
+      const crl = async (crlNumber: number, entries: { serialHex: string }[]) => {
+        const path = join(dir, `${crlNumber}.crl`);
+        const thisUpdate = new Date(now.getTime() - 3_600_000);
+        await writeFile(
+          path,
+          await issueCrl({
+            ca: revoked.userAuthCa,
+            thisUpdate,
+            nextUpdate: new Date(now.getTime() + 86_400_000),
+            crlNumber,
+            entries: entries.map(({ serialHex }) => ({
+              serialHex,
+              revokedAt: thisUpdate,
+              reason: X509CrlReason.superseded,
+            })),
+          }),
+        );
+        return store.importFile(path, { anchors: userAuthAnchors(pki), secret, now });
+      };
+      await crl(1, [revoked.userAuth]);
+      await crl(2, []);
+      const kinds = new Set(keys.map((pk) => pk.split('#')[0]));
+      for (const kind of ['REVOKED', 'CRL', 'CRLSNAP', 'CRLFEED']) expect(kinds).toContain(kind);
+      expect(keys.filter((pk) => !within(CRL_IMPORT_PARTITIONS, pk))).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('cannot write accounts, tokens, sessions or client registrations', () => {
+    for (const pk of [
+      'Client',
+      'ACCOUNT#a',
+      'CERT#k',
+      'Session#s',
+      'Grant#g',
+      'AccessToken#t',
+      'RevocationAudit',
+    ]) {
+      expect(within(CRL_IMPORT_PARTITIONS, pk)).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,257 @@
+/**
+ * RequestScope (one request's DynamoDB work: read once, write together) and the OP's adapter reads
+ * (client cache, prefetch), counted with the bench's meter on a real dynalite.
+ */
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { type DynamoMeter, meterDynamo } from '../../bench/dynamo-meter.js';
+import { accountItemKey } from '../../functions/accounts/dynamo-account-store.js';
+import { CLIENT_CACHE_TTL_MS, storageReads } from '../../functions/op/storage-reads.js';
+import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
+import { createDynamoAdapter, uidPointerKey } from '../../functions/storage/oidc-adapter.js';
+import { RequestScope } from '../../functions/storage/request-scope.js';
+import { itemKey } from '../../functions/storage/table.js';
+import { scanAll, type TestTable, useLocalTables } from './local-table.js';
+
+const newTable = useLocalTables();
+const clients: { destroy(): void }[] = [];
+afterAll(() => {
+  for (const client of clients) client.destroy();
+});
+
+/** A DynamoDB client for `endpoint`, destroyed after the file's tests. */
+function clientFor(endpoint: string) {
+  const client = createDynamoClient({ endpoint });
+  clients.push(client);
+  return client;
+}
+
+/** A fresh table with its own metered client and a request scope on it. */
+async function setup(): Promise<{ table: TestTable; scope: RequestScope; meter: DynamoMeter }> {
+  const shared = await newTable();
+  const client = clientFor(shared.endpoint);
+  const table = { ...shared, client };
+  const scope = new RequestScope(client, table.tableName);
+  return { table, scope, meter: meterDynamo(client) };
+}
+
+const commands = (meter: DynamoMeter) => meter.calls.map((call) => call.command);
+
+describe('RequestScope', () => {
+  test('holds unconditional writes and sends them as one BatchWriteItem before run returns', async () => {
+    const { table, scope, meter } = await setup();
+    const Adapter = createDynamoAdapter(table);
+    const sessions = new Adapter('Session');
+    const grants = new Adapter('Grant');
+    await scope.run(async () => {
+      await grants.upsert('grant-1', { accountId: 'account-1', clientId: 'rp' }, 60);
+      await sessions.upsert('session-1', { uid: 'uid-1', accountId: 'account-1' }, 60);
+      // Read your own writes without a call: the item, its pointer.
+      expect(await sessions.find('session-1')).toMatchObject({ uid: 'uid-1' });
+      expect(await sessions.findByUid('uid-1')).toMatchObject({ uid: 'uid-1' });
+      expect(meter.calls).toHaveLength(0);
+      // Seen from outside (another client), nothing is written yet.
+      expect(await scanAll({ ...table, client: clientFor(table.endpoint) })).toHaveLength(0);
+    });
+    expect(commands(meter)).toEqual(['BatchWriteItem']);
+    // grant + its account pointer, session + uid pointer + account pointer
+    expect(await scanAll(table)).toHaveLength(5);
+    expect(await sessions.findByUid('uid-1')).toMatchObject({ uid: 'uid-1' });
+  });
+
+  test('reads an item once per request; the next request reads it again', async () => {
+    const { table, scope, meter } = await setup();
+    const interactions = new (createDynamoAdapter(table))('Interaction');
+    await interactions.upsert('uid-1', { returnTo: '/a' }, 60);
+    meter.reset();
+    await scope.run(async () => {
+      expect(await interactions.find('uid-1')).toEqual({ returnTo: '/a' });
+      expect(await interactions.find('uid-1')).toEqual({ returnTo: '/a' });
+    });
+    expect(commands(meter)).toEqual(['GetItem']);
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: marshall({ ...itemKey('Interaction', 'uid-1'), payload: { returnTo: '/b' } }),
+      }),
+    );
+    await scope.run(async () => {
+      expect(await interactions.find('uid-1')).toEqual({ returnTo: '/b' });
+    });
+  });
+
+  test('a conditional write flushes what is held first and is never answered by the scope', async () => {
+    const { table, scope, meter } = await setup();
+    const codes = new (createDynamoAdapter(table))('AuthorizationCode');
+    await scope.run(async () => {
+      await codes.upsert('code-1', { grantId: 'grant-1' }, 60);
+      // Single use stays one conditional UpdateItem against the table: the held code is sent first.
+      await codes.consume('code-1');
+      await expect(codes.consume('code-1')).rejects.toMatchObject({ code: 'ALREADY_CONSUMED' });
+      // The copy of a changed item is dropped: this read goes to the table and sees `consumed`.
+      expect(await codes.find('code-1')).toMatchObject({ consumed: expect.any(Number) });
+    });
+    expect(commands(meter)).toEqual(['BatchWriteItem', 'UpdateItem', 'UpdateItem', 'GetItem']);
+  });
+
+  test('of concurrent consumes in separate requests exactly one wins', async () => {
+    const { table, scope } = await setup();
+    const codes = new (createDynamoAdapter(table))('AuthorizationCode');
+    await codes.upsert('code-1', { grantId: 'grant-1' }, 60);
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, () =>
+        scope.run(async () => {
+          await codes.find('code-1');
+          await codes.consume('code-1');
+        }),
+      ),
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+  });
+
+  test('a delete then a read in one request finds nothing; the writes made before a failure are kept', async () => {
+    const { table, scope } = await setup();
+    const Adapter = createDynamoAdapter(table);
+    const interactions = new Adapter('Interaction');
+    const grants = new Adapter('Grant');
+    await interactions.upsert('uid-1', { returnTo: '/a' }, 60);
+    await expect(
+      scope.run(async () => {
+        await interactions.destroy('uid-1');
+        expect(await interactions.find('uid-1')).toBeUndefined();
+        await grants.upsert('grant-1', { clientId: 'rp' }, 60);
+        throw new Error('request failed');
+      }),
+    ).rejects.toThrow('request failed');
+    expect(await interactions.find('uid-1')).toBeUndefined();
+    expect(await grants.find('grant-1')).toEqual({ clientId: 'rp' });
+  });
+
+  test('prefetch reads several items with one BatchGetItem; later GetItems use it', async () => {
+    const { table, scope, meter } = await setup();
+    const grants = new (createDynamoAdapter(table))('Grant');
+    await grants.upsert('grant-1', { clientId: 'rp' }, 60);
+    meter.reset();
+    await scope.run(async () => {
+      scope.prefetch([itemKey('Grant', 'grant-1'), itemKey('Grant', 'missing')]);
+      expect(await grants.find('grant-1')).toEqual({ clientId: 'rp' });
+      expect(await grants.find('missing')).toBeUndefined();
+    });
+    expect(commands(meter)).toEqual(['BatchGetItem']);
+  });
+
+  test('a prefetched key DynamoDB left unprocessed is read on its own', async () => {
+    const { table, scope, meter } = await setup();
+    const grants = new (createDynamoAdapter(table))('Grant');
+    await grants.upsert('grant-1', { clientId: 'rp' }, 60);
+    // DynamoDB answers a throttled BatchGetItem with UnprocessedKeys instead of an error.
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'BatchGetItemCommand') return next(args);
+        const { RequestItems } = args.input as { RequestItems: Record<string, unknown> };
+        return { output: { $metadata: {}, Responses: {}, UnprocessedKeys: RequestItems } } as never;
+      },
+      { step: 'build', name: 'throttledBatchGet' },
+    );
+    meter.reset();
+    await scope.run(async () => {
+      scope.prefetch([itemKey('Grant', 'grant-1')]);
+      expect(await grants.find('grant-1')).toEqual({ clientId: 'rp' });
+    });
+    expect(commands(meter)).toEqual(['BatchGetItem', 'GetItem']);
+  });
+
+  test('outside run the client is untouched (CLI, jobs)', async () => {
+    const { table, meter } = await setup();
+    const interactions = new (createDynamoAdapter(table))('Interaction');
+    await interactions.upsert('uid-1', { returnTo: '/a' }, 60);
+    await interactions.find('uid-1');
+    await interactions.find('uid-1');
+    expect(commands(meter)).toEqual(['PutItem', 'GetItem', 'GetItem']);
+  });
+});
+
+describe('storageReads', () => {
+  test('caches client metadata for CLIENT_CACHE_TTL_MS; a change through the adapter drops it at once', async () => {
+    const { table, scope, meter } = await setup();
+    const clock = { now: 1_000_000 };
+    const Adapter = storageReads(createDynamoAdapter(table), { scope, now: () => clock.now });
+    const clients = new Adapter('Client');
+    await clients.upsert('rp', { client_id: 'rp', client_name: 'A' });
+    meter.reset();
+    expect(await clients.find('rp')).toMatchObject({ client_name: 'A' });
+    expect(await clients.find('rp')).toMatchObject({ client_name: 'A' });
+    expect(commands(meter)).toEqual(['GetItem']);
+    // A change made elsewhere (the operator CLI) is seen once the entry is older than the TTL.
+    await new (createDynamoAdapter(table))('Client').upsert('rp', { client_id: 'rp', client_name: 'B' });
+    expect(await clients.find('rp')).toMatchObject({ client_name: 'A' });
+    clock.now += CLIENT_CACHE_TTL_MS;
+    expect(await clients.find('rp')).toMatchObject({ client_name: 'B' });
+    await clients.upsert('rp', { client_id: 'rp', client_name: 'C' });
+    expect(await clients.find('rp')).toMatchObject({ client_name: 'C' });
+    await clients.destroy('rp');
+    expect(await clients.find('rp')).toBeUndefined();
+    // Unknown clients are not remembered: registering one works at once.
+    await new (createDynamoAdapter(table))('Client').upsert('rp', { client_id: 'rp', client_name: 'D' });
+    expect(await clients.find('rp')).toMatchObject({ client_name: 'D' });
+  });
+
+  test('a cached client cannot be changed by whoever uses the payload', async () => {
+    const { table, scope } = await setup();
+    const clients = new (storageReads(createDynamoAdapter(table), { scope }))('Client');
+    await clients.upsert('rp', { client_id: 'rp', redirect_uris: ['https://rp.example/cb'] });
+    const first = (await clients.find('rp')) as { redirect_uris: string[] };
+    first.redirect_uris.push('https://evil.example/cb');
+    expect(await clients.find('rp')).toEqual({ client_id: 'rp', redirect_uris: ['https://rp.example/cb'] });
+  });
+
+  test("reading a token prefetches its grant, account and session in one call, and sees the session's end", async () => {
+    const { table, scope, meter } = await setup();
+    const Adapter = storageReads(createDynamoAdapter(table), { scope });
+    const sessions = new Adapter('Session');
+    const tokens = new Adapter('AccessToken');
+    const grants = new Adapter('Grant');
+    await grants.upsert('grant-1', { accountId: 'account-1', clientId: 'rp' }, 60);
+    await sessions.upsert('session-1', { uid: 'uid-1', accountId: 'account-1' }, 60);
+    const token = {
+      grantId: 'grant-1',
+      accountId: 'account-1',
+      sessionUid: 'uid-1',
+      expiresWithSession: true,
+    };
+    await tokens.upsert('token-1', token, 60);
+    meter.reset();
+    await scope.run(async () => {
+      expect(await tokens.find('token-1')).toEqual(token);
+      expect(await sessions.findByUid('uid-1')).toMatchObject({ accountId: 'account-1' });
+      expect(await grants.find('grant-1')).toMatchObject({ clientId: 'rp' });
+      await table.client.send(
+        new GetItemCommand({
+          TableName: table.tableName,
+          Key: marshall(accountItemKey('account-1')),
+          ConsistentRead: true,
+        }),
+      );
+    });
+    expect(commands(meter)).toEqual(['GetItem', 'BatchGetItem']);
+    await sessions.destroy('session-1');
+    await scope.run(async () => {
+      await tokens.find('token-1');
+      expect(await sessions.findByUid('uid-1')).toBeUndefined();
+    });
+  });
+
+  test('a uid pointer written before pointers carried the payload still resolves through its target', async () => {
+    const { table } = await setup();
+    const sessions = new (createDynamoAdapter(table))('Session');
+    await sessions.upsert('session-1', { uid: 'uid-1', accountId: 'account-1' }, 60);
+    await table.client.send(
+      new PutItemCommand({
+        TableName: table.tableName,
+        Item: marshall({ ...uidPointerKey('Session', 'uid-1'), target: 'session-1' }),
+      }),
+    );
+    expect(await sessions.findByUid('uid-1')).toMatchObject({ accountId: 'account-1' });
+  });
+});
