@@ -8,11 +8,17 @@
  * - `bare_login_ms_p50`: the same client, PKCE and storage adapter on a bare oidc-provider whose
  *   interaction logs a fixed account in at once; `login_ratio` = (login p50 − card p50) / bare p50;
  * - `logins_per_s` and `login_errors`: LOGINS_CONCURRENT logins by CONCURRENCY clients at once, each
- *   with its own in-process reader and virtual card (one card would serialise them). Clients, OP and
- *   dynalite share this one Node thread, so this is the capacity of one OP process (one Lambda
- *   instance serves one request at a time anyway), not of a fleet;
+ *   with its own in-process reader and virtual card (one card would serialise them) and its own
+ *   loopback address (127.0.0.10…), with the login limits on (defaults.ts LOGIN_LIMITS). Clients,
+ *   OP and dynalite share this one Node thread, so this is the capacity of one OP process (one
+ *   Lambda instance serves one request at a time anyway), not of a fleet;
+ * - `abusive_requests` / `abusive_requests_refused`: meanwhile one abusive client (127.0.0.250)
+ *   posts forged card answers to one sign-in and floods the authorization endpoint, at most
+ *   ABUSIVE_MAX_REQUESTS requests until the logins end; refused = answered 429. Well-behaved
+ *   clients must still see `login_errors` 0;
  * Bundle size and cold start: coldstart.bench.ts.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type * as client from 'openid-client';
@@ -28,7 +34,16 @@ import { ClientRegistry } from '../functions/storage/client-registry.js';
 import { type LocalDynamo, startLocalDynamo } from '../functions/storage/local-dynamodb.js';
 import { createDynamoAdapter } from '../functions/storage/oidc-adapter.js';
 import { ensureTable } from '../functions/storage/table.js';
-import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../local/scripted-login.js';
+import {
+  authorizationRequest,
+  httpTransportFrom,
+  loginPageOf,
+  postAnswer,
+  relyingParty,
+  rpLogin,
+  TestBrowser,
+  VirtualCardSigner,
+} from '../local/scripted-login.js';
 import { cardIdentityOf } from '../reader-helper/virtual-card/identity.js';
 import { BENCH_CLIENT, createBareProvider } from './bare-provider.js';
 import { type BenchPki, createBenchPki } from './bench-pki.js';
@@ -38,6 +53,13 @@ const RUNS = 100;
 const WARMUP = 20;
 const CONCURRENCY = 32;
 const LOGINS_CONCURRENT = 320;
+/** The abusive client's requests stop at this many, or when the well-behaved logins are done. */
+const ABUSIVE_MAX_REQUESTS = 3_000;
+/** Requests the abusive client has in flight at once. */
+const ABUSIVE_PARALLEL = 4;
+/** Well-behaved client `i` connects from 127.0.0.(10 + i); the abusive one from ABUSIVE_ADDRESS. */
+const clientAddress = (i: number) => `127.0.0.${10 + i}`;
+const ABUSIVE_ADDRESS = '127.0.0.250';
 
 const CLIENT = BENCH_CLIENT;
 const REDIRECT_URI = CLIENT.redirect_uris[0] as string;
@@ -90,8 +112,8 @@ async function runLogins({ alice, trustAnchors, revocation }: BenchPki, dynamo: 
   try {
     const opRp = await relyingParty({ issuer: op.url, ...rpOf() });
     const bareRp = await relyingParty({ issuer: bare.url, ...rpOf() });
-    const login = (rp: client.Configuration, card = signer) =>
-      rpLogin({ rp, browser: new TestBrowser(), card, redirectUri: REDIRECT_URI });
+    const login = (rp: client.Configuration, card = signer, browser = new TestBrowser()) =>
+      rpLogin({ rp, browser, card, redirectUri: REDIRECT_URI });
 
     const loginMs: number[] = [];
     const cardMs: number[] = [];
@@ -100,7 +122,8 @@ async function runLogins({ alice, trustAnchors, revocation }: BenchPki, dynamo: 
     for (let i = 0; i < WARMUP + RUNS; i++) {
       signer.card.resetStats();
       let start = process.hrtime.bigint();
-      await login(opRp);
+      // Spread over the clients' addresses: one address gets LOGIN_LIMITS' 100 sign-ins a minute.
+      await login(opRp, signer, new TestBrowser(httpTransportFrom(clientAddress(i % CONCURRENCY))));
       const opNanos = process.hrtime.bigint() - start;
       const cardNanos = signer.card.busyNanos;
       start = process.hrtime.bigint();
@@ -124,13 +147,16 @@ async function runLogins({ alice, trustAnchors, revocation }: BenchPki, dynamo: 
     let next = 0;
     let errors = 0;
     let firstError: unknown;
+    const abuse = { done: false, requests: 0, refused: 0 };
     const start = process.hrtime.bigint();
+    const abusive = abuseOp(opRp, signer, abuse);
     await Promise.all(
-      cards.map(async (card) => {
+      cards.map(async (card, i) => {
+        const transport = httpTransportFrom(clientAddress(i));
         while (next < LOGINS_CONCURRENT) {
           next += 1;
           try {
-            await login(opRp, card);
+            await login(opRp, card, new TestBrowser(transport));
           } catch (error) {
             errors += 1;
             firstError ??= error;
@@ -139,15 +165,51 @@ async function runLogins({ alice, trustAnchors, revocation }: BenchPki, dynamo: 
       }),
     );
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    abuse.done = true;
+    await abusive;
     await Promise.all(cards.map((card) => card.close()));
     report('logins_per_s', (LOGINS_CONCURRENT - errors) / seconds, '/s');
     report('login_errors', errors, 'count');
+    report('abusive_requests', abuse.requests, 'count');
+    report('abusive_requests_refused', abuse.refused, 'count');
     if (firstError) process.stderr.write(`# first login error: ${String(firstError)}\n`);
   } finally {
     await signer.close();
     await bare.close();
     await op.close();
   }
+}
+
+/**
+ * The abusive client: from one address, ABUSIVE_PARALLEL loops each posting forged answers (a
+ * real certificate, random signatures) to its sign-in, alternating with new authorization
+ * requests, until `state.done` or ABUSIVE_MAX_REQUESTS in all; counts the requests and the
+ * refused (429) ones.
+ */
+async function abuseOp(
+  rp: client.Configuration,
+  card: VirtualCardSigner,
+  state: { done: boolean; requests: number; refused: number },
+): Promise<void> {
+  const browser = new TestBrowser(httpTransportFrom(ABUSIVE_ADDRESS));
+  const { url } = await authorizationRequest(rp, REDIRECT_URI);
+  const first = await loginPageOf(await browser.navigate(url, () => false));
+  const { certificate } = await card.sign(first.document.url.origin, first.nonce);
+  const loop = async () => {
+    const page = await loginPageOf(
+      await browser.navigate((await authorizationRequest(rp, REDIRECT_URI)).url, () => false),
+    );
+    while (!state.done && state.requests < ABUSIVE_MAX_REQUESTS) {
+      const forged = { certificate, signature: randomBytes(256).toString('base64url') };
+      const status =
+        state.requests % 2 === 0
+          ? (await postAnswer(browser, page, forged)).status
+          : (await browser.request((await authorizationRequest(rp, REDIRECT_URI)).url)).status;
+      state.requests += 1;
+      if (status === 429) state.refused += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: ABUSIVE_PARALLEL }, loop));
 }
 
 function rpOf() {

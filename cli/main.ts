@@ -1,4 +1,5 @@
 /** The operator CLI `myna-oidc`: one dispatcher, one module per command. */
+import { accountsCommand, accountsUsage } from './commands/accounts.js';
 import { certCommand, certUsage } from './commands/cert.js';
 import { clientsCommand, clientsUsage } from './commands/clients.js';
 import { devPkiCommand, devPkiUsage } from './commands/dev-pki.js';
@@ -8,6 +9,7 @@ import { describeFailure } from './failures.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
 
 const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<number>; usage: string }> = {
+  accounts: { run: accountsCommand, usage: accountsUsage },
   cert: { run: certCommand, usage: certUsage },
   clients: { run: clientsCommand, usage: clientsUsage },
   'dev-pki': { run: devPkiCommand, usage: devPkiUsage },
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, { run: (args: string[], io: CliIo) => Promise<num
 const USAGE = `Usage: myna-oidc <command> ...
 
 Commands:
+  accounts export|erase one account: what the OP holds about it (JSON), or its erasure
   cert inspect|verify   describe a certificate, or check it as the login verifier does
   clients add|update|rotate-secret|show|list|remove   relying parties (in the OP's table)
   dev-pki create        write a development JPKI hierarchy (test CAs, cards, CRLs)

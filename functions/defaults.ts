@@ -40,6 +40,12 @@ export const TTL = {
   RefreshToken: 14 * DAY,
 } as const;
 
+/**
+ * `Strict-Transport-Security` max-age of an https issuer, seconds: 2 years (hstspreload.org's
+ * recommendation; at least 1 year). Never sent on an http issuer (the local stack).
+ */
+export const HSTS_MAX_AGE_SECONDS = 2 * 365 * DAY;
+
 /** How long a card challenge (the nonce the card signs) can be answered, seconds: 5 min. */
 export const CHALLENGE_TTL_SECONDS = 5 * MINUTE;
 
@@ -91,6 +97,22 @@ export const DEFAULT_CRL_GRACE_SECONDS = 0;
 export const DEFAULT_CRL_METADATA_CACHE_SECONDS = MINUTE;
 
 /**
+ * How long an account is kept after its last login, days: 3 years (1095). A login moves it on;
+ * after it the account reads as absent and is erased (DynamoDB TTL, or the next login of its
+ * certificate, which then starts a new account). `DynamoAccountStoreOptions.retentionDays`
+ * overrides it.
+ */
+export const DEFAULT_ACCOUNT_RETENTION_DAYS = 3 * 365;
+
+/**
+ * How much longer than its account a certificate pointer lives, days: 30. The pointer's expiry is
+ * written again only when a login finds it closer than the retention period, so a returning
+ * login refreshes it at most once per this many days (no extra write per login), and a pointer
+ * always outlives the account it names.
+ */
+export const CERTIFICATE_POINTER_SLACK_DAYS = 30;
+
+/**
  * The back-channel logout delivery schedule shared by RP-initiated logout and the revocation
  * notification job (storage/logout-queue.ts):
  * - `timeoutMs` 5 s: time allowed for one POST to an RP;
@@ -132,3 +154,33 @@ export const DYNAMO_CLIENT = {
   connectionTimeoutMs: 2_000,
   requestTimeoutMs: 5_000,
 } as const;
+
+/**
+ * Application limits of the login (op/interactions/limits.ts), counted in the table so they hold
+ * across Lambda instances (storage/rate-counter.ts); `OpConfig.limits` (or the `OP_LIMIT_*`
+ * environment variables) override each:
+ * - `answersPerInteraction` 5: card answers (certificate + signature, each fully verified) one
+ *   sign-in may post — a person who mistypes nothing needs 1, a flaky reader a few;
+ * - `challengesPerInteraction` 10: challenges one sign-in may be given (page loads and the fresh
+ *   challenge after each refused answer);
+ * - `interactionsPerAddressPerMinute` 100: authorization requests (each may start a sign-in) from
+ *   one client IP address per minute — high enough for an office or mobile network behind one
+ *   address, low enough that one machine cannot fill the table with interactions.
+ * The per-sign-in counters live as long as the interaction (TTL.Interaction), the per-address one
+ * for ADDRESS_WINDOW_SECONDS.
+ */
+export const LOGIN_LIMITS = {
+  answersPerInteraction: 5,
+  challengesPerInteraction: 10,
+  interactionsPerAddressPerMinute: 100,
+} as const;
+
+/** The window of the per-address limit, seconds: 1 min. */
+export const ADDRESS_WINDOW_SECONDS = MINUTE;
+
+/**
+ * The longest identifier (code, token, session or interaction id, client id) the OP looks up in
+ * storage, UTF-8 bytes: 512. DynamoDB refuses partition keys over 2048 bytes with an error (a 500
+ * before this limit); oidc-provider's own ids are 43 characters, client ids are the operator's.
+ */
+export const MAX_STORED_ID_BYTES = 512;

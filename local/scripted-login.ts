@@ -145,13 +145,27 @@ function navigationOrigin(from: URL, to: URL, policy: string): string {
  * Sends a request with node:http(s) exactly as given. (Node's fetch would not do: it sets
  * `Sec-Fetch-Mode: cors` on every request, a navigation too.)
  */
-export function httpTransport(url: string, init: RequestInit): Promise<Response> {
+export const httpTransport: Transport = httpTransportFrom();
+
+/**
+ * httpTransport from the local address `localAddress` (e.g. 127.0.0.7: a browser on another
+ * machine, as far as a loopback server can tell); default: the system's choice.
+ */
+export function httpTransportFrom(localAddress?: string): Transport {
+  return (url, init) => send(url, init, localAddress);
+}
+
+function send(url: string, init: RequestInit, localAddress: string | undefined): Promise<Response> {
   const target = new URL(url);
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
-    const outgoing = send(
+    const outgoing = request(
       target,
-      { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)) },
+      {
+        method: init.method ?? 'GET',
+        headers: Object.fromEntries(new Headers(init.headers)),
+        ...(localAddress ? { localAddress } : {}),
+      },
       (incoming) => {
         const chunks: Buffer[] = [];
         incoming.on('data', (chunk: Buffer) => chunks.push(chunk));

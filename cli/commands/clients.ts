@@ -19,6 +19,7 @@ import {
   CLIENT_PROFILES,
   FAPI2_SIGNING_ALGORITHMS,
   FIRST_PARTY_FLAG,
+  FRESH_LOGIN_FLAG,
   hasFlag,
   PROFILE_FIELD,
   profileOf,
@@ -73,6 +74,8 @@ a repeated option replaces the whole list, and --no-<switch> turns a switch off)
   --backchannel-logout-uri <uri>       receives logout tokens (logout, revoked cards)
   --first-party                        a service of the operator: no consent screen
   --raw-serial-claim                   may receive the certificate serial (see below)
+  --fresh-login                        no single sign-on: a new card login at every sign-in,
+                                       so auth_time cannot link this RP to others
 
 Storage (every subcommand):
   --endpoint <url>   a local DynamoDB (npm start prints its endpoint); default: the AWS table
@@ -110,6 +113,7 @@ const LIST_OPTIONS = {
 const SWITCH_OPTIONS = {
   'first-party': FIRST_PARTY_FLAG,
   'raw-serial-claim': RAW_SERIAL_FLAG,
+  'fresh-login': FRESH_LOGIN_FLAG,
   'dpop-bound-access-tokens': 'dpop_bound_access_tokens',
   'require-pushed-authorization-requests': 'require_pushed_authorization_requests',
 } as const;
@@ -389,6 +393,7 @@ function summaryFlags(client: ClientMetadata): string[] {
     profileOf(client) === 'fapi2' ? 'FAPI 2.0' : undefined,
     hasFlag(client, FIRST_PARTY_FLAG) ? 'first-party' : undefined,
     hasFlag(client, RAW_SERIAL_FLAG) ? 'RAW SERIAL CLAIM' : undefined,
+    hasFlag(client, FRESH_LOGIN_FLAG) ? 'fresh login' : undefined,
   ].filter((flag): flag is string => flag !== undefined);
 }
 

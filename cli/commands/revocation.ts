@@ -122,7 +122,7 @@ const secretsManager = (values: StorageValues) =>
   new SecretsManagerClient(values.region ? { region: values.region } : {});
 
 /** The certificate-key secret: all CRL import and status need (--secret-id: that secret alone). */
-async function loadCertificateKeySecret(values: StorageValues): Promise<Uint8Array> {
+export async function loadCertificateKeySecret(values: StorageValues): Promise<Uint8Array> {
   const secretId = values['secret-id'];
   return secretId === undefined
     ? (await loadLocalSecrets(values.data ?? '.data')).certificateKeySecret

@@ -3,6 +3,19 @@
  * first certificate it saw (HMAC of issuer + serial, never the raw serial) and can hold several
  * certificates: a renewed certificate (new serial) is linked to the existing account through a
  * PredecessorSource, so the subject an RP sees stays the same across renewal.
+ *
+ * Every CA generation has the same issuer DN, so the account key alone cannot tell a card of one
+ * generation from a card of another with the same serial. Each certificate is therefore bound to
+ * the key of the CA that issued it (its id, the SHA-256 of the CA's SubjectPublicKeyInfo) the
+ * first time it logs in; a later login whose certificate has the same account key but another
+ * issuing CA key is refused (VerificationError ISSUER_KEY_MISMATCH, and a warning in the log), never joined to
+ * the account.
+ *
+ * An account holds only what a feature reads: when each certificate was first and last seen
+ * (ordering, retention), its issuing CA key (the binding above) and generation (the alert and the
+ * export name it), and the revocation the notification job recorded. Not the certificate's
+ * expiry, which nothing reads and which can reveal the holder's birthday. Accounts are kept
+ * `retentionDays` after the last login (defaults.ts DEFAULT_ACCOUNT_RETENTION_DAYS).
  */
 import type { ParsedCertificate } from '../jpki/certificate.js';
 
@@ -10,9 +23,13 @@ import type { ParsedCertificate } from '../jpki/certificate.js';
 export interface AccountCertificate {
   /** The certificate's account key (keyed hash of issuer + serial). */
   readonly certificateKey: string;
+  /**
+   * Id of the issuing CA's key (TrustAnchor.id). Absent only on an entry written before the
+   * binding existed, until that certificate's next login.
+   */
+  readonly issuerKeyId?: string;
   /** CA generation that issued it (e.g. "2023"). */
   readonly issuerGeneration: string;
-  readonly notAfter: string;
   readonly firstSeenAt: string;
   readonly lastSeenAt: string;
   /** Set by the revocation notification job when a CRL listed the certificate. */
@@ -24,6 +41,8 @@ export interface Account {
   /** Stable id: the certificate key of the account's first certificate. */
   readonly accountId: string;
   readonly createdAt: string;
+  /** When the account is erased unless a login comes first (absent on accounts from before retention). */
+  readonly expiresAt?: string;
   readonly certificates: readonly AccountCertificate[];
 }
 
@@ -44,6 +63,8 @@ export interface LoginCertificate {
   readonly certificate: ParsedCertificate;
   /** accountKey(secret, issuer, serial) of this certificate. */
   readonly certificateKey: string;
+  /** Id of the key of the CA that issued it (TrustAnchor.id of the verified issuer). */
+  readonly issuerKeyId: string;
   readonly issuerGeneration: string;
 }
 
@@ -51,9 +72,10 @@ export interface AccountStore {
   /**
    * The account of a login: the one that already holds this certificate, else the one holding its
    * predecessor (the certificate is then added to it), else a new account. Idempotent and safe
-   * under concurrent logins with the same certificate.
+   * under concurrent logins with the same certificate. Throws VerificationError
+   * ISSUER_KEY_MISMATCH when the certificate's account key is bound to another CA key.
    */
   accountForLogin(login: LoginCertificate): Promise<Account>;
-  /** The account with this id, or undefined. */
+  /** The account with this id, or undefined (also once it has expired). */
   find(accountId: string): Promise<Account | undefined>;
 }

@@ -1,48 +1,58 @@
 /**
  * Accounts in DynamoDB. Items (see storage/table.ts):
- * - `ACCOUNT#<accountId>`: accountId, createdAt, and `certificates`, a map certificate key →
- *   { issuerGeneration, notAfter, firstSeenAt, lastSeenAt } (a map, so adding one certificate or
- *   touching its lastSeenAt is a single-path update that cannot clobber a concurrent one);
- * - `CERT#<certificateKey>`: the accountId holding that certificate.
- * Only keyed hashes (account keys) are written, never a raw serial. Writes are ordered so a crash
- * between two of them leaves nothing a later login cannot complete: an account is created before
- * its certificate pointer, a pointer is written before its certificate entry. No transactions.
+ * - `ACCOUNT#<accountId>`: accountId, createdAt, `expiresAt` (the TTL attribute: the last login +
+ *   the retention period) and `certificates`, a map certificate key → { issuerKeyId,
+ *   issuerGeneration, firstSeenAt, lastSeenAt } (a map, so adding one certificate or touching its
+ *   lastSeenAt is a single-path update that cannot clobber a concurrent one);
+ * - `CERT#<certificateKey>`: the accountId holding that certificate and the issuing CA key it is
+ *   bound to (account-store.ts), with an `expiresAt` CERTIFICATE_POINTER_SLACK_DAYS past its
+ *   account's, written again only when a login finds it nearer than the retention period.
+ * Only keyed hashes (account keys) are written, never a raw serial, and nothing of the
+ * certificate itself (not its expiry). Writes are ordered so a crash between two of them leaves
+ * nothing a later login cannot complete: an account is created before its certificate pointer, a
+ * pointer is written before its certificate entry. No transactions.
+ *
+ * Retention: every read checks `expiresAt` (TTL deletes late; dynalite never does). A login whose
+ * pointer names an expired or vanished account erases what is left of it and starts a new account.
+ * Erasure and export of whole accounts: account-records.ts.
  */
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { CERTIFICATE_POINTER_SLACK_DAYS, DEFAULT_ACCOUNT_RETENTION_DAYS } from '../defaults.js';
 import type { ParsedCertificate } from '../jpki/certificate.js';
+import { VerificationError } from '../jpki/errors.js';
+import { type OpLogger, stderrLogger } from '../log/logger.js';
 import { batchGet } from '../storage/batch-get.js';
-import type { Clock } from '../storage/expiry.js';
-import { itemKey, PARTITION_KEY, type TableKey } from '../storage/table.js';
+import { type Clock, epochSeconds, hasExpired } from '../storage/expiry.js';
+import { PARTITION_KEY } from '../storage/table.js';
 import { accountKey } from '../subject/account-key.js';
 import type { KeyedHashSecret } from '../subject/keyed-hash.js';
-import type {
-  Account,
-  AccountCertificate,
-  AccountStore,
-  LoginCertificate,
-  PredecessorSource,
-} from './account-store.js';
+import {
+  AccountRecords,
+  accountItemKey,
+  type CertificatePointer,
+  certificateKeyOfPointer,
+  certificatePointerKey,
+  type StoredAccount,
+  type StoredCertificate,
+  toAccount,
+} from './account-records.js';
+import type { Account, AccountStore, LoginCertificate, PredecessorSource } from './account-store.js';
 
-const ACCOUNT_KIND = 'ACCOUNT';
-const CERTIFICATE_KIND = 'CERT';
+export { accountItemKey } from './account-records.js';
 
-/** The key of the account item `find(accountId)` reads (e.g. to prefetch it). */
-export function accountItemKey(accountId: string): TableKey {
-  return itemKey(ACCOUNT_KIND, accountId);
-}
+const DAY_SECONDS = 24 * 3600;
 
 /** The store's data is inconsistent in a way a login cannot repair. */
 export class AccountStoreError extends Error {
   override name = 'AccountStoreError';
-  /** ACCOUNT_MISSING: a certificate pointer names an account that does not exist. */
+  /** ACCOUNT_MISSING: a certificate pointer keeps naming an account that does not exist. */
   readonly code = 'ACCOUNT_MISSING';
 }
 
@@ -53,16 +63,12 @@ export interface DynamoAccountStoreOptions {
   /** The certificate-key secret of accountKey(), to find the account of a predecessor certificate. */
   readonly secret: KeyedHashSecret;
   readonly predecessors: PredecessorSource;
+  /** Days an account is kept after its last login (default DEFAULT_ACCOUNT_RETENTION_DAYS). */
+  readonly retentionDays?: number;
+  /** Where a refused cross-generation login is reported (default: JSON lines on stderr). */
+  readonly logger?: OpLogger;
   /** Current time in epoch milliseconds (default Date.now). */
   readonly now?: Clock;
-}
-
-type StoredCertificate = Omit<AccountCertificate, 'certificateKey'>;
-
-interface StoredAccount {
-  readonly accountId: string;
-  readonly createdAt: string;
-  readonly certificates: Readonly<Record<string, StoredCertificate>>;
 }
 
 /** AccountStore on the single table; see the module comment. */
@@ -71,55 +77,91 @@ export class DynamoAccountStore implements AccountStore {
   private readonly tableName: string;
   private readonly secret: KeyedHashSecret;
   private readonly predecessors: PredecessorSource;
+  private readonly retentionSeconds: number;
+  private readonly logger: OpLogger;
   private readonly now: Clock;
+  private readonly records: AccountRecords;
 
   constructor(options: DynamoAccountStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.secret = options.secret;
     this.predecessors = options.predecessors;
+    const retentionDays = options.retentionDays ?? DEFAULT_ACCOUNT_RETENTION_DAYS;
+    if (!Number.isInteger(retentionDays) || retentionDays < 1) {
+      throw new RangeError('account retention must be a whole number of days, at least 1');
+    }
+    this.retentionSeconds = retentionDays * DAY_SECONDS;
+    this.logger = options.logger ?? stderrLogger;
     this.now = options.now ?? Date.now;
+    this.records = new AccountRecords({ client: this.client, tableName: this.tableName, now: this.now });
   }
 
   /**
    * (a) the account already holding the certificate; else (b) the account holding its predecessor
    * (the certificate pointer is claimed conditionally); else (c) a new account with id = the
-   * certificate key (conditional put; a concurrent creator's account wins and is used). Then
-   * records the certificate on the account (lastSeenAt).
+   * certificate key (conditional put; a concurrent creator's account wins and is used). The
+   * pointer must be bound to the login's issuing CA key (bound now when it is not yet). Then
+   * records the certificate on the account (lastSeenAt, and the account's new expiry). A pointer
+   * naming an expired or vanished account: that account is erased and the login starts over.
    */
   async accountForLogin(login: LoginCertificate): Promise<Account> {
-    const seenAt = new Date(this.now()).toISOString();
-    let accountId = await this.accountOfCertificate(login.certificateKey);
-    if (accountId === undefined) {
-      const candidate =
-        (await this.accountOfPredecessor(login.certificate)) ?? (await this.createAccount(login, seenAt));
-      accountId = await this.claimCertificate(login.certificateKey, candidate);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const nowMs = this.now();
+      let pointer = await this.pointerOf(login.certificateKey, nowMs);
+      if (pointer === undefined) {
+        const candidate =
+          (await this.accountOfPredecessor(login.certificate, nowMs)) ??
+          (await this.createAccount(login, nowMs));
+        pointer = await this.claimCertificate(login, candidate, nowMs);
+      } else {
+        // Bound to another CA key: refused before anything is written.
+        this.checkIssuer(login, pointer);
+        if (this.pointerNeedsWrite(pointer, nowMs))
+          pointer = await this.refreshPointer(login, pointer, nowMs);
+      }
+      this.checkIssuer(login, pointer);
+      const account = await this.recordCertificate(pointer.accountId, login, nowMs);
+      if (account) return account;
+      await this.records.erase(pointer.accountId, {
+        alsoCertificateKeys: [login.certificateKey],
+        revocationAudits: false,
+      });
     }
-    return this.recordCertificate(accountId, login, seenAt);
+    throw new AccountStoreError('a certificate pointer keeps naming a missing account');
   }
 
   async find(accountId: string): Promise<Account | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: marshall(itemKey(ACCOUNT_KIND, accountId)),
-        ConsistentRead: true,
-      }),
-    );
-    return Item && toAccount(unmarshall(Item) as StoredAccount);
+    const stored = await this.records.stored(accountId);
+    return stored && !hasExpired(stored.expiresAt, this.now()) ? toAccount(stored) : undefined;
   }
 
-  /** certificate key → account id for the certificates some account holds (BatchGetItem of CERT# pointers). */
-  async accountsOfCertificateKeys(certificateKeys: readonly string[]): Promise<Map<string, string>> {
+  /**
+   * certificate key → account id for the certificates some live account holds (BatchGetItem of
+   * CERT# pointers). With `issuerKeyId`, a pointer bound to another CA key is left out: a CRL of
+   * one CA generation never touches the account of another generation's certificate.
+   */
+  async accountsOfCertificateKeys(
+    certificateKeys: readonly string[],
+    issuerKeyId?: string,
+  ): Promise<Map<string, string>> {
     const items = await batchGet(
       this.client,
       this.tableName,
-      certificateKeys.map((key) => marshall(itemKey(CERTIFICATE_KIND, key))),
+      certificateKeys.map((key) => marshall(certificatePointerKey(key))),
     );
+    const nowMs = this.now();
     const found = new Map<string, string>();
     for (const item of items) {
-      const { pk, accountId } = unmarshall(item) as { pk: string; accountId: string };
-      found.set(pk.slice(CERTIFICATE_KIND.length + 1), accountId);
+      const { pk, ...pointer } = unmarshall(item) as CertificatePointer & { pk: string };
+      if (hasExpired(pointer.expiresAt, nowMs)) continue;
+      if (
+        issuerKeyId !== undefined &&
+        pointer.issuerKeyId !== undefined &&
+        pointer.issuerKeyId !== issuerKeyId
+      )
+        continue;
+      found.set(certificateKeyOfPointer(pk), pointer.accountId);
     }
     return found;
   }
@@ -138,7 +180,7 @@ export class DynamoAccountStore implements AccountStore {
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
-          Key: marshall(itemKey(ACCOUNT_KIND, accountId)),
+          Key: marshall(accountItemKey(accountId)),
           UpdateExpression:
             'SET certificates.#key.revokedAt = :at, certificates.#key.revocationReason = :reason',
           ConditionExpression:
@@ -154,81 +196,144 @@ export class DynamoAccountStore implements AccountStore {
     return updated !== undefined;
   }
 
-  private async accountOfCertificate(certificateKey: string): Promise<string | undefined> {
-    const { Item } = await this.client.send(
-      new GetItemCommand({
-        TableName: this.tableName,
-        Key: marshall(itemKey(CERTIFICATE_KIND, certificateKey)),
-        ConsistentRead: true,
-      }),
-    );
-    return Item && (unmarshall(Item).accountId as string);
+  /** The live pointer of a certificate key (undefined when absent or expired). */
+  private async pointerOf(certificateKey: string, nowMs: number): Promise<CertificatePointer | undefined> {
+    const pointer = await this.records.pointer(certificateKey);
+    return pointer && !hasExpired(pointer.expiresAt, nowMs) ? pointer : undefined;
   }
 
-  private async accountOfPredecessor(certificate: ParsedCertificate): Promise<string | undefined> {
+  private async accountOfPredecessor(
+    certificate: ParsedCertificate,
+    nowMs: number,
+  ): Promise<string | undefined> {
     const serial = await this.predecessors.predecessorSerial(certificate);
-    return serial && this.accountOfCertificate(accountKey(this.secret, certificate.issuer, serial));
+    if (!serial) return undefined;
+    return (await this.pointerOf(accountKey(this.secret, certificate.issuer, serial), nowMs))?.accountId;
   }
 
-  /** Creates the account of a first certificate unless it exists; returns its id either way. */
-  private async createAccount(login: LoginCertificate, seenAt: string): Promise<string> {
+  /** Creates the account of a first certificate unless a live one exists; returns its id either way. */
+  private async createAccount(login: LoginCertificate, nowMs: number): Promise<string> {
     const accountId = login.certificateKey;
+    const seenAt = new Date(nowMs).toISOString();
     const account: StoredAccount = {
       accountId,
       createdAt: seenAt,
+      expiresAt: this.accountExpiry(nowMs),
       certificates: { [login.certificateKey]: newEntry(login, seenAt) },
     };
     await this.conditionally(() =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ ...itemKey(ACCOUNT_KIND, accountId), ...account }),
-          ConditionExpression: 'attribute_not_exists(#pk)',
+          Item: marshall({ ...accountItemKey(accountId), ...account }),
+          ConditionExpression: 'attribute_not_exists(#pk) OR expiresAt <= :now',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY },
+          ExpressionAttributeValues: marshall({ ':now': epochSeconds(nowMs) }),
         }),
       ),
     );
     return accountId;
   }
 
-  /** Points the certificate at `accountId` unless it already points elsewhere; returns the winner. */
-  private async claimCertificate(certificateKey: string, accountId: string): Promise<string> {
+  /**
+   * Points the certificate at `accountId`, bound to the login's CA key, unless a live pointer
+   * already exists; returns the pointer that won (checked by the caller).
+   */
+  private async claimCertificate(
+    login: LoginCertificate,
+    accountId: string,
+    nowMs: number,
+  ): Promise<CertificatePointer> {
+    const pointer = { accountId, issuerKeyId: login.issuerKeyId, expiresAt: this.pointerExpiry(nowMs) };
     const claimed = await this.conditionally(() =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
-          Item: marshall({ ...itemKey(CERTIFICATE_KIND, certificateKey), accountId }),
-          ConditionExpression: 'attribute_not_exists(#pk) OR accountId = :accountId',
+          Item: marshall({ ...certificatePointerKey(login.certificateKey), ...pointer }),
+          ConditionExpression: 'attribute_not_exists(#pk) OR expiresAt <= :now',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY },
-          ExpressionAttributeValues: marshall({ ':accountId': accountId }),
+          ExpressionAttributeValues: marshall({ ':now': epochSeconds(nowMs) }),
         }),
       ),
     );
-    if (claimed) return accountId;
-    const winner = await this.accountOfCertificate(certificateKey);
+    if (claimed) return pointer;
+    const winner = await this.pointerOf(login.certificateKey, nowMs);
     if (winner === undefined) throw new AccountStoreError('a certificate pointer vanished while claimed');
     return winner;
   }
 
-  /** Sets the certificate's lastSeenAt on the account, adding its entry when it has none yet. */
+  /** A pointer without a CA-key binding (written before it existed) or near its expiry. */
+  private pointerNeedsWrite(pointer: CertificatePointer, nowMs: number): boolean {
+    return (
+      pointer.issuerKeyId === undefined ||
+      pointer.expiresAt === undefined ||
+      pointer.expiresAt < this.accountExpiry(nowMs)
+    );
+  }
+
+  /** Binds the pointer to the login's CA key unless it is bound already, and moves its expiry on. */
+  private async refreshPointer(
+    login: LoginCertificate,
+    pointer: CertificatePointer,
+    nowMs: number,
+  ): Promise<CertificatePointer> {
+    const updated = await this.conditionally(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(certificatePointerKey(login.certificateKey)),
+          UpdateExpression: 'SET issuerKeyId = if_not_exists(issuerKeyId, :keyId), expiresAt = :expiresAt',
+          ConditionExpression: 'accountId = :accountId',
+          ExpressionAttributeValues: marshall({
+            ':keyId': login.issuerKeyId,
+            ':expiresAt': this.pointerExpiry(nowMs),
+            ':accountId': pointer.accountId,
+          }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return updated?.Attributes ? (unmarshall(updated.Attributes) as CertificatePointer) : pointer;
+  }
+
+  /** Refuses a certificate whose account key is bound to another CA key, with a warning (no personal data). */
+  private checkIssuer(login: LoginCertificate, pointer: CertificatePointer): void {
+    if (pointer.issuerKeyId === undefined || pointer.issuerKeyId === login.issuerKeyId) return;
+    this.logger.warn('account.issuer_key_mismatch', {
+      presentedIssuerKey: login.issuerKeyId.slice(0, 12),
+      presentedGeneration: login.issuerGeneration,
+      boundIssuerKey: pointer.issuerKeyId.slice(0, 12),
+    });
+    throw new VerificationError('ISSUER_KEY_MISMATCH');
+  }
+
+  /**
+   * Sets the certificate's lastSeenAt and the account's expiry, adding the certificate's entry
+   * when it has none yet; undefined when the account is missing or expired. Drops what older
+   * versions kept and nothing reads (the certificate's notAfter).
+   */
   private async recordCertificate(
     accountId: string,
     login: LoginCertificate,
-    seenAt: string,
-  ): Promise<Account> {
+    nowMs: number,
+  ): Promise<Account | undefined> {
+    const seenAt = new Date(nowMs).toISOString();
+    const live = '(attribute_not_exists(expiresAt) OR expiresAt > :now)';
     const base = {
       TableName: this.tableName,
-      Key: marshall(itemKey(ACCOUNT_KIND, accountId)),
+      Key: marshall(accountItemKey(accountId)),
       ReturnValues: 'ALL_NEW',
     } satisfies Partial<UpdateItemCommandInput>;
+    const values = { ':now': epochSeconds(nowMs), ':expiresAt': this.accountExpiry(nowMs) };
     const touched = await this.conditionally(() =>
       this.client.send(
         new UpdateItemCommand({
           ...base,
-          UpdateExpression: 'SET certificates.#key.lastSeenAt = :seenAt',
-          ConditionExpression: 'attribute_exists(certificates.#key)',
+          UpdateExpression:
+            'SET certificates.#key.lastSeenAt = :seenAt, certificates.#key.issuerKeyId = if_not_exists(certificates.#key.issuerKeyId, :keyId), expiresAt = :expiresAt REMOVE certificates.#key.notAfter',
+          ConditionExpression: `attribute_exists(certificates.#key) AND ${live}`,
           ExpressionAttributeNames: { '#key': login.certificateKey },
-          ExpressionAttributeValues: marshall({ ':seenAt': seenAt }),
+          ExpressionAttributeValues: marshall({ ...values, ':seenAt': seenAt, ':keyId': login.issuerKeyId }),
         }),
       ),
     );
@@ -238,15 +343,25 @@ export class DynamoAccountStore implements AccountStore {
         this.client.send(
           new UpdateItemCommand({
             ...base,
-            UpdateExpression: 'SET certificates.#key = if_not_exists(certificates.#key, :entry)',
-            ConditionExpression: 'attribute_exists(#pk)',
+            UpdateExpression:
+              'SET certificates.#key = if_not_exists(certificates.#key, :entry), expiresAt = :expiresAt',
+            ConditionExpression: `attribute_exists(#pk) AND ${live}`,
             ExpressionAttributeNames: { '#key': login.certificateKey, '#pk': PARTITION_KEY },
-            ExpressionAttributeValues: marshall({ ':entry': newEntry(login, seenAt) }),
+            ExpressionAttributeValues: marshall({ ...values, ':entry': newEntry(login, seenAt) }),
           }),
         ),
       ));
-    if (!added?.Attributes) throw new AccountStoreError('a certificate points to a missing account');
-    return toAccount(unmarshall(added.Attributes) as StoredAccount);
+    return added?.Attributes && toAccount(unmarshall(added.Attributes) as StoredAccount);
+  }
+
+  /** Epoch seconds an account seen at `nowMs` expires. */
+  private accountExpiry(nowMs: number): number {
+    return epochSeconds(nowMs) + this.retentionSeconds;
+  }
+
+  /** Epoch seconds a pointer written at `nowMs` expires: after any account expiry it may serve. */
+  private pointerExpiry(nowMs: number): number {
+    return this.accountExpiry(nowMs) + CERTIFICATE_POINTER_SLACK_DAYS * DAY_SECONDS;
   }
 
   /** Runs a conditional write; undefined when its condition failed. */
@@ -262,19 +377,9 @@ export class DynamoAccountStore implements AccountStore {
 
 function newEntry(login: LoginCertificate, seenAt: string): StoredCertificate {
   return {
+    issuerKeyId: login.issuerKeyId,
     issuerGeneration: login.issuerGeneration,
-    notAfter: login.certificate.notAfter.toISOString(),
     firstSeenAt: seenAt,
     lastSeenAt: seenAt,
   };
-}
-
-function toAccount(stored: StoredAccount): Account {
-  const certificates = Object.entries(stored.certificates)
-    .map(([certificateKey, entry]) => ({ certificateKey, ...entry }))
-    .sort(
-      (a, b) =>
-        a.firstSeenAt.localeCompare(b.firstSeenAt) || a.certificateKey.localeCompare(b.certificateKey),
-    );
-  return { accountId: stored.accountId, createdAt: stored.createdAt, certificates };
 }

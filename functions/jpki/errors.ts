@@ -19,6 +19,11 @@ export const VerificationErrorCode = {
   CHALLENGE_INPUT_INVALID: 'CHALLENGE_INPUT_INVALID',
   REVOKED: 'REVOKED',
   REVOCATION_UNKNOWN: 'REVOCATION_UNKNOWN',
+  /**
+   * The certificate has the issuer DN and serial of a certificate the OP knows from another CA
+   * generation (another CA key): refused rather than joined to that account (accounts/account-store.ts).
+   */
+  ISSUER_KEY_MISMATCH: 'ISSUER_KEY_MISMATCH',
 } as const;
 
 export type VerificationErrorCode = (typeof VerificationErrorCode)[keyof typeof VerificationErrorCode];
@@ -42,6 +47,8 @@ const DEFAULT_MESSAGES: Record<VerificationErrorCode, string> = {
   CHALLENGE_INPUT_INVALID: 'The login challenge is not valid.',
   REVOKED: 'The certificate has been revoked.',
   REVOCATION_UNKNOWN: 'The revocation status of the certificate could not be determined.',
+  ISSUER_KEY_MISMATCH:
+    'The certificate has the number of a certificate from another generation of the issuing CA; it cannot sign in to that account.',
 };
 
 /** A refused login answer or certificate, with a stable `code`. */

@@ -7,6 +7,10 @@
  * - `myna_raw_serial_claim` (boolean, default false): the client may receive the certificate's raw
  *   serial number in the ID token of a card login (see raw-serial.ts). The serial links a person
  *   across services like a second MyNumber, so every such client is logged as a warning at start-up.
+ * - `myna_fresh_login` (boolean, default false): no single sign-on for this client — every
+ *   authorization request needs a new card login (provider.ts adds the login check), so its ID
+ *   tokens' `auth_time` is the time of its own card login, never the OP session's that other RPs
+ *   see. For RPs that must not be linkable even by timing (README, "Single sign-on and timing").
  * - `client_name#ja`: the client's Japanese display name (kept; oidc-provider drops unknown keys).
  * - `myna_profile` (`fapi2` or absent): the client follows the FAPI 2.0 Security Profile; the OP
  *   then refuses to load it unless its metadata asks for PAR, private_key_jwt, DPoP-bound tokens,
@@ -23,6 +27,7 @@ import { RAW_SERIAL_SCOPE } from './raw-serial.js';
 
 export const FIRST_PARTY_FLAG = 'myna_first_party';
 export const RAW_SERIAL_FLAG = 'myna_raw_serial_claim';
+export const FRESH_LOGIN_FLAG = 'myna_fresh_login';
 export const PROFILE_FIELD = 'myna_profile';
 
 /** The client profiles `myna_profile` may name. */
@@ -39,6 +44,7 @@ export const CLIENT_NAME_JA_FIELD = 'client_name#ja';
 export const EXTRA_CLIENT_METADATA = [
   FIRST_PARTY_FLAG,
   RAW_SERIAL_FLAG,
+  FRESH_LOGIN_FLAG,
   PROFILE_FIELD,
   CLIENT_NAME_JA_FIELD,
 ] as const;
@@ -52,7 +58,7 @@ export const FAPI2_SIGNING_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as const;
 /** True when the client metadata has `flag` set to true. */
 export function hasFlag(
   client: object | undefined,
-  flag: typeof FIRST_PARTY_FLAG | typeof RAW_SERIAL_FLAG,
+  flag: typeof FIRST_PARTY_FLAG | typeof RAW_SERIAL_FLAG | typeof FRESH_LOGIN_FLAG,
 ): boolean {
   return (client as Record<string, unknown> | undefined)?.[flag] === true;
 }

@@ -13,8 +13,10 @@ import type { RevocationSource } from '../revocation/revocation-source.js';
 import type { OpSecrets } from '../secrets/op-secrets.js';
 import type { ChallengeStore } from '../storage/challenge-store.js';
 import type { LogoutQueue } from '../storage/logout-queue.js';
+import type { RateCounter } from '../storage/rate-counter.js';
 import { MIN_SECRET_BYTES } from '../subject/keyed-hash.js';
 import type { OpAdapter } from './adapter.js';
+import { type LoginLimitSettings, loginLimitSettings } from './limit-settings.js';
 
 /** Lists the registered clients (for the start-up check of flagged clients). */
 export interface ClientLister {
@@ -31,6 +33,8 @@ export interface OpStorage {
   readonly clients: ClientLister;
   /** The durable queue of back-channel logout deliveries (RP-initiated logout and revocation). */
   readonly logoutQueue: LogoutQueue;
+  /** The counters of the login limits (interactions/limits.ts). */
+  readonly rateCounter: RateCounter;
   /** Runs one HTTP request's storage work as a unit (storage/request-scope.ts); absent: no scope. */
   readonly requestScope?: { run<T>(work: () => Promise<T>): Promise<T> };
 }
@@ -60,10 +64,21 @@ export interface OpConfig {
   readonly dev?: boolean;
   /** Default: JSON lines on stderr. */
   readonly logger?: OpLogger;
+  /** Login limits (answers and challenges per sign-in, requests per address); default LOGIN_LIMITS. */
+  readonly limits?: Partial<LoginLimitSettings>;
+  /**
+   * The request header that carries the client's address, set by the proxy in front of the OP and
+   * by nothing else (behind CloudFront with origin verification: `cloudfront-viewer-address`).
+   * Default none: the address is the connection's peer (on Lambda, API Gateway's `sourceIp`);
+   * `X-Forwarded-For` is never read, since a client can write it.
+   */
+  readonly clientAddressHeader?: string;
 }
 
 /** OpConfig with every default filled in. */
-export type ResolvedOpConfig = Required<OpConfig> & {
+export type ResolvedOpConfig = Required<Omit<OpConfig, 'limits' | 'clientAddressHeader'>> & {
+  readonly limits: LoginLimitSettings;
+  readonly clientAddressHeader?: string;
   /** new URL(issuer).origin: the only origin a card signature is checked against. */
   readonly origin: string;
 };
@@ -126,9 +141,16 @@ export function resolveOpConfig(config: OpConfig): ResolvedOpConfig {
     !storage.challenges ||
     !storage.accounts ||
     !storage.clients ||
-    !storage.logoutQueue
+    !storage.logoutQueue ||
+    !storage.rateCounter
   ) {
-    fail('storage needs adapter, challenges, accounts, clients and logoutQueue');
+    fail('storage needs adapter, challenges, accounts, clients, logoutQueue and rateCounter');
+  }
+  let limits: LoginLimitSettings;
+  try {
+    limits = loginLimitSettings(config.limits);
+  } catch (error) {
+    return fail((error as Error).message);
   }
   let privateRpHosts: readonly string[] = [];
   try {
@@ -147,6 +169,8 @@ export function resolveOpConfig(config: OpConfig): ResolvedOpConfig {
     privateRpHosts,
     dev,
     logger: config.logger ?? stderrLogger,
+    limits,
+    clientAddressHeader: config.clientAddressHeader?.toLowerCase(),
     origin: issuer.origin,
   };
 }

@@ -6,6 +6,7 @@ import { DynamoChallengeStore } from '../storage/challenge-store.js';
 import { ClientRegistry } from '../storage/client-registry.js';
 import { LogoutQueue } from '../storage/logout-queue.js';
 import { createDynamoAdapter } from '../storage/oidc-adapter.js';
+import { DynamoRateCounter } from '../storage/rate-counter.js';
 import { RequestScope } from '../storage/request-scope.js';
 import type { OpStorage } from './config.js';
 import { storageReads } from './storage-reads.js';
@@ -17,10 +18,12 @@ export interface DynamoStorageOptions {
   /** The certificate-key secret (account keys of predecessor certificates are computed with it). */
   readonly certificateKeySecret: Uint8Array;
   readonly predecessors: PredecessorSource;
+  /** Days an account is kept after its last login (default defaults.ts DEFAULT_ACCOUNT_RETENTION_DAYS). */
+  readonly accountRetentionDays?: number;
 }
 
 /**
- * The adapter, challenges, accounts, client list and logout queue of one table, with each HTTP
+ * The adapter, challenges, accounts, client list, logout queue and rate counters of one table, with each HTTP
  * request's calls in a RequestScope (read once, write together) and the adapter's reads made fewer
  * as storage-reads.ts describes.
  */
@@ -36,8 +39,10 @@ export function dynamoStorage(options: DynamoStorageOptions): OpStorage {
       tableName,
       secret: options.certificateKeySecret,
       predecessors: options.predecessors,
+      ...(options.accountRetentionDays === undefined ? {} : { retentionDays: options.accountRetentionDays }),
     }),
     clients: new ClientRegistry({ client, tableName }),
     logoutQueue: new LogoutQueue({ client, tableName }),
+    rateCounter: new DynamoRateCounter({ client, tableName }),
   };
 }

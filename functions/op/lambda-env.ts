@@ -27,10 +27,15 @@
  *   OP_CLOCK_SKEW_SECONDS        default 60
  *   OP_HELPER_PORT               default 47123
  *   OP_HELPER_GUIDE_URL          link to the helper's install instructions
+ *   OP_ACCOUNT_RETENTION_DAYS    days an account is kept after its last login (default 1095)
+ *   OP_LIMIT_ANSWERS_PER_INTERACTION, OP_LIMIT_CHALLENGES_PER_INTERACTION,
+ *   OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE
+ *                                the login limits (defaults.ts LOGIN_LIMITS: 5, 10, 100)
  */
 import type { RevocationPolicy } from '../revocation/policy.js';
 import type { AwsSecretIds } from '../secrets/aws-secrets.js';
 import { OpConfigError } from './config.js';
+import type { LoginLimitSettings } from './limit-settings.js';
 
 const POLICIES: readonly RevocationPolicy[] = ['crl', 'ocsp', 'ocsp-then-crl', 'none'];
 
@@ -54,6 +59,8 @@ export interface LambdaEnv extends SharedEnv {
   readonly clockSkewSeconds?: number;
   readonly helperPort?: number;
   readonly helperGuideUrl?: string;
+  readonly accountRetentionDays?: number;
+  readonly limits: Partial<LoginLimitSettings>;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -117,5 +124,18 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     clockSkewSeconds: integer('OP_CLOCK_SKEW_SECONDS'),
     helperPort: integer('OP_HELPER_PORT'),
     helperGuideUrl: env.OP_HELPER_GUIDE_URL || undefined,
+    accountRetentionDays: integer('OP_ACCOUNT_RETENTION_DAYS'),
+    limits: Object.fromEntries(
+      (
+        [
+          ['answersPerInteraction', 'OP_LIMIT_ANSWERS_PER_INTERACTION'],
+          ['challengesPerInteraction', 'OP_LIMIT_CHALLENGES_PER_INTERACTION'],
+          ['interactionsPerAddressPerMinute', 'OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE'],
+        ] as const
+      ).flatMap(([setting, name]) => {
+        const value = integer(name);
+        return value === undefined ? [] : [[setting, value]];
+      }),
+    ),
   };
 }

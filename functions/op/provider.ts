@@ -20,9 +20,17 @@
  *   5 min), OP session 12 h in a browser-session cookie, grant and refresh token 14 days.
  * - `prompt=login` and `max_age` are honoured by oidc-provider's default policy; since the login
  *   interaction has no other way to finish than a fresh card signature, both force a new one.
+ *   A client flagged `myna_fresh_login` gets no single sign-on (fresh-login.ts), and no other RP
+ *   gets the auth_time it saw.
+ * - Requests are read as addressed to the issuer, whatever Host or X-Forwarded-* say
+ *   (issuer-origin.ts); every answer gets the security headers of security-headers.ts.
+ * - Cookies of an https issuer carry prefixes (cookieNames): `__Host-` where oidc-provider sets
+ *   Path=/ (the session), `__Secure-` on the two it scopes to one interaction's path.
  */
+import type Koa from 'koa';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { TTL } from '../defaults.js';
+import type { OpLogger } from '../log/logger.js';
 import { PrivateRpHosts } from '../revocation/notification/private-network.js';
 import { providerJwks } from '../secrets/op-secrets.js';
 import { type SubjectClient, subjectFor } from '../subject/subject-for.js';
@@ -32,7 +40,9 @@ import { cacheHeaders } from './cache-headers.js';
 import { FIRST_PARTY_FLAG, hasFlag, RAW_SERIAL_FLAG, warnRawSerialClients } from './client-flags.js';
 import { CLIENT_CONFIGURATION, CLIENT_FEATURES } from './client-metadata.js';
 import { type OpConfig, resolveOpConfig } from './config.js';
+import { freshLoginPolicy, recordFreshLogins } from './fresh-login.js';
 import { interactionRoutes, MYNA_RESULT } from './interactions/routes.js';
+import { pinRequestOrigin } from './issuer-origin.js';
 import { pageHeaders } from './login-page/assets.js';
 import { type ClientDisplay, clientDisplay } from './login-page/client-display.js';
 import { renderErrorPage, renderLogoutDonePage, renderLogoutPage } from './login-page/html.js';
@@ -40,7 +50,24 @@ import { negotiateLocale } from './login-page/locale.js';
 import { type Locale, oidcErrorMessage } from './login-page/messages.js';
 import { privateRpFetch } from './private-rp-fetch.js';
 import { RAW_SERIAL_CLAIM, RAW_SERIAL_MODEL, RAW_SERIAL_SCOPE, RawSerialCarrier } from './raw-serial.js';
+import { securityHeaders } from './security-headers.js';
 import { withOidcErrors } from './storage-errors.js';
+
+/**
+ * The cookie names of an https issuer (RFC 6265bis §4.1.3): browsers then take the cookies only
+ * with Secure from that very host. oidc-provider scopes the interaction and resume cookies to one
+ * interaction's path, which `__Host-` forbids (it requires Path=/), so those two are `__Secure-`.
+ * An http issuer (the local stack) keeps oidc-provider's names: a prefixed cookie must be Secure,
+ * which cookies of an http origin are not.
+ */
+function cookieNames(issuer: string): NonNullable<Configuration['cookies']>['names'] {
+  if (new URL(issuer).protocol !== 'https:') return undefined;
+  return {
+    session: '__Host-session',
+    interaction: '__Secure-interaction',
+    resume: '__Secure-interaction_resume',
+  };
+}
 
 /** The language of a page oidc-provider renders, and the client it is about (when known). */
 function pageContext(ctx: KoaContextWithOIDC): { locale: Locale; client?: ClientDisplay } {
@@ -73,7 +100,7 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
     // Outgoing requests refuse private addresses except to the operator's allow-listed RP hosts.
     fetch: privateRpFetch(new PrivateRpHosts(config.privateRpHosts)),
     jwks: providerJwks(secrets) as Configuration['jwks'],
-    cookies: { keys: [...secrets.cookieKeys] },
+    cookies: { keys: [...secrets.cookieKeys], names: cookieNames(config.issuer) },
     // Scopes, auth methods, algorithms, client defaults and flags: client-metadata.ts.
     ...CLIENT_CONFIGURATION,
     claims: {
@@ -121,10 +148,13 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
       },
     },
     discovery: { ui_locales_supported: ['ja', 'en'], claim_types_supported: ['normal'] },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: freshLoginPolicy(),
+    },
     async findAccount(ctx, accountId, token) {
-      // Resuming after a card login: that login's accountForLogin returned this very account, and
-      // accounts are never deleted, so it is not read again.
+      // Resuming after a card login: that login's accountForLogin returned this very account, so it
+      // is not read again (an erasure destroys the account's sessions and grants with it).
       const justLoggedIn = ctx.oidc.result?.login?.accountId === accountId;
       if (!justLoggedIn && !(await storage.accounts.find(accountId))) return undefined;
       return {
@@ -176,8 +206,21 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = true;
+  pinRequestOrigin(provider, config.issuer);
   queueBackchannelLogouts(provider, config);
+  recordFreshLogins(provider);
+
+  provider.use(securityHeaders(config.issuer, config.helperPort));
+  // Every 5xx is logged with its cause: oidc-provider's own routes report it as `server_error`,
+  // everything else (the OP's middleware) reaches Koa's `error` event.
+  provider.on('server_error', (ctx: KoaContextWithOIDC, error: unknown) =>
+    logServerError(logger, ctx, error),
+  );
+  // (The provider is the Koa app; its types list only oidc-provider's own events.)
+  (provider as unknown as NodeJS.EventEmitter).on('error', (error: unknown, ctx?: Koa.Context) => {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status !== 'number' || status >= 500) logServerError(logger, ctx, error);
+  });
 
   const { requestScope } = storage;
   if (requestScope) provider.use((_ctx, next) => requestScope.run(next));
@@ -197,6 +240,33 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
 
   warnRawSerialClients(await registered, logger);
   return provider;
+}
+
+/** The length of an error message kept in the log (storage and AWS messages are far shorter). */
+const LOGGED_MESSAGE_CHARS = 300;
+
+/**
+ * Logs a 5xx: the route, method and path (never the query or body, which may carry a login hint
+ * or a certificate) and the error chain's names, codes and messages. The OP's errors carry stable
+ * codes and no personal data, and neither do storage and AWS errors.
+ */
+function logServerError(logger: OpLogger, ctx: Koa.Context | undefined, error: unknown): void {
+  const causes: Record<string, unknown>[] = [];
+  for (let cause = error; cause instanceof Error && causes.length < 4; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    causes.push({
+      name: cause.name,
+      ...(typeof code === 'string' ? { code } : {}),
+      message: cause.message.slice(0, LOGGED_MESSAGE_CHARS),
+    });
+  }
+  if (causes.length === 0) causes.push({ name: typeof error });
+  const route = (ctx as Partial<KoaContextWithOIDC> | undefined)?.oidc?.route;
+  logger.warn('http.server_error', {
+    ...(route ? { route } : {}),
+    ...(ctx ? { method: ctx.method, path: ctx.path } : {}),
+    error: causes,
+  });
 }
 
 /**

@@ -1,7 +1,13 @@
 /**
  * Revoked certificates on the single table (storage/table.ts), written from verified CRLs. Items:
- * - `REVOKED#<account key>` / sk `<CA id>`: reason and revocation time of one certificate, keyed by
- *   the account key of issuer + serial (the same key as the account's certificate, never a serial);
+ * - `REVOKED#<account key>` / sk `<scope>` (`<CA id>/<partition>`): reason and revocation time of
+ *   one certificate as ONE scope lists it, keyed by the account key of issuer + serial (the same
+ *   key as the account's certificate, never a serial). A certificate listed by both its
+ *   municipality CRL and a whole-CA CRL has one entry per scope, and each import adds and deletes
+ *   only its own scope's entries, so it stays `revoked` while any scope lists it. The CA id is the
+ *   hash of the issuing CA's key: an entry never applies to a certificate of another generation
+ *   with the same DN and serial. (Entries of the earlier layout, sk `<CA id>`, are still read as
+ *   revoked and never deleted by an import: they fail closed.)
  * - `CRL#<scope>`: the last import of a scope (CA key + CRL partition): cRLNumber, thisUpdate,
  *   nextUpdate, entry count and the id and chunk count of its snapshot;
  * - `CRLSNAP#<scope>@<snapshot id>` / sk `<chunk>`: the scope's sorted 32-byte keys, 12 000 per item;
@@ -24,6 +30,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
 import { batchDelete, batchPut } from '../storage/batch-delete.js';
@@ -119,14 +126,30 @@ export class CrlStore {
     this.#concurrency = options.writeConcurrency ?? 8;
   }
 
-  /** The stored revocation of the certificate with this account key from CA `caId`, if any. */
+  /**
+   * The stored revocation of the certificate with this account key from CA `caId`, if any scope
+   * of that CA lists it (one strongly consistent Query of the certificate's entries; the earliest
+   * revocation when several scopes list it).
+   */
   async revocation(accountKey: string, caId: string): Promise<StoredRevocation | undefined> {
-    const item = await this.#get(itemKey(REVOKED_KIND, accountKey, caId));
-    if (!item) return undefined;
-    return {
+    const { Items = [] } = await this.#client.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :caId)',
+        ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
+        ExpressionAttributeValues: {
+          ':pk': { S: itemKey(REVOKED_KIND, accountKey).pk },
+          ':caId': { S: caId },
+        },
+        ConsistentRead: true,
+      }),
+    );
+    const revocations = Items.map((item) => ({
       reason: (item.reason?.S ?? 'unspecified') as RevocationReason,
       revokedAt: new Date(item.revokedAt?.S ?? 0),
-    };
+    }));
+    revocations.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime());
+    return revocations[0];
   }
 
   /** The last import of `scope` (see crl-scope.ts), if any. */
@@ -195,10 +218,9 @@ export class CrlStore {
       const items = Array.from(delta.added.subarray(start, start + WRITE_SLICE), (index) => {
         const record = set.recordAt(index);
         return {
-          ...this.#key(itemKey(REVOKED_KIND, record.key.toString('base64url'), caId)),
+          ...this.#key(itemKey(REVOKED_KIND, record.key.toString('base64url'), scope)),
           reason: { S: REASONS[record.reasonCode] ?? 'unspecified' },
           revokedAt: { S: record.revokedAt.toISOString() },
-          scope: { S: scope },
         };
       });
       await batchPut(this.#client, this.#table, items, this.#concurrency);
@@ -207,7 +229,7 @@ export class CrlStore {
     const removedKeys = [];
     for (let at = 0; at < delta.removed.length; at += KEY_BYTES) {
       const key = delta.removed.subarray(at, at + KEY_BYTES).toString('base64url');
-      removedKeys.push(this.#key(itemKey(REVOKED_KIND, key, caId)));
+      removedKeys.push(this.#key(itemKey(REVOKED_KIND, key, scope)));
     }
     await batchDelete(this.#client, this.#table, removedKeys, this.#concurrency);
     await this.#commit(crl, scope, { size: delta.size, snapshotId, chunks }, previous);

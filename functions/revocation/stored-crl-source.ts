@@ -1,8 +1,9 @@
 /**
  * Revocation status from CRLs imported into DynamoDB (crl-store.ts), as a login asks it: one
- * GetItem for the certificate's revocation item, in parallel with the CRL metadata of its scope
- * (cached briefly). A listed certificate is `revoked` whatever the CRL's age; otherwise the answer
- * is `good` only while a CRL covering the certificate is current (nextUpdate + grace).
+ * Query for the certificate's revocation entries under its issuing CA key (one per CRL scope that
+ * lists it), in parallel with the CRL metadata of its scopes (cached briefly). A certificate any
+ * current or past CRL of any scope still lists is `revoked` whatever the CRL's age; otherwise the
+ * answer is `good` only while a CRL covering the certificate is current (nextUpdate + grace).
  */
 import { DEFAULT_CRL_GRACE_SECONDS, DEFAULT_CRL_METADATA_CACHE_SECONDS } from '../defaults.js';
 import { accountKey } from '../subject/account-key.js';

@@ -1,6 +1,7 @@
-/** A conditional PutItem or UpdateItem that reports a failed condition as `false` instead of throwing. */
+/** A conditional PutItem, UpdateItem or DeleteItem that reports a failed condition as `false` instead of throwing. */
 import {
   ConditionalCheckFailedException,
+  type DeleteItemCommand,
   type DynamoDBClient,
   type PutItemCommand,
   type UpdateItemCommand,
@@ -9,7 +10,7 @@ import {
 /** Sends `command`; true when it was applied, false when its ConditionExpression failed. */
 export async function writeIf(
   client: DynamoDBClient,
-  command: PutItemCommand | UpdateItemCommand,
+  command: PutItemCommand | UpdateItemCommand | DeleteItemCommand,
 ): Promise<boolean> {
   try {
     await client.send(command as PutItemCommand);

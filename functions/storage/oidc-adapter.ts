@@ -13,6 +13,10 @@
  *   with one Query instead of a Scan (listAccountArtifacts). Pointers may outlive their target;
  *   readers resolve them with find().
  * - Every read checks `expiresAt` (TTL deletes late; dynalite never does).
+ * - An id no stored item can have — not a string, empty, or over MAX_STORED_ID_BYTES (a code or
+ *   token of 3 KB would exceed DynamoDB's 2048-byte key limit and make it fail) — is never sent
+ *   to DynamoDB: find() answers "not found", consume() ALREADY_CONSUMED, destroy() nothing, so the
+ *   endpoint answers its 4xx (e.g. `invalid_grant`) as for any unknown id.
  * - `consume` is one conditional UpdateItem (consume.ts): of concurrent redemptions exactly one succeeds; the
  *   others throw StorageError ALREADY_CONSUMED, which the OP turns into oidc-provider's InvalidGrant
  *   (op/storage-errors.ts) so the token endpoint answers `invalid_grant` (400) instead of a 500.
@@ -30,6 +34,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { MAX_STORED_ID_BYTES } from '../defaults.js';
 import { batchDelete } from './batch-delete.js';
 import { CONSUMED_ATTRIBUTE, consumeItem } from './consume.js';
 import { StorageError } from './errors.js';
@@ -63,6 +68,11 @@ export interface AccountArtifactRef {
   readonly id: string;
 }
 
+/** The key of the account-index pointer of one grant or session of `accountId`. */
+export function accountArtifactRefKey(accountId: string, ref: AccountArtifactRef): TableKey {
+  return itemKey(ACCOUNT_INDEX_KIND, accountId, `${ref.model}#${ref.id}`);
+}
+
 /** The account's grants and sessions by their pointers (possibly already gone: resolve with find). */
 export async function listAccountArtifacts(
   client: DynamoDBClient,
@@ -79,6 +89,11 @@ export async function listAccountArtifacts(
     }
   }
   return refs;
+}
+
+/** True when `id` can be the id of a stored item (see the module comment). */
+export function isStorableId(id: unknown): id is string {
+  return typeof id === 'string' && id !== '' && Buffer.byteLength(id, 'utf8') <= MAX_STORED_ID_BYTES;
 }
 
 /** The key `find(id)` of `model` reads (e.g. to prefetch it, request-scope.ts). */
@@ -184,7 +199,7 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
       const accountId = payload.accountId;
       if (ACCOUNT_INDEXED_MODELS.has(this.model) && typeof accountId === 'string') {
         const pointer = {
-          ...itemKey(ACCOUNT_INDEX_KIND, accountId, `${this.model}#${id}`),
+          ...accountArtifactRefKey(accountId, { model: this.model, id }),
           [EXPIRES_AT_ATTRIBUTE]: expiresAt,
         };
         await client.send(
@@ -197,6 +212,7 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
+      if (!isStorableId(id)) return undefined;
       const item = await getItem(this.key(id));
       return item && payloadOf(item);
     }
@@ -210,6 +226,7 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     }
 
     private async findByPointer(field: PointerField, value: string): Promise<AdapterPayload | undefined> {
+      if (!isStorableId(value)) return undefined;
       const pointer = await getItem(itemKey(this.model, value, field));
       if (pointer?.target === undefined) return undefined;
       // Pointers written before they carried the payload are resolved through their target.
@@ -219,12 +236,13 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     }
 
     async consume(id: string): Promise<void> {
-      if (!(await consumeItem(client, tableName, this.key(id), now()))) {
+      if (!isStorableId(id) || !(await consumeItem(client, tableName, this.key(id), now()))) {
         throw new StorageError('ALREADY_CONSUMED', `${this.model} already consumed or expired`);
       }
     }
 
     async destroy(id: string): Promise<void> {
+      if (!isStorableId(id)) return;
       const field = POINTER_FIELDS[this.model];
       const { Attributes } = await client.send(
         new DeleteItemCommand({

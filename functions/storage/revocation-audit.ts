@@ -7,6 +7,7 @@
  * hashes only, never a raw serial. Every write is conditional or idempotent.
  */
 import {
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
@@ -139,6 +140,16 @@ export class RevocationAuditLog {
       records.push(...items.map((item) => unmarshall(item)));
     }
     return records;
+  }
+
+  /** Deletes the record of a certificate (account erasure); an absent record is no error. */
+  async remove(certificateKey: string): Promise<void> {
+    await this.#client.send(
+      new DeleteItemCommand({
+        TableName: this.#tableName,
+        Key: marshall(listedItemKey(AUDIT_KIND, certificateKey)),
+      }),
+    );
   }
 
   async #update(

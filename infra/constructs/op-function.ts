@@ -55,6 +55,8 @@ export const OP_WRITE_PARTITIONS = [
   'ACCOUNT#*',
   'CERT#*',
   'MynaRawSerial#*',
+  // The login limits' counters (storage/rate-counter.ts).
+  'RateLimit#*',
   // The back-channel logout queue (storage/logout-queue.ts): RP-initiated logout queues deliveries.
   'BackchannelLogout',
 ] as const;

@@ -5,37 +5,38 @@ import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import type { DevIdentity } from '../../dev-pki/hierarchy.js';
+import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
 import { issueUserAuthCertificate } from '../../dev-pki/issue.js';
-import type { LoginCertificate } from '../../functions/accounts/account-store.js';
+import { NO_PREDECESSORS } from '../../functions/accounts/account-store.js';
 import { DynamoAccountStore } from '../../functions/accounts/dynamo-account-store.js';
 import { FilePredecessorSource } from '../../functions/accounts/file-predecessor-source.js';
+import { DEFAULT_ACCOUNT_RETENTION_DAYS } from '../../functions/defaults.js';
 import { parseCertificate, serialHex } from '../../functions/jpki/certificate.js';
+import type { TrustAnchors } from '../../functions/jpki/trust-anchors.js';
+import { readLambdaEnv } from '../../functions/op/lambda-env.js';
 import { itemKey } from '../../functions/storage/table.js';
-import { accountKey } from '../../functions/subject/account-key.js';
 import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
-import { devPki } from '../support/dev-pki.js';
+import { devPki, userAuthAnchors } from '../support/dev-pki.js';
+import { loginCertificate } from './login-certificate.js';
 
+const DAY = 24 * 3600 * 1000;
 const newTable = useLocalTables();
 const secret = randomBytes(32);
 let dir: string;
 let alice: DevIdentity;
 let bob: DevIdentity;
+let pki: DevPki;
+let anchors: TrustAnchors;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'myna-oidc-accounts-'));
-  [alice, bob] = (await devPki()).identities as [DevIdentity, DevIdentity];
+  pki = await devPki();
+  anchors = userAuthAnchors(pki);
+  [alice, bob] = pki.identities as [DevIdentity, DevIdentity];
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function loginOf(der: Uint8Array, issuerGeneration = '2023'): LoginCertificate {
-  const certificate = parseCertificate(der);
-  return {
-    certificate,
-    certificateKey: accountKey(secret, certificate.issuer, certificate.serialNumber),
-    issuerGeneration,
-  };
-}
+const loginOf = (der: Uint8Array) => loginCertificate(der, anchors, secret);
 
 /** A renewal of `identity`'s user-auth certificate: new serial, same or new key. */
 async function renew(identity: DevIdentity, sameKey: boolean): Promise<Uint8Array> {
@@ -78,12 +79,14 @@ describe('DynamoAccountStore', () => {
     expect(second.certificates).toEqual([
       {
         certificateKey: login.certificateKey,
-        issuerGeneration: '2023',
-        notAfter: login.certificate.notAfter.toISOString(),
+        issuerKeyId: login.issuerKeyId,
+        issuerGeneration: login.issuerGeneration,
         firstSeenAt: '2025-01-01T00:00:00.000Z',
         lastSeenAt: '2025-01-01T00:01:00.000Z',
       },
     ]);
+    // Kept DEFAULT_ACCOUNT_RETENTION_DAYS after the last login.
+    expect(second.expiresAt).toBe(new Date(now + DEFAULT_ACCOUNT_RETENTION_DAYS * DAY).toISOString());
     expect(await store.find(first.accountId)).toEqual(second);
     expect(await store.find('no-such-account')).toBeUndefined();
   });
@@ -113,7 +116,7 @@ describe('DynamoAccountStore', () => {
     });
     const renewedAccount = await store.accountForLogin(loginOf(renewed));
     expect(renewedAccount.accountId).toBe(loginOf(renewed).certificateKey);
-    const bobAccount = await store.accountForLogin(loginOf(bob.userAuth.der, '2019'));
+    const bobAccount = await store.accountForLogin(loginOf(bob.userAuth.der));
     expect(bobAccount.accountId).not.toBe(renewedAccount.accountId);
     expect(bobAccount.certificates).toHaveLength(1);
   });
@@ -179,7 +182,7 @@ describe('DynamoAccountStore after an interrupted login', () => {
     expect(account.certificates).toHaveLength(2);
   });
 
-  test('a pointer to a missing account is an AccountStoreError', async () => {
+  test('a pointer to a vanished account (erased, or deleted by TTL) is dropped and a new account starts', async () => {
     const { store, table } = await setup();
     const login = loginOf(alice.userAuth.der);
     await table.client.send(
@@ -188,6 +191,191 @@ describe('DynamoAccountStore after an interrupted login', () => {
         Item: marshall({ ...itemKey('CERT', login.certificateKey), accountId: 'gone' }),
       }),
     );
-    await expect(store.accountForLogin(login)).rejects.toMatchObject({ code: 'ACCOUNT_MISSING' });
+    const account = await store.accountForLogin(login);
+    expect(account.accountId).toBe(login.certificateKey);
+    const pointers = (await scanAll(table)).filter((item) => String(item.pk).startsWith('CERT#'));
+    expect(pointers).toEqual([expect.objectContaining({ accountId: login.certificateKey })]);
+  });
+});
+
+describe('certificates of two CA generations with one DN and one serial', () => {
+  /** A card of the other generation with alice's serial: same issuer DN, same serial, same account key. */
+  async function aliceTwin(): Promise<Uint8Array> {
+    const [older] = pki.userAuthCas;
+    const { der } = await issueUserAuthCertificate({
+      ca: older,
+      serialHex: alice.userAuth.serialHex,
+      notBefore: new Date(Date.now() - DAY),
+      notAfter: new Date(Date.now() + DAY),
+    });
+    return der;
+  }
+
+  function recordingStore(table: TestTable) {
+    const warnings: { event: string; fields?: Record<string, unknown> }[] = [];
+    const store = new DynamoAccountStore({
+      ...table,
+      secret,
+      predecessors: NO_PREDECESSORS,
+      logger: { info: () => undefined, warn: (event, fields) => warnings.push({ event, fields }) },
+    });
+    return { store, warnings };
+  }
+
+  test('the second generation is refused with ISSUER_KEY_MISMATCH and a warning, the first keeps its account', async () => {
+    const table = await newTable();
+    const { store, warnings } = recordingStore(table);
+    const original = loginOf(alice.userAuth.der);
+    const twin = loginOf(await aliceTwin());
+    expect(twin.certificateKey).toBe(original.certificateKey);
+    expect(twin.issuerKeyId).not.toBe(original.issuerKeyId);
+
+    const account = await store.accountForLogin(original);
+    await expect(store.accountForLogin(twin)).rejects.toMatchObject({
+      name: 'VerificationError',
+      code: 'ISSUER_KEY_MISMATCH',
+    });
+    expect(warnings).toEqual([
+      {
+        event: 'account.issuer_key_mismatch',
+        fields: {
+          presentedIssuerKey: twin.issuerKeyId.slice(0, 12),
+          presentedGeneration: twin.issuerGeneration,
+          boundIssuerKey: original.issuerKeyId.slice(0, 12),
+        },
+      },
+    ]);
+    const logged = JSON.stringify(warnings);
+    expect(logged).not.toContain(alice.userAuth.serialHex);
+    expect(logged).not.toContain(original.certificateKey);
+    expect(await store.find(account.accountId)).toEqual(account);
+    await expect(store.accountForLogin(original)).resolves.toMatchObject({ accountId: account.accountId });
+  });
+
+  test('the older generation first: the newer one is refused the same way', async () => {
+    const { store } = recordingStore(await newTable());
+    const twin = loginOf(await aliceTwin());
+    await store.accountForLogin(twin);
+    await expect(store.accountForLogin(loginOf(alice.userAuth.der))).rejects.toMatchObject({
+      code: 'ISSUER_KEY_MISMATCH',
+    });
+  });
+
+  test('a pointer from before the binding is bound by its next login, keeping its account id', async () => {
+    const table = await newTable();
+    const { store } = recordingStore(table);
+    const original = loginOf(alice.userAuth.der);
+    const legacyEntry = {
+      issuerGeneration: original.issuerGeneration,
+      notAfter: original.certificate.notAfter.toISOString(),
+      firstSeenAt: '2024-01-01T00:00:00.000Z',
+      lastSeenAt: '2024-01-01T00:00:00.000Z',
+    };
+    for (const item of [
+      {
+        ...itemKey('ACCOUNT', original.certificateKey),
+        accountId: original.certificateKey,
+        createdAt: legacyEntry.firstSeenAt,
+        certificates: { [original.certificateKey]: legacyEntry },
+      },
+      { ...itemKey('CERT', original.certificateKey), accountId: original.certificateKey },
+    ]) {
+      await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall(item) }));
+    }
+    const account = await store.accountForLogin(original);
+    expect(account.accountId).toBe(original.certificateKey);
+    expect(account.certificates).toEqual([
+      expect.objectContaining({ issuerKeyId: original.issuerKeyId, firstSeenAt: legacyEntry.firstSeenAt }),
+    ]);
+    // Data minimisation: the certificate's expiry (a birthday) is gone from the stored item.
+    const dump = await scanAll(table);
+    expect(JSON.stringify(dump)).not.toContain('notAfter');
+    expect(dump.find((item) => String(item.pk).startsWith('CERT#'))).toMatchObject({
+      issuerKeyId: original.issuerKeyId,
+      expiresAt: expect.any(Number),
+    });
+    await expect(store.accountForLogin(loginOf(await aliceTwin()))).rejects.toMatchObject({
+      code: 'ISSUER_KEY_MISMATCH',
+    });
+  });
+
+  test("a CRL of one generation finds no account of the other generation's certificate", async () => {
+    const { store } = recordingStore(await newTable());
+    const original = loginOf(alice.userAuth.der);
+    const account = await store.accountForLogin(original);
+    const twin = loginOf(await aliceTwin());
+    expect(await store.accountsOfCertificateKeys([twin.certificateKey], twin.issuerKeyId)).toEqual(new Map());
+    expect(await store.accountsOfCertificateKeys([original.certificateKey], original.issuerKeyId)).toEqual(
+      new Map([[original.certificateKey, account.accountId]]),
+    );
+  });
+});
+
+describe('account retention', () => {
+  function clockedStore(table: TestTable, start: number, retentionDays?: number) {
+    const clock = { now: start };
+    const store = new DynamoAccountStore({
+      ...table,
+      secret,
+      predecessors: NO_PREDECESSORS,
+      ...(retentionDays === undefined ? {} : { retentionDays }),
+      now: () => clock.now,
+    });
+    return { store, clock };
+  }
+
+  test('an account reads as absent once its retention after the last login has passed; a login renews it', async () => {
+    const table = await newTable();
+    const start = Date.parse('2025-01-01T00:00:00Z');
+    const { store, clock } = clockedStore(table, start, 30);
+    const login = loginOf(alice.userAuth.der);
+    const account = await store.accountForLogin(login);
+    clock.now = start + 20 * DAY;
+    await store.accountForLogin(login);
+    clock.now = start + 45 * DAY; // 25 days after the last login: still kept
+    expect(await store.find(account.accountId)).toMatchObject({
+      expiresAt: new Date(start + 50 * DAY).toISOString(),
+    });
+    clock.now = start + 51 * DAY;
+    expect(await store.find(account.accountId)).toBeUndefined();
+    const items = await scanAll(table);
+    const accountItem = items.find((item) => String(item.pk).startsWith('ACCOUNT#'));
+    const pointer = items.find((item) => String(item.pk).startsWith('CERT#'));
+    // DynamoDB TTL deletes the item itself; the pointer outlives the account it names.
+    expect(accountItem?.expiresAt).toBe((start + 50 * DAY) / 1000);
+    expect(Number(pointer?.expiresAt)).toBeGreaterThan(Number(accountItem?.expiresAt));
+  });
+
+  test('a login after expiry erases the old account and starts a new one', async () => {
+    const table = await newTable();
+    const start = Date.parse('2025-01-01T00:00:00Z');
+    const { store, clock } = clockedStore(table, start, 30);
+    const login = loginOf(alice.userAuth.der);
+    await store.accountForLogin(login);
+    clock.now = start + 31 * DAY;
+    const fresh = await store.accountForLogin(login);
+    expect(fresh.createdAt).toBe(new Date(clock.now).toISOString());
+    expect(fresh.certificates).toEqual([expect.objectContaining({ firstSeenAt: fresh.createdAt })]);
+    expect((await scanAll(table)).filter((item) => String(item.pk).startsWith('ACCOUNT#'))).toHaveLength(1);
+  });
+
+  test("the OP Lambda's retention comes from OP_ACCOUNT_RETENTION_DAYS (unset: the default)", () => {
+    const env = {
+      OP_ISSUER: 'https://login.example.jp',
+      OP_TABLE_NAME: 't',
+      OP_SECRET_ID: 's',
+      OP_TRUST_ANCHORS_FILE: 'anchors.pem',
+    };
+    expect(readLambdaEnv({ ...env, OP_ACCOUNT_RETENTION_DAYS: '400' }).accountRetentionDays).toBe(400);
+    expect(readLambdaEnv(env).accountRetentionDays).toBeUndefined();
+    expect(() => readLambdaEnv({ ...env, OP_ACCOUNT_RETENTION_DAYS: 'forever' })).toThrow(
+      /OP_ACCOUNT_RETENTION_DAYS must be an integer/,
+    );
+  });
+
+  test('the retention must be a whole number of days', () => {
+    expect(() => clockedStore({ client: undefined as never, endpoint: '', tableName: 't' }, 0, 0)).toThrow(
+      RangeError,
+    );
   });
 });

@@ -340,6 +340,14 @@ describe('clients update, rotate-secret, show', () => {
     });
   });
 
+  it('--fresh-login sets myna_fresh_login (no SSO, shown in list); --no-fresh-login clears it', async () => {
+    await add('unlinkable', '--fresh-login');
+    expect(await stored('unlinkable')).toMatchObject({ myna_fresh_login: true });
+    expect((await cli('clients', 'list')).out).toMatch(/^unlinkable {2}\[.*fresh login\]/m);
+    expect((await cli('clients', 'update', 'unlinkable', '--no-fresh-login')).code).toBe(0);
+    expect(await stored('unlinkable')).toMatchObject({ myna_fresh_login: false });
+  });
+
   it('gives a client that changes to a secret method a new secret, and drops it for private_key_jwt', async () => {
     const toSecret = await cli(
       'clients',
@@ -439,6 +447,7 @@ describe('clients --help', () => {
       'backchannel-logout-uri',
       'first-party',
       'raw-serial-claim',
+      'fresh-login',
       'endpoint',
       'table',
       'region',

@@ -19,6 +19,7 @@ async function baseConfig(): Promise<OpConfig> {
       challenges: { issue: never, consume: never },
       accounts: { accountForLogin: never, find: never },
       clients: { list: never },
+      rateCounter: { hit: never },
       logoutQueue: new LogoutQueue({
         client: createDynamoClient({ endpoint: 'http://127.0.0.1:9' }),
         tableName: 'unused',

@@ -122,6 +122,16 @@ function firstPartyRp() {
   });
 }
 
+/** An authorization request of the first-party client (code flow, PKCE S256). */
+async function firstPartyAuthorizationUrl(): Promise<URL> {
+  return client.buildAuthorizationUrl(await firstPartyRp(), {
+    redirect_uri: A.redirect_uris[0] as string,
+    scope: 'openid',
+    code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+    code_challenge_method: 'S256',
+  });
+}
+
 describe('Lambda handler (API Gateway HTTP API v2)', () => {
   it('answers discovery with the configured issuer', async () => {
     const response = await lambdaTransport(`${ISSUER}/.well-known/openid-configuration`, {});
@@ -132,19 +142,39 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
   });
 
   it('redirects an authorization request to the interaction and sets its cookies', async () => {
-    const rp = await firstPartyRp();
-    const url = client.buildAuthorizationUrl(rp, {
-      redirect_uri: A.redirect_uris[0] as string,
-      scope: 'openid',
-      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
-      code_challenge_method: 'S256',
-    });
+    const url = await firstPartyAuthorizationUrl();
     const response = await lambdaTransport(url.href, {});
     expect(response.status).toBe(303);
     expect(response.headers.get('location')).toMatch(/^\/interaction\/[A-Za-z0-9_-]+$/);
     const cookies = response.headers.getSetCookie();
-    expect(cookies.some((cookie) => cookie.startsWith('_interaction='))).toBe(true);
+    // An https issuer's cookies are prefixed: browsers take them only with Secure from this host.
+    expect(cookies.some((cookie) => cookie.startsWith('__Secure-interaction='))).toBe(true);
+    expect(cookies.some((cookie) => cookie.startsWith('__Secure-interaction_resume='))).toBe(true);
     expect(cookies.every((cookie) => /;\s*secure/i.test(cookie) && /samesite=lax/i.test(cookie))).toBe(true);
+    expect(cookies.every((cookie) => !/;\s*domain=/i.test(cookie))).toBe(true);
+    expect(response.headers.get('strict-transport-security')).toBe('max-age=63072000');
+  });
+
+  it('a forged Host or X-Forwarded-Host changes neither discovery nor the redirects', async () => {
+    const forged = { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' };
+    const discovery = await lambdaTransport(`${ISSUER}/.well-known/openid-configuration`, {
+      headers: forged,
+    });
+    const text = await discovery.text();
+    expect(text).not.toContain('evil.example');
+    expect(JSON.parse(text)).toMatchObject({
+      issuer: ISSUER,
+      authorization_endpoint: `${ISSUER}/auth`,
+      token_endpoint: `${ISSUER}/token`,
+      jwks_uri: `${ISSUER}/jwks`,
+      end_session_endpoint: `${ISSUER}/session/end`,
+    });
+    const url = await firstPartyAuthorizationUrl();
+    const redirect = await lambdaTransport(url.href, { headers: forged });
+    expect(redirect.status).toBe(303);
+    expect(redirect.headers.get('location')).toMatch(/^\/interaction\/[A-Za-z0-9_-]+$/);
+    // X-Forwarded-Proto: http does not turn the cookies' Secure flag off either.
+    expect(redirect.headers.getSetCookie().every((cookie) => /;\s*secure/i.test(cookie))).toBe(true);
   });
 
   it('runs a whole login through events, cookies in event.cookies, and redeems the code at /token', async () => {

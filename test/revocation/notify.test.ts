@@ -135,8 +135,15 @@ interface Scenario {
   close(): Promise<void>;
 }
 
-/** An OP with two back-channel RPs, alice logged in at both (one browser session), her card's CRL imported. */
-async function scenario(prefix: string, opLogger: OpLogger = memoryLogger()): Promise<Scenario> {
+/**
+ * An OP with two back-channel RPs, alice logged in at both (one browser session), and a CRL
+ * listing her card's serial imported: her CA's, or `crlCa`'s (another generation, same DN).
+ */
+async function scenario(
+  prefix: string,
+  opLogger: OpLogger = memoryLogger(),
+  crlCa: DevIdentity['userAuthCa'] = alice.userAuthCa,
+): Promise<Scenario> {
   const table = await newTable();
   const secrets = await generateSecrets();
   const registered = clients(prefix);
@@ -180,7 +187,7 @@ async function scenario(prefix: string, opLogger: OpLogger = memoryLogger()): Pr
   await writeFile(
     path,
     await issueCrl({
-      ca: alice.userAuthCa,
+      ca: crlCa,
       thisUpdate: new Date(now.getTime() - 60_000),
       nextUpdate: new Date(now.getTime() + 86_400_000),
       crlNumber: 7,
@@ -221,6 +228,23 @@ function killAt(step: NotifyStep, n = 1): NotifyJobOptions['onStep'] {
 }
 
 describe('revocation notification job', () => {
+  it("leaves alice's account alone when another CA generation's CRL lists her serial", async () => {
+    const [older] = pki.userAuthCas;
+    expect(alice.userAuthCa).not.toBe(older);
+    const s = await scenario('generation', memoryLogger(), older);
+    try {
+      const summary = await s.job().run();
+      expect(summary).toMatchObject({ keysChecked: 1, certificatesRevoked: 0, notificationsQueued: 0 });
+      expect(rpEndpoint.requests.filter((request) => request.path.startsWith('/generation/'))).toEqual([]);
+      const login = s.logins[0] as Scenario['logins'][number];
+      await expect(client.refreshTokenGrant(login.rp, login.refreshToken)).resolves.toMatchObject({
+        access_token: expect.any(String),
+      });
+    } finally {
+      await s.close();
+    }
+  });
+
   it('sends jose-valid logout tokens to both RPs, kills the refresh tokens, writes an audit record', async () => {
     const s = await scenario('ok');
     try {

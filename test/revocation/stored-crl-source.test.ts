@@ -10,7 +10,7 @@ import type { BatchWriteItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { writeLargeCrl } from '../../bench/large-crl.js';
 import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
-import { createCa, issueCrl } from '../../dev-pki/issue.js';
+import { createCa, issueCrl, issueUserAuthCertificate } from '../../dev-pki/issue.js';
 import { X509CrlReason } from '../../dev-pki/x509.js';
 import type { TrustAnchors } from '../../functions/jpki/trust-anchors.js';
 import { verifyLogin } from '../../functions/jpki/verify-login.js';
@@ -138,6 +138,72 @@ describe('StoredCrlSource', () => {
     await expect(login(revoked, source, { at: later, allowUnknown: true })).rejects.toMatchObject({
       code: 'REVOKED',
     });
+  });
+});
+
+describe('a certificate listed by several CRL scopes', () => {
+  const times = { thisUpdate: new Date(now.getTime() - HOUR), nextUpdate: new Date(now.getTime() + DAY) };
+  /** A CRL of alice's CA: the whole CA, or alice's municipality (her CRL distribution point). */
+  const aliceCrl = async (scope: 'whole CA' | 'municipality', crlNumber: number, listsAlice: boolean) =>
+    file(
+      await issueCrl({
+        ca: alice.userAuthCa,
+        ...times,
+        crlNumber,
+        entries: listsAlice
+          ? [
+              {
+                serialHex: alice.userAuth.serialHex,
+                revokedAt: times.thisUpdate,
+                reason: X509CrlReason.keyCompromise,
+              },
+            ]
+          : [],
+        ...(scope === 'municipality' ? { partition: { prefecture: '東京都', city: '千代田区' } } : {}),
+      }),
+    );
+
+  it('stays revoked while any current CRL lists it, and is good once none does', async () => {
+    const { source, importFile } = setup(await newTable());
+    await importFile(await aliceCrl('whole CA', 1, true));
+    await importFile(await aliceCrl('municipality', 1, true));
+    await expect(login(alice, source)).rejects.toMatchObject({ code: 'REVOKED' });
+    // The municipality drops it; the whole-CA CRL still lists it.
+    await expect(importFile(await aliceCrl('municipality', 2, false))).resolves.toMatchObject({ removed: 1 });
+    await expect(login(alice, source)).rejects.toMatchObject({ code: 'REVOKED' });
+    // The other order: listed again by the municipality, then dropped by the whole CA.
+    await importFile(await aliceCrl('municipality', 3, true));
+    await importFile(await aliceCrl('whole CA', 2, false));
+    await expect(login(alice, source)).rejects.toMatchObject({ code: 'REVOKED' });
+    await importFile(await aliceCrl('municipality', 4, false));
+    await expect(login(alice, source)).resolves.toMatchObject({ revocation: 'good' });
+  });
+
+  it('never applies a revocation to the certificate with the same serial from another CA generation', async () => {
+    const { source, importFile } = setup(await newTable());
+    const [older, newer] = pki.userAuthCas;
+    expect(alice.userAuthCa).toBe(newer);
+    // A card of the older generation with alice's serial: same issuer DN, same serial.
+    const twin = await issueUserAuthCertificate({
+      ca: older,
+      serialHex: alice.userAuth.serialHex,
+      notBefore: new Date(now.getTime() - DAY),
+      notAfter: new Date(now.getTime() + DAY),
+    });
+    const twinIdentity = { ...alice, userAuth: twin, userAuthCa: older };
+    await importFile(
+      await file(
+        await issueCrl({
+          ca: older,
+          ...times,
+          crlNumber: 1,
+          entries: [{ serialHex: alice.userAuth.serialHex, revokedAt: times.thisUpdate }],
+        }),
+      ),
+    );
+    await importFile(await aliceCrl('whole CA', 1, false));
+    await expect(login(twinIdentity, source)).rejects.toMatchObject({ code: 'REVOKED' });
+    await expect(login(alice, source)).resolves.toMatchObject({ revocation: 'good' });
   });
 });
 

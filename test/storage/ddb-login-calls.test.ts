@@ -11,8 +11,12 @@ import { aliceCard } from '../support/card.js';
 import { userAuthAnchors } from '../support/dev-pki.js';
 import { useLocalTables } from './local-table.js';
 
-/** Today's figures of one returning login (lower them when a change saves calls). */
-const BUDGET = { calls: 16, sequential: 16, writeUnits: 16, readUnits: 12, requests: 8 };
+/**
+ * Today's figures of one returning login (lower them when a change saves calls). The login limits
+ * (op/interactions/limits.ts) add 3 calls, 3 round trips and 3 write units: one counter
+ * UpdateItem each for the authorization request, the challenge and the card answer (was 16/16/16).
+ */
+const BUDGET = { calls: 19, sequential: 19, writeUnits: 19, readUnits: 12, requests: 8 };
 
 const newTable = useLocalTables();
 let metered: MeteredLogin;

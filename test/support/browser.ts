@@ -85,17 +85,21 @@ export interface VirtualHelper {
 }
 
 /**
- * Starts the reader-helper (`--dev`: admits http loopback pages) on a free port with one
- * in-process reader holding `identity`'s virtual card (an empty reader without `identity`).
+ * Starts the reader-helper (`--dev`: admits http loopback pages, and the `allowedOrigins`) on a
+ * free port with one in-process reader holding `identity`'s virtual card (an empty reader
+ * without `identity`).
  */
-export async function startVirtualHelper(identity?: CardIdentity): Promise<VirtualHelper> {
+export async function startVirtualHelper(
+  identity?: CardIdentity,
+  allowedOrigins: readonly string[] = [],
+): Promise<VirtualHelper> {
   const readers = new InProcessReaderBackend(['Virtual Reader 0']);
   if (identity) readers.reader('Virtual Reader 0').insert(new VirtualJpkiCard(identity));
   const cards = new CardService(readers);
   const daemon = await startHelperDaemon({
     cards,
     port: await freePort(),
-    allowedOrigins: [],
+    allowedOrigins,
     dev: true,
     helperVersion: 'test',
     logger: createLogger({ level: 'error' }),

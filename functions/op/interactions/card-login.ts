@@ -61,6 +61,7 @@ export async function cardLogin(
   const account = await config.storage.accounts.accountForLogin({
     certificate: verified.certificate,
     certificateKey: verified.accountKey,
+    issuerKeyId: verified.issuer.id,
     issuerGeneration: verified.issuer.generation,
   });
   const clientId = String(interaction.params.client_id);

@@ -13,6 +13,8 @@ export const LoginErrorCode = {
   INTERACTION_EXPIRED: 'INTERACTION_EXPIRED',
   /** A POST the browser does not mark as same-origin (Sec-Fetch-Site, else Origin). */
   CROSS_ORIGIN_REQUEST: 'CROSS_ORIGIN_REQUEST',
+  /** A login limit was reached (limits.ts); `retryAfterSeconds` says when to try again. */
+  TOO_MANY_ATTEMPTS: 'TOO_MANY_ATTEMPTS',
 } as const;
 export type LoginErrorCode = (typeof LoginErrorCode)[keyof typeof LoginErrorCode];
 
@@ -22,17 +24,23 @@ const STATUS: Record<LoginErrorCode, number> = {
   INTERACTION_MISMATCH: 400,
   INTERACTION_EXPIRED: 400,
   CROSS_ORIGIN_REQUEST: 403,
+  TOO_MANY_ATTEMPTS: 429,
 };
 
-/** A refused login request, with a stable `code` and its HTTP status. */
+/**
+ * A refused login request, with a stable `code`, its HTTP status and, for TOO_MANY_ATTEMPTS, the
+ * seconds until a retry can succeed (sent as `Retry-After`).
+ */
 export class LoginError extends Error {
   override name = 'LoginError';
   readonly status: number;
+  readonly retryAfterSeconds?: number;
   constructor(
     readonly code: LoginErrorCode,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterSeconds?: number },
   ) {
     super(code, options);
     this.status = STATUS[code];
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }

@@ -1,4 +1,7 @@
-/** Reading the interaction requests: the bound interaction, the same-origin check and a small body. */
+/**
+ * Reading the interaction requests: the bound interaction, the same-origin check, the client's
+ * address and a small body.
+ */
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
@@ -40,6 +43,21 @@ export function assertSameOrigin(ctx: Koa.Context, origin: string): void {
   const sameOrigin = site ? site === 'same-origin' : claimed === origin;
   const otherOrigin = claimed !== '' && claimed !== 'null' && claimed !== origin;
   if (!sameOrigin || otherOrigin) throw new LoginError('CROSS_ORIGIN_REQUEST');
+}
+
+/**
+ * The client's address for the per-address limit: the connection's peer (the local server's
+ * socket; on Lambda, API Gateway's `sourceIp`, which serverless-http puts there) — never
+ * `X-Forwarded-For`, which any client can write. With `header` (the proxy in front sets it and
+ * nothing else can reach the OP, e.g. CloudFront-Viewer-Address behind origin verification), its
+ * address, without the `:port` CloudFront appends.
+ */
+export function clientAddress(ctx: Koa.Context, header?: string): string {
+  const peer = ctx.req.socket.remoteAddress ?? '';
+  const value = header ? ctx.get(header) : '';
+  if (value === '') return peer;
+  const port = value.lastIndexOf(':');
+  return port > 0 && /^[0-9]+$/.test(value.slice(port + 1)) ? value.slice(0, port) : value;
 }
 
 /** True when the client asked for JSON (the login script does; a plain form does not). */

@@ -7,11 +7,13 @@
  *   POST /interaction/:uid/confirm  consent given;
  *   POST /interaction/:uid/abort    login or consent cancelled: the RP gets access_denied.
  * Every POST must carry the interaction cookie of that uid and come from the OP's own origin.
+ * The login limits (limits.ts) are checked here: answers and challenges per sign-in, and
+ * authorization requests per client address (before oidc-provider stores an interaction).
  */
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction, InteractionResults } from 'oidc-provider';
-import { VerificationError, type VerificationErrorCode } from '../../jpki/errors.js';
+import { VerificationError } from '../../jpki/errors.js';
 import { FIRST_PARTY_FLAG, hasFlag } from '../client-flags.js';
 import type { ResolvedOpConfig } from '../config.js';
 import {
@@ -31,14 +33,21 @@ import {
 } from '../login-page/html.js';
 import { negotiateLocale } from '../login-page/locale.js';
 import { loadLoginScript } from '../login-page/login-script.js';
-import { type Locale, message } from '../login-page/messages.js';
+import { fill, type Locale, message } from '../login-page/messages.js';
 import type { RawSerialCarrier } from '../raw-serial.js';
 import { cardLogin } from './card-login.js';
 import { grantConsent } from './grant.js';
-import { LoginError, type LoginErrorCode } from './login-error.js';
-import { assertSameOrigin, boundInteraction, readFields, wantsJson } from './request.js';
+import { LoginLimits } from './limits.js';
+import { LoginError } from './login-error.js';
+import { assertSameOrigin, boundInteraction, clientAddress, readFields, wantsJson } from './request.js';
 
 export { MYNA_RESULT } from './card-login.js';
+
+/** A challenge refused by its limit counts as none (the page then says the sign-in is over). */
+function overLimit(error: unknown): undefined {
+  if (error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS') return undefined;
+  throw error;
+}
 
 const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
 /** Remembers, per finished interaction, which client it was for (so Back finds the way home). */
@@ -51,6 +60,13 @@ export function interactionRoutes(
   config: ResolvedOpConfig,
   rawSerial: RawSerialCarrier,
 ): Koa.Middleware {
+  const limits = new LoginLimits({
+    counter: config.storage.rateCounter,
+    settings: config.limits,
+    addressSecret: config.secrets.pairwiseSecret,
+    logger: config.logger,
+  });
+  const authorizationPath = provider.pathFor('authorization');
   const localeOf = (ctx: Koa.Context, interaction?: Interaction): Locale =>
     negotiateLocale(
       typeof interaction?.params.ui_locales === 'string' ? interaction.params.ui_locales : undefined,
@@ -68,13 +84,32 @@ export function interactionRoutes(
     ctx.set(pageHeaders(config.helperPort, client?.logoUri));
     ctx.body = html;
   };
+  /** The text of a refusal; `Retry-After` with it when the refusal says when to retry. */
+  const refusalText = (ctx: Koa.Context, locale: Locale, error: LoginError | VerificationError): string => {
+    const retryAfter = error instanceof LoginError ? error.retryAfterSeconds : undefined;
+    if (retryAfter !== undefined) ctx.set('retry-after', String(retryAfter));
+    return fill(message(locale, error.code), { n: retryAfter ?? '' });
+  };
   const errorPage = (
     ctx: Koa.Context,
-    status: number,
     locale: Locale,
-    code: LoginErrorCode | VerificationErrorCode,
+    error: LoginError | VerificationError,
     client?: ClientDisplay,
-  ) => page(ctx, status, renderErrorPage({ locale, code, text: message(locale, code), client }), client);
+  ) => {
+    const { code } = error;
+    const status = error instanceof LoginError ? error.status : 400;
+    page(
+      ctx,
+      status,
+      renderErrorPage({ locale, code, text: refusalText(ctx, locale, error), client }),
+      client,
+    );
+  };
+  /** A new challenge for `uid`; LoginError TOO_MANY_ATTEMPTS once the sign-in had its share. */
+  const issueChallenge = async (uid: string): Promise<string> => {
+    await limits.challenge(uid);
+    return config.storage.challenges.issue(uid);
+  };
   const finish = async (
     ctx: Koa.Context,
     interaction: Interaction,
@@ -122,7 +157,7 @@ export function interactionRoutes(
     const display = client ? clientDisplay(client, locale) : { name: String(interaction.params.client_id) };
     const abortUrl = `/interaction/${uid}/abort`;
     if (interaction.prompt.name === 'login') {
-      const nonce = await config.storage.challenges.issue(uid);
+      const nonce = await issueChallenge(uid);
       page(
         ctx,
         200,
@@ -163,6 +198,7 @@ export function interactionRoutes(
     try {
       assertSameOrigin(ctx, config.origin);
       interaction = await boundInteraction(provider, ctx, uid);
+      await limits.answer(uid);
       const client = await provider.Client.find(String(interaction.params.client_id));
       const result = await cardLogin(interaction, await readFields(ctx), { config, rawSerial, client });
       config.logger.info('login.succeeded', { interaction: uid });
@@ -171,18 +207,17 @@ export function interactionRoutes(
       if (!(error instanceof LoginError || error instanceof VerificationError)) throw error;
       config.logger.info('login.refused', { interaction: uid, code: error.code });
       const locale = localeOf(ctx, interaction);
-      // The interaction is still good: a fresh challenge lets the page try again.
-      const nonce = interaction ? await config.storage.challenges.issue(uid) : undefined;
-      const status = error instanceof LoginError ? error.status : 400;
+      // The interaction is still good: a fresh challenge lets the page try again (within limits).
+      const retry = interaction && !(error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS');
+      const nonce = retry ? await issueChallenge(uid).catch(overLimit) : undefined;
       if (json) {
-        ctx.status = status;
+        ctx.status = error instanceof LoginError ? error.status : 400;
         ctx.set('cache-control', 'no-store');
         ctx.body = {
-          error: { code: error.code, message: message(locale, error.code) },
+          error: { code: error.code, message: refusalText(ctx, locale, error) },
           ...(nonce ? { nonce } : {}),
         };
-      } else
-        errorPage(ctx, status, locale, error.code, await displayOf(interaction?.params.client_id, locale));
+      } else errorPage(ctx, locale, error, await displayOf(interaction?.params.client_id, locale));
     }
   }
 
@@ -220,6 +255,15 @@ export function interactionRoutes(
     if (ctx.method === 'GET' && (ctx.path === FAVICON_PATH || ctx.path === '/favicon.ico')) {
       return asset(ctx, 'image/svg+xml', FAVICON_SVG);
     }
+    if (ctx.path === authorizationPath) {
+      try {
+        await limits.authorization(clientAddress(ctx, config.clientAddressHeader));
+      } catch (error) {
+        if (!(error instanceof LoginError)) throw error;
+        return errorPage(ctx, localeOf(ctx), error);
+      }
+      return next();
+    }
     const match = ROUTE.exec(ctx.path);
     if (!match) return next();
     const [, uid = '', action] = match;
@@ -232,7 +276,7 @@ export function interactionRoutes(
     } catch (error) {
       if (!(error instanceof LoginError)) throw error;
       const locale = localeOf(ctx);
-      errorPage(ctx, error.status, locale, error.code, await finishedClient(ctx, locale));
+      errorPage(ctx, locale, error, await finishedClient(ctx, locale));
     }
   };
 }

@@ -14,15 +14,14 @@ export const STYLE_PATH = '/assets/myna.css';
 export const PAGE_REFERRER_POLICY = 'same-origin';
 
 /**
- * The response headers of every OP page besides its Content-Type; the CSP admits images from the
- * origin of the relying party's logo when the page shows one.
+ * The response headers of every OP page besides its Content-Type and the headers every HTML
+ * answer gets (security-headers.ts: nosniff, the referrer policy, HSTS); the CSP admits images
+ * from the origin of the relying party's logo when the page shows one.
  */
 export function pageHeaders(helperPort: number, logoUri?: string): Record<string, string> {
   return {
     'content-security-policy': pageCsp(helperPort, logoUri ? new URL(logoUri).origin : undefined),
     'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': PAGE_REFERRER_POLICY,
   };
 }
 
@@ -60,7 +59,8 @@ button.primary,a.button{background:#1a4b8c;color:#fff}button.primary:hover,a.but
 `;
 
 /**
- * The CSP of the OP's HTML pages: scripts and styles only from the OP itself (no inline code),
+ * The CSP of the OP's HTML pages (and, with the SHA-256 of its auto-submit script added by
+ * oidc-provider, of its form_post page): scripts and styles only from the OP itself (no inline code),
  * images from the OP and from the one origin of the relying party's logo (`imageOrigin`), network
  * access only to the OP and the reader-helper on ws://127.0.0.1:`helperPort` (CSP host sources
  * cannot name an IPv6 literal, and the page only uses the IPv4 one).

@@ -164,7 +164,7 @@ export class NotifyJob {
       for (let start = 0; start < chunk.accountKeys.length; start += CERT_LOOKUP_BATCH) {
         const keys = chunk.accountKeys.slice(start, start + CERT_LOOKUP_BATCH);
         summary.keysChecked += keys.length;
-        const owners = await this.#accounts.accountsOfCertificateKeys(keys);
+        const owners = await this.#accounts.accountsOfCertificateKeys(keys, chunk.caId);
         for (const [certificateKey, accountId] of owners) {
           await this.#handleCertificate(certificateKey, accountId, chunk.caId, summary);
         }

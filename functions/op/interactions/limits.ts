@@ -1,0 +1,74 @@
+/**
+ * The login's application limits (defaults in defaults.ts LOGIN_LIMITS), counted in the table
+ * (storage/rate-counter.ts) so they hold across Lambda instances:
+ * - card answers per sign-in: each answer is a full verification (chain, revocation, signature);
+ * - challenges per sign-in: page loads and the fresh challenge after a refused answer;
+ * - authorization requests per client address per minute: each may store an interaction.
+ * A request over a limit is refused with LoginError TOO_MANY_ATTEMPTS (429, Retry-After) before
+ * it does any other work. The relying party learns nothing: the browser gets the page or JSON,
+ * no redirect is made.
+ *
+ * The client address is stored only as a keyed hash (HMAC under a key derived from the pairwise
+ * secret, keyed-hash.ts), so the table holds no IP address.
+ */
+import { ADDRESS_WINDOW_SECONDS, TTL } from '../../defaults.js';
+import type { OpLogger } from '../../log/logger.js';
+import type { RateCounter } from '../../storage/rate-counter.js';
+import { keyedHash } from '../../subject/keyed-hash.js';
+import type { LoginLimitSettings } from '../limit-settings.js';
+import { LoginError } from './login-error.js';
+
+const ADDRESS_LABEL = 'myna-oidc/rate-limit/client-address';
+
+/** What LoginLimits needs. */
+export interface LoginLimitsOptions {
+  readonly counter: RateCounter;
+  readonly settings: LoginLimitSettings;
+  /** The secret the address hash is keyed with (the pairwise secret: the label separates the use). */
+  readonly addressSecret: Uint8Array;
+  /** Gets `login.limited` with the limit's name (never the address) for every refused request. */
+  readonly logger: OpLogger;
+}
+
+/** Checks the limits of LoginLimitSettings; each check counts one hit. */
+export class LoginLimits {
+  readonly #counter: RateCounter;
+  readonly #settings: LoginLimitSettings;
+  readonly #addressSecret: Uint8Array;
+  readonly #logger: OpLogger;
+
+  constructor(options: LoginLimitsOptions) {
+    this.#counter = options.counter;
+    this.#settings = options.settings;
+    this.#addressSecret = options.addressSecret;
+    this.#logger = options.logger;
+  }
+
+  /** One more card answer for interaction `uid`. */
+  answer(uid: string): Promise<void> {
+    return this.#check('answer', uid, this.#settings.answersPerInteraction, TTL.Interaction);
+  }
+
+  /** One more challenge for interaction `uid`. */
+  challenge(uid: string): Promise<void> {
+    return this.#check('challenge', uid, this.#settings.challengesPerInteraction, TTL.Interaction);
+  }
+
+  /** One more authorization request from client address `address`. */
+  authorization(address: string): Promise<void> {
+    const key = keyedHash(this.#addressSecret, ADDRESS_LABEL, [address]);
+    return this.#check(
+      'address',
+      key,
+      this.#settings.interactionsPerAddressPerMinute,
+      ADDRESS_WINDOW_SECONDS,
+    );
+  }
+
+  async #check(bucket: string, key: string, limit: number, windowSeconds: number): Promise<void> {
+    const { hits, resetsInSeconds } = await this.#counter.hit(bucket, key, windowSeconds);
+    if (hits <= limit) return;
+    this.#logger.info('login.limited', { limit: bucket, retryAfterSeconds: resetsInSeconds });
+    throw new LoginError('TOO_MANY_ATTEMPTS', { retryAfterSeconds: resetsInSeconds });
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * `myna-oidc accounts export|erase`: the export shows what the OP holds about one account; the
+ * erasure leaves nothing of it in the table (dumped with a Scan) and nothing of another account
+ * is touched.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { runCli } from '../../cli/main.js';
+import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
+import type { Account } from '../../functions/accounts/account-store.js';
+import { NO_PREDECESSORS } from '../../functions/accounts/account-store.js';
+import { DynamoAccountStore } from '../../functions/accounts/dynamo-account-store.js';
+import { loadLocalSecrets } from '../../functions/secrets/local-secrets.js';
+import { createDynamoAdapter } from '../../functions/storage/oidc-adapter.js';
+import { RevocationAuditLog } from '../../functions/storage/revocation-audit.js';
+import { loginCertificate } from '../accounts/login-certificate.js';
+import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
+import { runCaptured } from '../support/cli.js';
+import { devPki, userAuthAnchors } from '../support/dev-pki.js';
+
+const newTable = useLocalTables();
+/** The data folder of a local stack: its secrets.json holds the certificate-key secret. */
+let dataDir: string;
+let secret: Uint8Array;
+let pki: DevPki;
+
+beforeAll(async () => {
+  pki = await devPki();
+  dataDir = await mkdtemp(join(tmpdir(), 'myna-accounts-cli-'));
+  secret = (await loadLocalSecrets(dataDir)).certificateKeySecret;
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+const loginOf = (identity: DevIdentity) =>
+  loginCertificate(identity.userAuth.der, userAuthAnchors(pki), secret);
+
+/** An account as a login leaves it: the account, a grant with an access token, a session. */
+async function signedIn(table: TestTable, identity: DevIdentity, clientId: string): Promise<Account> {
+  const store = new DynamoAccountStore({ ...table, secret, predecessors: NO_PREDECESSORS });
+  const account = await store.accountForLogin(loginOf(identity));
+  const Adapter = createDynamoAdapter(table);
+  const grantId = randomBytes(16).toString('base64url');
+  await new Adapter('Grant').upsert(grantId, { accountId: account.accountId, clientId, jti: grantId }, 3600);
+  await new Adapter('AccessToken').upsert(
+    randomBytes(16).toString('base64url'),
+    { accountId: account.accountId, clientId, grantId },
+    600,
+  );
+  const sessionId = randomBytes(16).toString('base64url');
+  await new Adapter('Session').upsert(
+    sessionId,
+    {
+      accountId: account.accountId,
+      uid: randomBytes(8).toString('hex'),
+      loginTs: 1,
+      authorizations: { [clientId]: { sid: 'sid-1', grantId } },
+    },
+    3600,
+  );
+  return account;
+}
+
+describe('myna-oidc accounts', () => {
+  it('exports what the OP holds, then erases every item that names the account and no other', async () => {
+    const table = await newTable();
+    const [alice, bob] = pki.identities as [DevIdentity, DevIdentity];
+    const account = await signedIn(table, alice, 'shop');
+    const other = await signedIn(table, bob, 'shop');
+    await new RevocationAuditLog(table).open(account.certificates[0]?.certificateKey as string, {
+      accountId: account.accountId,
+      caId: 'ca',
+      reason: 'keyCompromise',
+      revokedAt: new Date(),
+      detectedAt: new Date(),
+    });
+    const cli = (...argv: string[]) =>
+      runCaptured(runCli, ['accounts', ...argv, '--endpoint', table.endpoint, '--table', table.tableName]);
+
+    const exported = await cli('export', account.accountId);
+    expect(exported.code).toBe(0);
+    const holdings = JSON.parse(exported.out);
+    expect(holdings).toEqual({
+      account: {
+        accountId: account.accountId,
+        createdAt: account.createdAt,
+        expiresAt: account.expiresAt,
+        certificates: [
+          {
+            certificateKey: account.accountId,
+            issuerKeyId: loginOf(alice).issuerKeyId,
+            issuerGeneration: loginOf(alice).issuerGeneration,
+            firstSeenAt: account.createdAt,
+            lastSeenAt: account.createdAt,
+          },
+        ],
+      },
+      grants: [{ id: expect.any(String), clientId: 'shop' }],
+      sessions: [
+        {
+          id: expect.any(String),
+          loginTs: 1,
+          authorizations: { shop: { sid: 'sid-1', grantId: expect.any(String) } },
+        },
+      ],
+      revocationAudits: [expect.objectContaining({ accountId: account.accountId, state: 'opened' })],
+    });
+    expect(exported.out).not.toContain(alice.userAuth.serialHex);
+
+    const before = JSON.stringify(await scanAll(table));
+    expect(before).toContain(account.accountId);
+    const erased = await cli('erase', account.accountId);
+    expect(erased).toMatchObject({ code: 0, err: '' });
+    expect(erased.out).toBe(
+      `erased account ${account.accountId}: certificates 1 grants 1 sessions 1 account-index pointers 2 revocation audit records 1`,
+    );
+    const after = await scanAll(table);
+    // Nothing names the account: no account item, pointer, grant, token, session, index or audit.
+    expect(JSON.stringify(after)).not.toContain(account.accountId);
+    // The other account is whole: account, pointer, grant, token, session (+ uid pointer), 2 refs.
+    const named = after.filter((item) => JSON.stringify(item).includes(other.accountId));
+    expect(named.map((item) => String(item.pk).split('#')[0]).sort()).toEqual(
+      ['ACCOUNT', 'AccessToken', 'AccountRef', 'AccountRef', 'CERT', 'Grant', 'Session', 'Session'].sort(),
+    );
+    expect(after).toHaveLength(named.length);
+
+    const again = await cli('erase', account.accountId);
+    expect(again.code).toBe(1);
+    expect(again.err).toBe(
+      `myna-oidc accounts: ACCOUNT_NOT_FOUND: the OP holds no account ${account.accountId}`,
+    );
+    expect((await cli('export', account.accountId)).code).toBe(1);
+  });
+
+  it('finds the account of a certificate the person brings (--certificate, with the local secret)', async () => {
+    const table = await newTable();
+    const [alice, bob] = pki.identities as [DevIdentity, DevIdentity];
+    const account = await signedIn(table, alice, 'shop');
+    const cli = (...argv: string[]) =>
+      runCaptured(runCli, [
+        'accounts',
+        ...argv,
+        '--endpoint',
+        table.endpoint,
+        '--table',
+        table.tableName,
+        '--data',
+        dataDir,
+      ]);
+    const alicePem = join(dataDir, 'alice.pem');
+    const bobPem = join(dataDir, 'bob.pem');
+    await writeFile(alicePem, alice.userAuth.pem);
+    await writeFile(bobPem, bob.userAuth.pem);
+    const exported = await cli('export', '--certificate', alicePem);
+    expect(exported.code).toBe(0);
+    expect(JSON.parse(exported.out).account.accountId).toBe(account.accountId);
+    expect(await cli('erase', '--certificate', bobPem)).toMatchObject({
+      code: 1,
+      err: 'myna-oidc accounts: ACCOUNT_NOT_FOUND: no account holds this certificate',
+    });
+    expect((await cli('erase', '--certificate', alicePem)).code).toBe(0);
+    expect(JSON.stringify(await scanAll(table))).not.toContain(account.accountId);
+    expect(await cli('export', account.accountId, '--certificate', alicePem)).toMatchObject({ code: 2 });
+  });
+
+  it('needs exactly one account id and a known subcommand', async () => {
+    const table = await newTable();
+    const cli = (...argv: string[]) =>
+      runCaptured(runCli, ['accounts', ...argv, '--endpoint', table.endpoint, '--table', table.tableName]);
+    expect(await cli('erase')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('exactly one <account id>'),
+    });
+    expect(await cli('delete', 'x')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining('unknown accounts subcommand'),
+    });
+  });
+});

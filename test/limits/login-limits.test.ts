@@ -1,0 +1,262 @@
+/**
+ * The login limits under attack (issue 13 §1), against a real OP on 127.0.0.1 with dynalite and
+ * the scripted browser: forged answers, challenge re-issue loops and interaction floods from one
+ * address are refused after their limit with 429, Retry-After and a "wait N s" text, while the
+ * relying party is sent nothing; the counters hold no client address. Each test fails on an OP
+ * without limits (every request would be answered as before).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type * as client from 'openid-client';
+import { LOGIN_LIMITS } from '../../functions/defaults.js';
+import type { OpConfig } from '../../functions/op/config.js';
+import { readLambdaEnv } from '../../functions/op/lambda-env.js';
+import { loginLimitSettings } from '../../functions/op/limit-settings.js';
+import { type OpServer, startOpServer } from '../../functions/op/local-server.js';
+import { DynamoRateCounter } from '../../functions/storage/rate-counter.js';
+import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
+import { aliceCard } from '../support/card.js';
+import {
+  authorizationRequest,
+  httpTransportFrom,
+  loginPageOf,
+  postAnswer,
+  relyingParty,
+  rpLogin,
+  TestBrowser,
+  VirtualCardSigner,
+} from '../support/oidc-flow.js';
+import { memoryLogger, TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
+
+const newTable = useLocalTables();
+const A = TEST_CLIENTS.firstParty;
+const REDIRECT_URI = A.redirect_uris[0] as string;
+
+let op: OpServer | undefined;
+let card: VirtualCardSigner | undefined;
+afterEach(async () => {
+  await op?.close();
+  await card?.close();
+  op = undefined;
+  card = undefined;
+});
+
+async function startOp(table: TestTable, limits?: OpConfig['limits']) {
+  const logger = memoryLogger();
+  op = await startOpServer({
+    config: async (url) => ({ ...(await testOpConfig(url, { table, logger })), limits }),
+  });
+  const rp = await relyingParty({ issuer: op.url, clientId: A.client_id, clientSecret: A.client_secret });
+  return { op, rp, logger };
+}
+
+/** A browser on the login page of a new sign-in of `rp`. */
+async function atLoginPage(rp: client.Configuration, browser = new TestBrowser()) {
+  const { url } = await authorizationRequest(rp, REDIRECT_URI);
+  const step = await browser.navigate(url, (next) => next.href.startsWith(REDIRECT_URI));
+  return { browser, page: await loginPageOf(step) };
+}
+
+describe('card answers per sign-in', () => {
+  it('refuses forged answers after the limit: 300 posted, 5 verified, the rest 429 with Retry-After', async () => {
+    const { rp } = await startOp(await newTable());
+    const { browser, page } = await atLoginPage(rp);
+    const { identity } = await aliceCard();
+    card = new VirtualCardSigner(identity);
+    // A real certificate with a forged signature: each answer that gets through is fully verified.
+    const { certificate } = await card.sign(page.document.url.origin, page.nonce);
+    const statuses: number[] = [];
+    let last: Awaited<ReturnType<typeof postAnswer>> | undefined;
+    for (let i = 0; i < 300; i++) {
+      last = await postAnswer(browser, page, {
+        certificate,
+        signature: randomBytes(256).toString('base64url'),
+      });
+      statuses.push(last.status);
+    }
+    const verified = statuses.filter((status) => status === 400).length;
+    expect(verified).toBe(LOGIN_LIMITS.answersPerInteraction);
+    expect(statuses.slice(0, verified).every((status) => status === 400)).toBe(true);
+    expect(statuses.slice(verified).every((status) => status === 429)).toBe(true);
+    expect(last?.error?.code).toBe('TOO_MANY_ATTEMPTS');
+    expect(last?.nonce).toBeUndefined();
+    const seconds = Number(/([0-9]+)/.exec(last?.error?.message ?? '')?.[1]);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(600);
+  });
+
+  it('tells the browser how long to wait (Retry-After, ja and en text) and the RP nothing', async () => {
+    const { rp, logger } = await startOp(await newTable(), { answersPerInteraction: 1 });
+    for (const [language, text] of [
+      ['ja', /試行回数が多すぎます。[0-9]+秒待って/],
+      ['en', /Too many attempts\. Wait [0-9]+ seconds/],
+    ] as const) {
+      const { browser, page } = await atLoginPage(
+        rp,
+        new TestBrowser(undefined, { 'accept-language': language }),
+      );
+      const forged = { certificate: 'AAAA', signature: 'AAAA' };
+      expect((await postAnswer(browser, page, forged)).status).toBe(400);
+      const response = await browser.fetchFrom(page.document, page.loginUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(forged),
+      });
+      expect(response.status).toBe(429);
+      const retryAfter = Number(response.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThan(0);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('TOO_MANY_ATTEMPTS');
+      expect(body.error.message).toMatch(text);
+      expect(body.error.message).toContain(String(retryAfter));
+      expect(response.headers.get('location')).toBeNull();
+    }
+    expect(logger.lines).toContainEqual({
+      level: 'info',
+      event: 'login.limited',
+      fields: { limit: 'answer', retryAfterSeconds: expect.any(Number) },
+    });
+  });
+
+  it('lets a person who gets it right within the limit sign in', async () => {
+    const { rp } = await startOp(await newTable(), { answersPerInteraction: 2 });
+    const { identity } = await aliceCard();
+    card = new VirtualCardSigner(identity);
+    const { tokens } = await rpLogin({ rp, browser: new TestBrowser(), card, redirectUri: REDIRECT_URI });
+    expect(tokens.id_token).toBeDefined();
+  });
+});
+
+describe('challenges per sign-in', () => {
+  it('refuses a challenge re-issue loop (reloading the login page) after the limit', async () => {
+    const { rp } = await startOp(await newTable());
+    const { browser, page } = await atLoginPage(rp);
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const response = await browser.navigate(page.document.url, () => false);
+      statuses.push(response.response?.status ?? 0);
+      if (response.response?.status === 429) {
+        expect(Number(response.response.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(await response.response.text()).toContain('TOO_MANY_ATTEMPTS');
+      }
+    }
+    // The first page load issued one challenge already.
+    const issued = 1 + statuses.filter((status) => status === 200).length;
+    expect(issued).toBe(LOGIN_LIMITS.challengesPerInteraction);
+    expect(statuses.slice(issued - 1).every((status) => status === 429)).toBe(true);
+  });
+});
+
+describe('authorization requests per client address', () => {
+  it('refuses many sign-ins from one address, not from another, and stores no address', async () => {
+    const table = await newTable();
+    const { rp } = await startOp(table, { interactionsPerAddressPerMinute: 5 });
+    const flooding = new TestBrowser(httpTransportFrom('127.0.0.2'));
+    const statuses: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const { url } = await authorizationRequest(rp, REDIRECT_URI);
+      const response = await flooding.request(url);
+      statuses.push(response.status);
+      if (response.status === 429) {
+        // A page for the person at the browser; no redirect, so the RP learns nothing.
+        expect(response.headers.get('location')).toBeNull();
+        expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+        expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      }
+    }
+    expect(statuses.slice(0, 5).every((status) => status === 303)).toBe(true);
+    expect(statuses.slice(5).every((status) => status === 429)).toBe(true);
+    // Another address is not affected.
+    const { page } = await atLoginPage(rp, new TestBrowser(httpTransportFrom('127.0.0.3')));
+    expect(page.nonce).toBeTruthy();
+    const stored = JSON.stringify(await scanAll(table));
+    expect(stored).toContain('RateLimit#address#');
+    expect(stored).not.toContain('127.0.0.2');
+    expect(stored).not.toContain('127.0.0.3');
+  });
+
+  it('never reads X-Forwarded-For (a client cannot choose its address)', async () => {
+    const { rp } = await startOp(await newTable(), { interactionsPerAddressPerMinute: 2 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { url } = await authorizationRequest(rp, REDIRECT_URI);
+      // Not a header a browser sets: an attacker's script rotating addresses it claims.
+      const browser = new TestBrowser(httpTransportFrom('127.0.0.4'), {
+        'x-forwarded-for': `198.51.100.${i}`,
+      });
+      statuses.push((await browser.request(url)).status);
+    }
+    expect(statuses).toEqual([303, 303, 429, 429]);
+  });
+});
+
+describe('behind a proxy that names the client (CloudFront with origin verification)', () => {
+  it('counts per address in the configured header, without its port', async () => {
+    const table = await newTable();
+    const logger = memoryLogger();
+    op = await startOpServer({
+      config: async (url) => ({
+        ...(await testOpConfig(url, { table, logger })),
+        limits: { interactionsPerAddressPerMinute: 2 },
+        clientAddressHeader: 'CloudFront-Viewer-Address',
+      }),
+    });
+    const rp = await relyingParty({ issuer: op.url, clientId: A.client_id, clientSecret: A.client_secret });
+    // What CloudFront adds to the requests it forwards (here every request arrives from 127.0.0.1).
+    const viewer = (address: string) => new TestBrowser(undefined, { 'cloudfront-viewer-address': address });
+    const statusFrom = async (browser: TestBrowser) =>
+      (await browser.request((await authorizationRequest(rp, REDIRECT_URI)).url)).status;
+    const statuses: number[] = [];
+    for (const port of [50001, 50002, 50003]) statuses.push(await statusFrom(viewer(`203.0.113.7:${port}`)));
+    expect(statuses).toEqual([303, 303, 429]);
+    expect(await statusFrom(viewer('2001:db8::7:443'))).toBe(303);
+  });
+});
+
+describe('the rate counter', () => {
+  it('counts concurrent hits exactly and starts a new window once the old one is over', async () => {
+    const table = await newTable();
+    let now = 1_700_000_000_000;
+    const counter = new DynamoRateCounter({ ...table, now: () => now });
+    const hits = await Promise.all(Array.from({ length: 20 }, () => counter.hit('test', 'k', 60)));
+    expect(hits.map((hit) => hit.hits).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 1),
+    );
+    expect(hits.every((hit) => hit.resetsInSeconds === 60)).toBe(true);
+    now += 59_000;
+    expect(await counter.hit('test', 'k', 60)).toEqual({ hits: 21, resetsInSeconds: 1 });
+    now += 1_000;
+    expect(await counter.hit('test', 'k', 60)).toEqual({ hits: 1, resetsInSeconds: 60 });
+    expect(await counter.hit('test', 'other', 60)).toEqual({ hits: 1, resetsInSeconds: 60 });
+  });
+});
+
+describe('configuration', () => {
+  it('takes each limit from OpConfig.limits or OP_LIMIT_*, and refuses a limit that is not a positive integer', () => {
+    expect(loginLimitSettings()).toEqual(LOGIN_LIMITS);
+    expect(loginLimitSettings({ answersPerInteraction: 3 })).toEqual({
+      ...LOGIN_LIMITS,
+      answersPerInteraction: 3,
+    });
+    expect(() => loginLimitSettings({ challengesPerInteraction: 0 })).toThrow(
+      'limits.challengesPerInteraction must be a positive integer',
+    );
+    const env = {
+      OP_ISSUER: 'https://login.example.jp',
+      OP_TABLE_NAME: 't',
+      OP_SECRET_ID: 's',
+      OP_TRUST_ANCHORS_FILE: 'a.pem',
+    };
+    expect(readLambdaEnv(env).limits).toEqual({});
+    expect(
+      readLambdaEnv({
+        ...env,
+        OP_LIMIT_ANSWERS_PER_INTERACTION: '3',
+        OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE: '500',
+      }).limits,
+    ).toEqual({ answersPerInteraction: 3, interactionsPerAddressPerMinute: 500 });
+    expect(() => readLambdaEnv({ ...env, OP_LIMIT_CHALLENGES_PER_INTERACTION: 'many' })).toThrow(
+      'OP_LIMIT_CHALLENGES_PER_INTERACTION must be an integer',
+    );
+  });
+});
