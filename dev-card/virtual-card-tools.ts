@@ -24,6 +24,16 @@ import { VpcdConnector } from '../reader-helper/virtual-card/vpcd-connector.js';
 /** The name of the in-process reader `start --virtual-card` shows. */
 export const VIRTUAL_READER_NAME = 'myna-helper virtual reader';
 
+/**
+ * One in-process reader named `readerName` holding `identity`'s virtual card (an empty reader
+ * without `identity`): what `start --virtual-card`, the local stack and the browser tests use.
+ */
+export function readerWithVirtualCard(readerName: string, identity?: CardIdentity): InProcessReaderBackend {
+  const backend = new InProcessReaderBackend([readerName]);
+  if (identity) backend.reader(readerName).insert(new VirtualJpkiCard(identity));
+  return backend;
+}
+
 /** A virtual card's identity and where it lives. */
 interface VirtualCardSetup {
   readonly identity: CardIdentity;
@@ -36,8 +46,7 @@ interface VirtualCardSetup {
 export const devTools: DevTools = {
   async openVirtualCard(identityDir) {
     const setup = await prepareVirtualCard(identityDir, undefined);
-    const backend = new InProcessReaderBackend([VIRTUAL_READER_NAME]);
-    backend.reader(VIRTUAL_READER_NAME).insert(new VirtualJpkiCard(setup.identity));
+    const backend = readerWithVirtualCard(VIRTUAL_READER_NAME, setup.identity);
     return { backend, notes: notes(setup, `test PIN ${setup.identity.userAuthPin}`) };
   },
 

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEMO_RP_BACKCHANNEL_PATH, startDemoRp } from '../demo-rp/server.js';
+import { readerWithVirtualCard } from '../dev-card/virtual-card-tools.js';
 import { FilePredecessorSource } from '../functions/accounts/file-predecessor-source.js';
 import { DEFAULT_TABLE_NAME } from '../functions/defaults.js';
 import { FIRST_PARTY_FLAG } from '../functions/op/client-flags.js';
@@ -21,8 +22,6 @@ import type { ReaderBackend } from '../reader-helper/card/reader-backend.js';
 import { type HelperDaemon, startHelperDaemon } from '../reader-helper/daemon/server.js';
 import { createLogger } from '../reader-helper/log.js';
 import { loadIdentity } from '../reader-helper/virtual-card/identity.js';
-import { InProcessReaderBackend } from '../reader-helper/virtual-card/in-process-backend.js';
-import { VirtualJpkiCard } from '../reader-helper/virtual-card/virtual-jpki-card.js';
 import { loadDevTrust } from './dev-trust.js';
 
 export const LOCAL_TABLE_NAME = DEFAULT_TABLE_NAME;
@@ -128,18 +127,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       let readers = options.readers;
       if (!readers) {
         const identity = await loadIdentity(identityDir);
-        const virtual = new InProcessReaderBackend([VIRTUAL_READER]);
-        virtual.reader(VIRTUAL_READER).insert(new VirtualJpkiCard(identity));
-        readers = virtual;
+        readers = readerWithVirtualCard(VIRTUAL_READER, identity);
         pin = identity.userAuthPin;
       }
       const cards = new CardService(readers);
       closers.push(() => cards.close());
+      // Development mode (any http://localhost page) only with the virtual card; with PC/SC
+      // readers, where a real card may be, only the OP's own login page is allowed.
       helper = await startHelperDaemon({
         cards,
         port: options.helperPort,
-        allowedOrigins: [],
-        dev: true,
+        allowedOrigins: cards.virtual ? [] : [new URL(issuer).origin],
+        dev: cards.virtual,
         helperVersion: 'local',
         logger: createLogger(),
       });

@@ -131,9 +131,11 @@ function checkOrigin(value: string): string {
   if (origin !== value) {
     throw new ConfigError('CONFIG_INVALID', `allowed origin ${value}: write it exactly as ${origin}`);
   }
-  if (origin.startsWith('https://') || isLoopbackHttpOrigin(origin)) return origin;
+  if (origin.startsWith('https://') || (isLoopbackHttpOrigin(origin) && new URL(origin).port !== '')) {
+    return origin;
+  }
   throw new ConfigError(
     'CONFIG_INVALID',
-    `allowed origin ${value}: must be https (plain http only for a development server on localhost, 127.0.0.1 or [::1], listed with its port)`,
+    `allowed origin ${value}: must be https (plain http only for a development server on localhost, 127.0.0.1 or [::1], listed with a port other than 80, e.g. http://localhost:3000)`,
   );
 }

@@ -12,17 +12,18 @@
  *           removed before the injection and the result is signed ad hoc; sign it for real as the
  *           README says.
  *   deb     dist/helper/<name>_<version>_amd64.deb (dpkg-deb): that executable in /usr/bin, a
- *           systemd user unit, Depends: pcscd. `--name <package>` changes the package name (tests);
+ *           systemd user unit (autostart/systemd.ts), Depends: pcscd, libpcsclite1, libc6 (>= 2.28)
+ *           (Node 24), libstdc++6 (>= 11) (the addon needs GLIBCXX_3.4.29). `--name <package>` changes the package name (tests);
  *           `--compression xz` makes a smaller file (~30 MB) in minutes instead of seconds (zstd, ~41 MB);
  *           `--maintainer "Name <email>"` names who distributes it (the Maintainer field).
  *
  * Options: --out <dir> (default dist/helper). Nothing is downloaded.
  */
 import { execFile } from 'node:child_process';
-import { chmod, copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { type BuildOptions, build, type Plugin } from 'esbuild';
 
@@ -33,11 +34,27 @@ const ENTRY = join(HELPER, 'cli', 'product-entry.ts');
 const ADDON_ASSET = 'smartcard_napi.node';
 const require = createRequire(join(ROOT, 'package.json'));
 
+/**
+ * Imports a helper module that has only `node:` imports by its path: this script runs by type
+ * stripping, which resolves no `.js` → `.ts` specifiers.
+ */
+async function helperModule<Module>(path: string): Promise<Module> {
+  return (await import(pathToFileURL(join(HELPER, path)).href)) as Module;
+}
+
+/** The one systemd user unit, shared with `myna-helper install`. */
+const { systemdUnit } =
+  await helperModule<typeof import('../reader-helper/autostart/systemd.js')>('autostart/systemd.ts');
+const { helperPackageVersion } =
+  await helperModule<typeof import('../reader-helper/helper-version.js')>('helper-version.ts');
+
 /** The SEA fuse Node's single executables are injected under. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
 async function helperVersion(): Promise<string> {
-  return (JSON.parse(await readFile(join(HELPER, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = await helperPackageVersion(pathToFileURL(join(HELPER, 'package.json')).href);
+  if (version === undefined) throw new Error(`no version in ${join(HELPER, 'package.json')}`);
+  return version;
 }
 
 async function commonOptions(): Promise<BuildOptions> {
@@ -141,26 +158,18 @@ export async function buildSea(out: string, node = nodePackageBinary()): Promise
   return executable;
 }
 
-/** The systemd user unit the .deb ships. */
-export function systemdUserUnit(program: string): string {
-  return `[Unit]
-Description=MyNumber card reader-helper (Sign in with MyNumber card)
-After=pcscd.socket
-
-[Service]
-Type=simple
-ExecStart=${program} start
-Restart=on-failure
-RestartSec=2
-NoNewPrivileges=yes
-LockPersonality=yes
-RestrictRealtime=yes
-RestrictSUIDSGID=yes
-
-[Install]
-WantedBy=default.target
+/**
+ * The .deb's postinst: dpkg cannot restart the users' own (systemd --user) helpers, so an
+ * upgrade (`configure` with the old version) says how. Nothing else: no postrm, so `dpkg -r`
+ * leaves no state behind.
+ */
+const POSTINST = `#!/bin/sh
+set -e
+if [ "$1" = configure ] && [ -n "$2" ]; then
+  echo "myna-helper: upgraded from $2; running helpers keep the old version until restarted:" >&2
+  echo "  systemctl --user restart myna-helper.service   (each user; or log out and in)" >&2
+fi
 `;
-}
 
 /** The .deb. Returns its path. */
 export async function buildDeb(
@@ -179,7 +188,7 @@ export async function buildDeb(
   await chmod(join(tree, 'usr/bin/myna-helper'), 0o755);
   await writeFile(
     join(tree, 'usr/lib/systemd/user/myna-helper.service'),
-    systemdUserUnit('/usr/bin/myna-helper'),
+    systemdUnit({ program: '/usr/bin/myna-helper', args: ['start'] }),
   );
   await writeFile(
     join(tree, `usr/share/doc/${name}/copyright`),
@@ -191,15 +200,19 @@ export async function buildDeb(
 Version: ${version}
 Architecture: amd64
 Maintainer: ${maintainer}
-Depends: pcscd, libpcsclite1
+Depends: pcscd, libpcsclite1, libc6 (>= 2.28), libstdc++6 (>= 11)
 Section: utils
 Priority: optional
 Description: MyNumber card reader-helper for "Sign in with MyNumber card"
  Lets login pages of the sites you allow use the MyNumber card in a PC/SC
  reader on this computer, over a WebSocket on 127.0.0.1 only. Start it for
  your session with: systemctl --user enable --now myna-helper.service
+ After an upgrade, running helpers keep the old version until restarted:
+ systemctl --user restart myna-helper.service (or log out and in).
 `,
   );
+  await writeFile(join(tree, 'DEBIAN/postinst'), POSTINST, { mode: 0o755 });
+  await chmod(join(tree, 'DEBIAN/postinst'), 0o755);
   const deb = join(out, `${name}_${version}_amd64.deb`);
   await run('dpkg-deb', [`-Z${compression}`, '--root-owner-group', '--build', tree, deb]);
   await rm(tree, { recursive: true, force: true });

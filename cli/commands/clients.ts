@@ -17,7 +17,7 @@ import { DEFAULT_TABLE_NAME } from '../../functions/defaults.js';
 import {
   CLIENT_NAME_JA_FIELD,
   CLIENT_PROFILES,
-  FAPI2_SIGNING_ALGORITHMS,
+  FAPI2_CLIENT_ASSERTION_ALGORITHMS,
   FIRST_PARTY_FLAG,
   FRESH_LOGIN_FLAG,
   hasFlag,
@@ -66,7 +66,7 @@ a repeated option replaces the whole list, and --no-<switch> turns a switch off)
   --dpop-bound-access-tokens           access tokens only with a DPoP proof (RFC 9449)
   --require-pushed-authorization-requests   authorization requests only through PAR (RFC 9126)
   --profile fapi2                      FAPI 2.0 Security Profile: sets and enforces PAR, PKCE,
-                                       private_key_jwt (assertions ${FAPI2_SIGNING_ALGORITHMS.join('/')}, ES256
+                                       private_key_jwt (assertions ${FAPI2_CLIENT_ASSERTION_ALGORITHMS.join('/')}, ES256
                                        unless given), DPoP, ES256 ID tokens, https redirect URIs;
                                        needs --jwks-uri or --jwks-file; --profile '' removes it
   --subject-type pairwise|public       pairwise (default): each sector sees its own sub

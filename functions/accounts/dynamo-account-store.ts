@@ -17,7 +17,6 @@
  * Erasure and export of whole accounts: account-records.ts.
  */
 import {
-  ConditionalCheckFailedException,
   type DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
@@ -29,6 +28,7 @@ import type { ParsedCertificate } from '../jpki/certificate.js';
 import { VerificationError } from '../jpki/errors.js';
 import { type OpLogger, stderrLogger } from '../log/logger.js';
 import { batchGet } from '../storage/batch-get.js';
+import { sendIf } from '../storage/conditional-write.js';
 import { type Clock, epochSeconds, hasExpired } from '../storage/expiry.js';
 import { PARTITION_KEY } from '../storage/table.js';
 import { accountKey } from '../subject/account-key.js';
@@ -176,7 +176,7 @@ export class DynamoAccountStore implements AccountStore {
     certificateKey: string,
     revocation: { reason: string; revokedAt: Date },
   ): Promise<boolean> {
-    const updated = await this.conditionally(() =>
+    const updated = await sendIf(() =>
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
@@ -221,7 +221,7 @@ export class DynamoAccountStore implements AccountStore {
       expiresAt: this.accountExpiry(nowMs),
       certificates: { [login.certificateKey]: newEntry(login, seenAt) },
     };
-    await this.conditionally(() =>
+    await sendIf(() =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -245,7 +245,7 @@ export class DynamoAccountStore implements AccountStore {
     nowMs: number,
   ): Promise<CertificatePointer> {
     const pointer = { accountId, issuerKeyId: login.issuerKeyId, expiresAt: this.pointerExpiry(nowMs) };
-    const claimed = await this.conditionally(() =>
+    const claimed = await sendIf(() =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -277,7 +277,7 @@ export class DynamoAccountStore implements AccountStore {
     pointer: CertificatePointer,
     nowMs: number,
   ): Promise<CertificatePointer> {
-    const updated = await this.conditionally(() =>
+    const updated = await sendIf(() =>
       this.client.send(
         new UpdateItemCommand({
           TableName: this.tableName,
@@ -325,7 +325,7 @@ export class DynamoAccountStore implements AccountStore {
       ReturnValues: 'ALL_NEW',
     } satisfies Partial<UpdateItemCommandInput>;
     const values = { ':now': epochSeconds(nowMs), ':expiresAt': this.accountExpiry(nowMs) };
-    const touched = await this.conditionally(() =>
+    const touched = await sendIf(() =>
       this.client.send(
         new UpdateItemCommand({
           ...base,
@@ -339,7 +339,7 @@ export class DynamoAccountStore implements AccountStore {
     );
     const added =
       touched ??
-      (await this.conditionally(() =>
+      (await sendIf(() =>
         this.client.send(
           new UpdateItemCommand({
             ...base,
@@ -362,16 +362,6 @@ export class DynamoAccountStore implements AccountStore {
   /** Epoch seconds a pointer written at `nowMs` expires: after any account expiry it may serve. */
   private pointerExpiry(nowMs: number): number {
     return this.accountExpiry(nowMs) + CERTIFICATE_POINTER_SLACK_DAYS * DAY_SECONDS;
-  }
-
-  /** Runs a conditional write; undefined when its condition failed. */
-  private async conditionally<T>(write: () => Promise<T>): Promise<T | undefined> {
-    try {
-      return await write();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
-    }
   }
 }
 

@@ -52,8 +52,13 @@ export const EXTRA_CLIENT_METADATA = [
 /** The scopes every client may ask for; the raw-serial scope is added for flagged clients. */
 export const STANDARD_SCOPES = ['openid', 'offline_access'] as const;
 
-/** Signing algorithms FAPI 2.0 (§5.4) allows; the OP signs ID tokens with those it has keys for. */
-export const FAPI2_SIGNING_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as const;
+/** Signing algorithms FAPI 2.0 (§5.4) allows, for the client assertions of a fapi2 client. */
+export const FAPI2_CLIENT_ASSERTION_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as const;
+/**
+ * The FAPI 2.0 algorithms the OP can sign a fapi2 client's ID tokens with (it has RSA and P-256
+ * keys, secrets/op-secrets.ts JWS_KEY_ALGORITHM; no Ed25519 key).
+ */
+export const FAPI2_ID_TOKEN_ALGORITHMS = ['PS256', 'ES256'] as const;
 
 /** True when the client metadata has `flag` set to true. */
 export function hasFlag(
@@ -118,11 +123,13 @@ function checkFapi2(metadata: ClientMetadata): void {
   if (metadata.token_endpoint_auth_method !== 'private_key_jwt')
     fail('token_endpoint_auth_method private_key_jwt');
   if (metadata.dpop_bound_access_tokens !== true) fail('dpop_bound_access_tokens');
-  for (const field of ['token_endpoint_auth_signing_alg', 'id_token_signed_response_alg'] as const) {
-    if (!FAPI2_SIGNING_ALGORITHMS.some((alg) => alg === metadata[field])) {
-      fail(
-        `${field} ${FAPI2_SIGNING_ALGORITHMS.slice(0, -1).join(', ')} or ${FAPI2_SIGNING_ALGORITHMS.at(-1)}`,
-      );
+  const algorithms = {
+    token_endpoint_auth_signing_alg: FAPI2_CLIENT_ASSERTION_ALGORITHMS,
+    id_token_signed_response_alg: FAPI2_ID_TOKEN_ALGORITHMS,
+  } as const;
+  for (const [field, allowed] of Object.entries(algorithms)) {
+    if (!allowed.some((alg) => alg === metadata[field])) {
+      fail(`${field} ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}`);
     }
   }
   const uris = [

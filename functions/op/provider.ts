@@ -51,7 +51,7 @@ import { type Locale, oidcErrorMessage } from './login-page/messages.js';
 import { privateRpFetch } from './private-rp-fetch.js';
 import { RAW_SERIAL_CLAIM, RAW_SERIAL_MODEL, RAW_SERIAL_SCOPE, RawSerialCarrier } from './raw-serial.js';
 import { securityHeaders } from './security-headers.js';
-import { withOidcErrors } from './storage-errors.js';
+import { refuseConcurrentReplays, withOidcErrors } from './storage-errors.js';
 
 /**
  * The cookie names of an https issuer (RFC 6265bis §4.1.3): browsers then take the cookies only
@@ -207,6 +207,7 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
 
   const provider = new Provider(config.issuer, configuration);
   pinRequestOrigin(provider, config.issuer);
+  refuseConcurrentReplays(provider);
   queueBackchannelLogouts(provider, config);
   recordFreshLogins(provider);
 

@@ -2,9 +2,12 @@
  * Storage raises its own errors (storage/errors.ts) and knows nothing of oidc-provider; this maps
  * the one a client can cause to what oidc-provider answers: a second redemption of a code or
  * refresh token (StorageError ALREADY_CONSUMED) becomes InvalidGrant, so the token endpoint says
- * `invalid_grant` (400) instead of a 500. Every other failure passes through unchanged.
+ * `invalid_grant` (400) instead of a 500; a DPoP proof or client assertion id stored meanwhile by a
+ * concurrent request (StorageError ALREADY_SEEN, the conditional ReplayDetection upsert) makes
+ * `ReplayDetection.unique` answer false, as for one found, so oidc-provider refuses the replay with
+ * its own error (`invalid_dpop_proof`, `invalid_client`). Every other failure passes through unchanged.
  */
-import { type Adapter, type AdapterFactory, errors } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterFactory, errors } from 'oidc-provider';
 import { StorageError } from '../storage/errors.js';
 import { adapterFor, type OpAdapter } from './adapter.js';
 
@@ -29,5 +32,19 @@ export function withOidcErrors(adapter: OpAdapter): AdapterFactory {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
+  };
+}
+
+/** Makes `provider.ReplayDetection.unique` answer false when its save lost a race (see the module comment). */
+export function refuseConcurrentReplays(provider: Provider): void {
+  const { ReplayDetection } = provider;
+  const unique = ReplayDetection.unique.bind(ReplayDetection);
+  ReplayDetection.unique = async (iss, jti, exp) => {
+    try {
+      return await unique(iss, jti, exp);
+    } catch (error) {
+      if (error instanceof StorageError && error.code === 'ALREADY_SEEN') return false;
+      throw error;
+    }
   };
 }

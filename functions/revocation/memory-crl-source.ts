@@ -59,18 +59,31 @@ export class MemoryCrlSource implements RevocationSource {
     return crl.signer.id;
   }
 
+  /**
+   * `revoked` while any current CRL that covers the certificate lists it — its municipality's and
+   * the whole-CA one alike, so dropping it from one scope never reads `good` while another still
+   * lists it; `unknown` when a covering CRL is stale or not yet valid, or none is loaded.
+   */
   async status({ certificate, issuer, now }: RevocationQuery): Promise<RevocationStatus> {
     const partition = certificatePartition(certificate);
-    const crl =
-      (partition === undefined ? undefined : this.#byScope.get(crlScope(issuer.id, partition))) ??
-      this.#byScope.get(crlScope(issuer.id, undefined));
-    if (!crl) return { status: 'unknown', detail: 'no CRL loaded for the issuing CA' };
-    if (crl.thisUpdate.getTime() > now.getTime() + this.#graceMs) {
-      return { status: 'unknown', detail: 'CRL is not valid yet' };
+    const covering = [
+      ...(partition === undefined ? [] : [this.#byScope.get(crlScope(issuer.id, partition))]),
+      this.#byScope.get(crlScope(issuer.id, undefined)),
+    ].filter((crl): crl is LoadedCrl => crl !== undefined);
+    if (covering.length === 0) return { status: 'unknown', detail: 'no CRL loaded for the issuing CA' };
+    const serial = serialHex(certificate.serialNumber);
+    for (const crl of covering) {
+      const listed = crl.revoked.get(serial);
+      if (listed) return listed;
     }
-    if (crl.nextUpdate && now.getTime() > crl.nextUpdate.getTime() + this.#graceMs) {
-      return { status: 'unknown', detail: 'CRL is stale (past nextUpdate)' };
+    for (const crl of covering) {
+      if (crl.thisUpdate.getTime() > now.getTime() + this.#graceMs) {
+        return { status: 'unknown', detail: 'CRL is not valid yet' };
+      }
+      if (crl.nextUpdate && now.getTime() > crl.nextUpdate.getTime() + this.#graceMs) {
+        return { status: 'unknown', detail: 'CRL is stale (past nextUpdate)' };
+      }
     }
-    return crl.revoked.get(serialHex(certificate.serialNumber)) ?? { status: 'good' };
+    return { status: 'good' };
   }
 }

@@ -8,8 +8,9 @@
  * client_id instead of replacing it and its secret), and `update` is an optimistic read-modify-write
  * on the item's `version` attribute (one conditional PutItem; dynalite has no transactions), so two
  * operators editing one client at once cannot lose either change. Only `put` replaces, for clients
- * defined in code (the local stack's demo RP, tests). The `version` (1 on creation, +1 on every
- * write) also tells a cache of client metadata that a client changed.
+ * defined in code (the local stack's demo RP, tests). The `version` is 1 on creation, +1 on every
+ * write. (The OP's client cache, op/storage-reads.ts, does not read it: it keeps metadata
+ * CLIENT_CACHE_TTL_MS and drops it on a change made through the adapter.)
  */
 import {
   ConditionalCheckFailedException,

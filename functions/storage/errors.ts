@@ -19,6 +19,8 @@ export const StorageErrorCode = {
   CLIENT_NOT_FOUND: 'CLIENT_NOT_FOUND',
   /** The client kept changing under a conditional update (another writer); nothing was written. */
   CLIENT_CHANGED: 'CLIENT_CHANGED',
+  /** A replay-detection entry (DPoP proof, client assertion) of this id is already stored and unexpired. */
+  ALREADY_SEEN: 'ALREADY_SEEN',
   /** A rate counter's window kept being reset by concurrent hits; the hit was not counted. */
   COUNTER_CHANGED: 'COUNTER_CHANGED',
 } as const;

@@ -2,7 +2,7 @@
  * The durable work queue of back-channel logout deliveries (OIDC Back-Channel Logout 1.0), for
  * RP-initiated logout and the revocation notification job alike: one item per (cause, client) in
  * the listable partition `BackchannelLogout` (sk = the caller's delivery id, e.g.
- * `<certificate key>#<client id>` or `session:<sid>#<client id>`).
+ * `<certificate key>#<client id>` or `logout:<sid>#<client id>`).
  *
  * An item is `pending` (attempts, nextAttemptAt, the logout token's stable `jti`) until it is
  * `delivered` or, after `maxAttempts`, `failed`. Each recorded attempt is one conditional write on

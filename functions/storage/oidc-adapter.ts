@@ -5,8 +5,9 @@
  *   `model`, `grantId` (the sparse GSI, scoped by model) and `consumed`.
  * - Sessions and device codes get a pointer item (`<Model>#<uid|userCode>` / `uid|userCode` →
  *   `target` id, with a copy of the payload), so findByUid and findByUserCode are one strongly
- *   consistent GetItem, never an eventually consistent index read; `destroy` deletes the pointer
- *   with its item (unless the pointer already names a newer item).
+ *   consistent GetItem, never an eventually consistent index read. The pointer is written after its
+ *   item and `destroy` deletes it before its item (unless it already names a newer item), so a
+ *   pointer never outlives a destroyed item, even when the second write fails.
  * - Clients live in the listable `Client` partition so the operator CLI can list them with a Query.
  * - Grants and sessions with an accountId get an account-index pointer (`AccountRef#<accountId>` /
  *   `<Model>#<id>`), so the revocation notification job finds an account's grants and sessions
@@ -20,12 +21,14 @@
  * - `consume` is one conditional UpdateItem (consume.ts): of concurrent redemptions exactly one succeeds; the
  *   others throw StorageError ALREADY_CONSUMED, which the OP turns into oidc-provider's InvalidGrant
  *   (op/storage-errors.ts) so the token endpoint answers `invalid_grant` (400) instead of a 500.
+ *   `ReplayDetection` upserts (seen DPoP proof and client assertion ids) are one conditional PutItem,
+ *   refused with StorageError ALREADY_SEEN while an unexpired entry exists, which the OP turns into
+ *   the replay refusal oidc-provider gives (op/storage-errors.ts).
  *   Storage itself never loads oidc-provider (its types only), so the notification job does not
  *   bundle it.
  */
 
 import {
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -36,9 +39,10 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { MAX_STORED_ID_BYTES } from '../defaults.js';
 import { batchDelete } from './batch-delete.js';
+import { writeIf } from './conditional-write.js';
 import { CONSUMED_ATTRIBUTE, consumeItem } from './consume.js';
 import { StorageError } from './errors.js';
-import { type Clock, expiresAtAfter, hasExpired } from './expiry.js';
+import { type Clock, epochSeconds, expiresAtAfter, hasExpired } from './expiry.js';
 import { partitionQuery, queryPages } from './query-pages.js';
 import {
   EXPIRES_AT_ATTRIBUTE,
@@ -52,6 +56,8 @@ import {
 
 /** oidc-provider's model name of registered clients. */
 export const CLIENT_MODEL = 'Client';
+/** oidc-provider's model of seen DPoP proof and client assertion ids (single use). */
+export const REPLAY_DETECTION_MODEL = 'ReplayDetection';
 /** Models kept in one listable partition (pk = model, sk = id). */
 const LISTED_MODELS: ReadonlySet<string> = new Set([CLIENT_MODEL]);
 /** Models with a secondary lookup, and the payload field it looks up by. */
@@ -177,9 +183,27 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
         payload,
       };
       const Item = marshall(item, { removeUndefinedValues: true });
+      if (this.model === REPLAY_DETECTION_MODEL) {
+        // Written only if no unexpired entry exists, sent at once (conditional writes are never
+        // held, request-scope.ts): of concurrent uses of one proof or assertion exactly one passes.
+        const stored = await writeIf(
+          client,
+          new PutItemCommand({
+            TableName: tableName,
+            Item,
+            ConditionExpression: 'attribute_not_exists(#pk) OR #expiresAt <= :now',
+            ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#expiresAt': EXPIRES_AT_ATTRIBUTE },
+            ExpressionAttributeValues: marshall({ ':now': epochSeconds(now()) }),
+          }),
+        );
+        if (!stored) throw new StorageError('ALREADY_SEEN', `${this.model} ${id} already stored`);
+        return;
+      }
       await client.send(new PutItemCommand({ TableName: tableName, Item }));
-      // The pointer is written after its target, so a pointer never leads to a missing item. It
-      // carries a copy of the payload, so findByUid is one read; destroy removes it with the item.
+      // The pointer is written after its target, so a pointer never leads to a missing item: it is
+      // sent on its own, never held with its target in one BatchWriteItem (which has no order) — a
+      // write that returns values is never held, and first sends what is held (request-scope.ts).
+      // It carries a copy of the payload, so findByUid is one read; destroy removes it first.
       const field = POINTER_FIELDS[this.model];
       const value = field && payload[field];
       if (field && typeof value === 'string') {
@@ -193,6 +217,7 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
           new PutItemCommand({
             TableName: tableName,
             Item: marshall(pointer, { removeUndefinedValues: true }),
+            ReturnValues: 'ALL_OLD',
           }),
         );
       }
@@ -244,28 +269,22 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     async destroy(id: string): Promise<void> {
       if (!isStorableId(id)) return;
       const field = POINTER_FIELDS[this.model];
-      const { Attributes } = await client.send(
-        new DeleteItemCommand({
-          TableName: tableName,
-          Key: marshall(this.key(id)),
-          ...(field ? { ReturnValues: 'ALL_OLD' } : {}),
-        }),
-      );
-      const value = field && Attributes && (unmarshall(Attributes) as StoredItem).payload?.[field];
-      if (!field || typeof value !== 'string') return;
-      // Its pointer (and payload copy) goes too, unless it already names a newer item.
-      try {
-        await client.send(
+      const value = field && (await getItem(this.key(id)))?.payload?.[field];
+      if (field && typeof value === 'string') {
+        // Its pointer (and payload copy) goes first, unless it already names a newer item: if the
+        // item's own delete then fails, nothing finds the item through the pointer any more.
+        await writeIf(
+          client,
           new DeleteItemCommand({
             TableName: tableName,
             Key: marshall(itemKey(this.model, value, field)),
-            ConditionExpression: 'target = :id',
+            ConditionExpression: '#target = :id',
+            ExpressionAttributeNames: { '#target': 'target' },
             ExpressionAttributeValues: marshall({ ':id': id }),
           }),
         );
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
       }
+      await client.send(new DeleteItemCommand({ TableName: tableName, Key: marshall(this.key(id)) }));
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {

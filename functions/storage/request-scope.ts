@@ -13,7 +13,8 @@
  *   BatchGetItem (strongly consistent), e.g. the grant and session of a token just read.
  *
  * Never held or answered from the copy: conditional writes (single use — codes, challenges,
- * refresh tokens — is one conditional UpdateItem, consume.ts), UpdateItem, reads with a
+ * refresh tokens — is one conditional UpdateItem, consume.ts), writes that return values (e.g. a
+ * pointer that must reach the table after its target, oidc-adapter.ts), UpdateItem, reads with a
  * projection, Query, Scan. Such a command first flushes what is held, and drops the request's copy
  * of the item it changes. Nothing outlives the request: the next request reads DynamoDB again, so
  * expiry, revocation and consumption are exactly as strict as without the scope. Outside `run`
@@ -28,14 +29,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { batchWrite } from './batch-delete.js';
+import { BATCH_GET_LIMIT } from './batch-get.js';
 import { PARTITION_KEY, SORT_KEY, type TableKey } from './table.js';
 
 type Item = Record<string, AttributeValue>;
 
 /** Scopes made so far: each adds its own middleware (several OPs may share one client in tests). */
 let scopes = 0;
-/** BatchGetItem takes at most this many keys. */
-const BATCH_GET_LIMIT = 100;
 
 interface ScopeState {
   /** The request's copy of items: read or written (undefined: known absent), by key. */

@@ -3,9 +3,12 @@
  * machine or job that fetches J-LIS's CRLs: it reads the table and writes only the revocation
  * partitions (CRL_IMPORT_PARTITIONS, `dynamodb:LeadingKeys`), and reads only the certificate-key
  * secret (the keyed hash of the stored entries) — never the signing keys or the pairwise secret,
- * so a compromised importer cannot sign a token or compute a `sub`. Principals of the stack's
- * account whose own policies allow sts:AssumeRole on it can assume it (an AWS CLI profile with
- * `role_arn = <CrlImportRoleArn>`).
+ * so a compromised importer cannot sign a token, nor, on a deployment made after the secret split,
+ * compute a `sub`. (A deployment upgraded from before the split keeps one value in both identity
+ * secrets, op-secrets.ts legacyIdentitySecrets, so there the certificate-key secret IS the pairwise
+ * secret and its reader can compute every `sub`; docs/security.md "A secret leak".) Principals
+ * of the stack's account whose own policies allow sts:AssumeRole on it can assume it (an AWS CLI
+ * profile with `role_arn = <CrlImportRoleArn>`).
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';

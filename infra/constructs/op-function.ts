@@ -26,6 +26,8 @@ export const TRUST_ANCHORS_FILE = 'trust-anchors.pem';
 /** The item operations the storage code issues (functions/storage, functions/accounts). */
 export const TABLE_ACTIONS = [
   'dynamodb:GetItem',
+  // The request scope's prefetch (functions/storage/request-scope.ts).
+  'dynamodb:BatchGetItem',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',

@@ -10,18 +10,29 @@ export function systemdQuote(word: string): string {
   return `"${escaped}"`;
 }
 
-/** The unit file's text. */
+/**
+ * The unit file's text — the one unit both `myna-helper install` and the .deb ship. Hardened for a
+ * user service that only needs pcscd's socket (AF_UNIX) and its loopback listener (AF_INET/6).
+ * No `After=pcscd.socket`: that is a system unit, which the user manager cannot order against;
+ * pcscd is socket-activated, so the helper reaches it whenever it starts.
+ */
 export function systemdUnit(command: AutostartCommand): string {
   const exec = [command.program, ...command.args].map(systemdQuote).join(' ');
   return `[Unit]
 Description=myna-helper: MyNumber card reader helper for web logins
-After=pcscd.socket
 
 [Service]
 Type=simple
 ExecStart=${exec}
 Restart=on-failure
-RestartSec=5
+RestartSec=2
+UMask=0077
+NoNewPrivileges=yes
+LockPersonality=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+SystemCallArchitectures=native
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
 
 [Install]
 WantedBy=default.target

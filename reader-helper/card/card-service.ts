@@ -69,6 +69,11 @@ export class CardService {
     this.unsubscribe = backend.onChange(() => this.backendChanged());
   }
 
+  /** True when the readers can hold only a virtual card (see {@link ReaderBackend.virtual}). */
+  get virtual(): boolean {
+    return this.backend.virtual;
+  }
+
   /**
    * The readers and the kind of card in each. A newly inserted card is probed once (SELECT of the
    * JPKI application); during a login the last known states are returned without touching cards.

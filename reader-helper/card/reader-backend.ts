@@ -31,6 +31,11 @@ export interface BackendReader {
 
 /** A source of readers and card connections. */
 export interface ReaderBackend {
+  /**
+   * True only for readers inside this process that can hold nothing but a virtual card; PC/SC is
+   * never virtual (a real card may be in any of its readers, even next to vpcd).
+   */
+  readonly virtual: boolean;
   /** Readers currently attached. */
   listReaders(): Promise<BackendReader[]>;
   /** Connects to the card in `reader` (shared mode, T=1 / T=CL as the card offers). */

@@ -5,14 +5,12 @@
  * without the native PC/SC binding) and, in the source tree only, the development tools.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { isSea } from 'node:sea';
-import { fileURLToPath } from 'node:url';
 import type { CommandRunner } from '../autostart/apply.js';
 import type { AutostartCommand, AutostartContext } from '../autostart/plan.js';
 import type { ReaderBackend } from '../card/reader-backend.js';
+import { helperPackageVersion } from '../helper-version.js';
 import { createLogger, type Logger } from '../log.js';
 import type { DevTools } from './dev-tools.js';
 
@@ -39,7 +37,10 @@ export async function defaultDeps(
 ): Promise<HelperCliDeps> {
   return {
     context: { platform: process.platform, env: process.env, home: homedir(), uid: process.getuid?.() ?? 0 },
-    helperVersion: typeof MYNA_HELPER_VERSION === 'string' ? MYNA_HELPER_VERSION : await sourceVersion(),
+    helperVersion:
+      typeof MYNA_HELPER_VERSION === 'string'
+        ? MYNA_HELPER_VERSION
+        : ((await helperPackageVersion()) ?? 'unknown'),
     launcher: isSea()
       ? { program: process.execPath, args: [] }
       : { program: process.execPath, args: [process.argv[1] ?? 'myna-helper'] },
@@ -63,24 +64,4 @@ export async function defaultDeps(
     },
     loadDevTools: options.loadDevTools,
   };
-}
-
-/** The version in reader-helper/package.json, found from this module (sources and dist/ alike). */
-async function sourceVersion(): Promise<string> {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    for (const candidate of [join(dir, 'package.json'), join(dir, 'reader-helper', 'package.json')]) {
-      const version = await helperPackageVersion(candidate);
-      if (version !== undefined) return version;
-    }
-    if (dirname(dir) === dir) return 'unknown';
-  }
-}
-
-async function helperPackageVersion(path: string): Promise<string | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(path, 'utf8')) as { name?: string; version?: string };
-    return parsed.name === 'myna-helper' ? parsed.version : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -35,6 +35,17 @@ import {
 export const DEFAULT_OPERATION_TIMEOUT_MS = 30_000;
 /** The path of the local status endpoint. */
 export const STATUS_PATH = '/status';
+
+/** The security headers of every status-page response, the 200 page and the 403 text alike. */
+const STATUS_PAGE_HEADERS = {
+  'content-security-policy': STATUS_PAGE_CSP,
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+} as const;
 /** How long the status page waits for PC/SC before it says the service does not answer. */
 const STATUS_PAGE_READERS_MS = 3000;
 
@@ -42,7 +53,7 @@ const STATUS_PAGE_READERS_MS = 3000;
 export class DaemonError extends Error {
   override name = 'DaemonError';
   constructor(
-    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED',
+    readonly code: 'PORT_IN_USE' | 'LISTEN_FAILED' | 'DEV_NEEDS_VIRTUAL_CARD',
     message: string,
     options: { cause?: unknown } = {},
   ) {
@@ -63,6 +74,7 @@ export interface HelperDaemonOptions {
   /** 0 picks a free port (tests). */
   readonly port: number;
   readonly allowedOrigins: readonly string[];
+  /** Also allow every http origin on a loopback host: only with virtual cards (else DEV_NEEDS_VIRTUAL_CARD). */
   readonly dev: boolean;
   readonly helperVersion: string;
   readonly logger: Logger;
@@ -87,6 +99,13 @@ const LOOPBACK_ADDRESSES = ['127.0.0.1', '::1'] as const;
 /** Starts the daemon; resolves once it listens. */
 export async function startHelperDaemon(options: HelperDaemonOptions): Promise<HelperDaemon> {
   const { cards, logger } = options;
+  if (options.dev && !cards.virtual) {
+    throw new DaemonError(
+      'DEV_NEEDS_VIRTUAL_CARD',
+      'development mode lets every http://localhost page use the card, so it needs the virtual card; ' +
+        'with real readers, list each development origin in allowedOrigins instead',
+    );
+  }
   const policy = new OriginPolicy(options.allowedOrigins, options.dev);
   const slot = new OperationSlot(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
   const context = {
@@ -133,7 +152,12 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
       readers: await cards.readers(),
       busy: slot.busy,
     };
-    response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      'x-content-type-options': 'nosniff',
+      'cross-origin-resource-policy': 'same-origin',
+      'cache-control': 'no-store',
+    });
     response.end(JSON.stringify(status));
   };
 
@@ -144,7 +168,6 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
       {
         helperVersion: options.helperVersion,
         protocolVersion: PROTOCOL_VERSION,
-        port,
         readers: await readersWithin(cards, STATUS_PAGE_READERS_MS),
         busy: slot.busy,
         allowedSites: policy.describe(),
@@ -153,15 +176,9 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
       lang,
     );
     response.writeHead(200, {
+      ...STATUS_PAGE_HEADERS,
       'content-type': 'text/html; charset=utf-8',
       'content-language': lang,
-      'content-security-policy': STATUS_PAGE_CSP,
-      'x-frame-options': 'DENY',
-      'x-content-type-options': 'nosniff',
-      'cross-origin-resource-policy': 'same-origin',
-      'cross-origin-opener-policy': 'same-origin',
-      'referrer-policy': 'no-referrer',
-      'cache-control': 'no-store',
       vary: 'accept-language',
     });
     response.end(html);
@@ -174,14 +191,12 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
       ? checkStatusPageRequest(request.headers, port)
       : checkStatusRequest(request.headers, port);
     if (refused) {
-      logger.log('warn', 'status request refused', { reason: refused.reason });
-      if (!page) return void response.writeHead(403).end();
-      response.writeHead(403, {
-        'content-type': 'text/plain; charset=utf-8',
-        'content-security-policy': STATUS_PAGE_CSP,
-        'x-frame-options': 'DENY',
-        'x-content-type-options': 'nosniff',
+      logger.log('warn', 'status request refused', {
+        reason: refused.reason,
+        resource: page ? 'page' : 'status',
       });
+      if (!page) return void response.writeHead(403).end();
+      response.writeHead(403, { ...STATUS_PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
       return void response.end(
         `Open http://127.0.0.1:${port}/ by typing it in the address bar.\n` +
           `アドレスバーに http://127.0.0.1:${port}/ と入力して開いてください。\n`,

@@ -1,19 +1,20 @@
 /**
  * The helper's local status page for people, at http://127.0.0.1:<port>/ (Japanese or English):
  * that it runs, its version, the readers and whether a MyNumber card is in one, the sites it is set
- * up for, how to add one, and the recent refusals (site and time only). Only a top-level
- * navigation may load it: no CORS header, `frame-ancestors 'none'` + X-Frame-Options DENY, a
- * cross-origin resource policy, and the request checks in upgrade-guard.ts.
+ * up for (plain-http ones with a visible warning), how to add one, and the recent refusals (per
+ * site: count, last time and reason; nothing else). Only a top-level navigation may load it: no
+ * CORS header, `frame-ancestors 'none'` + X-Frame-Options DENY, a cross-origin resource policy,
+ * and the request checks in upgrade-guard.ts.
  */
 import { createHash } from 'node:crypto';
 import type { CardState, ReaderInfo } from '../../protocol/helper-protocol.js';
 import type { Refusal } from './refusals.js';
+import type { RefusalReason } from './upgrade-guard.js';
 
 /** What the page shows. */
 export interface StatusPageModel {
   readonly helperVersion: string;
   readonly protocolVersion: number;
-  readonly port: number;
   /** Undefined when the PC/SC service did not answer in time. */
   readonly readers: readonly ReaderInfo[] | undefined;
   readonly busy: boolean;
@@ -26,7 +27,7 @@ export type StatusPageLanguage = 'ja' | 'en';
 
 const STYLE = `body{font-family:system-ui,"Noto Sans CJK JP",sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}code{background:#f1f1f1;padding:0 .2rem}
-.ok{color:#0a6b2d;font-weight:bold}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
+.ok{color:#0a6b2d;font-weight:bold}.warn{color:#a10d0d}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
 nav{float:right}`;
 
 /** The Content-Security-Policy of the page: nothing but its own inline style; never framed. */
@@ -57,16 +58,26 @@ const TEXT = {
     sites: 'Sites that may use the card',
     noSites: 'No site is set up yet: the helper refuses every login page.',
     howToAdd: 'How to add a site',
-    addSteps: (port: number) => [
+    addSteps: [
       'Ask the site for the address of its login page, for example <code>https://login.example.jp</code>.',
       'Add it to <code>allowedOrigins</code> in the helper’s configuration file (Linux: <code>~/.config/myna-helper/config.json</code>, macOS: <code>~/Library/Application Support/myna-helper/config.json</code>, Windows: <code>%APPDATA%\\myna-helper\\config.json</code>), for example <code>{"allowedOrigins": ["https://login.example.jp"]}</code>.',
-      `Restart the helper (or run <code>myna-helper start --allow-origin https://login.example.jp --port ${port}</code>).`,
+      'Restart the helper: on Linux run <code>systemctl --user restart myna-helper.service</code>; on macOS or Windows log out and in again.',
     ],
+    insecureSite:
+      'Warning: plain http, for development only. Any program on this computer can serve this address and use your card; remove it from config.json unless you are developing that site.',
     refusals: 'Recently refused',
     noRefusals: 'No site has been refused since the helper started.',
-    refusalHead: ['Time (UTC)', 'Site'],
+    refusalHead: ['Last time (UTC)', 'Site', 'Times', 'Why'],
+    reason: {
+      HOST_REFUSED: 'connected by a name other than 127.0.0.1 or [::1] (the page must use ws://127.0.0.1)',
+      ORIGIN_MISSING: 'not a web page (no origin)',
+      ORIGIN_REFUSED: 'not set up',
+      ORIGIN_PRESENT: 'a web page asked for the status',
+      NOT_NAVIGATION: 'not opened from the address bar',
+    } satisfies Record<RefusalReason, string>,
+    alreadyAllowed: 'already set up: nothing to add; tell the site its login page connects wrongly.',
     refusalNote:
-      'A site you did not open yourself here may be trying to use your card: do not add it. A site you use should be added as above.',
+      'A site you did not open yourself here may be trying to use your card: do not add it. A site you use that is “not set up” should be added as above.',
     other: '日本語',
   },
   ja: {
@@ -88,16 +99,27 @@ const TEXT = {
     sites: 'カードを使えるサイト',
     noSites: 'まだサイトが設定されていません。すべてのログインページを拒否します。',
     howToAdd: 'サイトの追加方法',
-    addSteps: (port: number) => [
+    addSteps: [
       'サイトにログインページのアドレスを確認します（例：<code>https://login.example.jp</code>）。',
       'ヘルパーの設定ファイル（Linux：<code>~/.config/myna-helper/config.json</code>、macOS：<code>~/Library/Application Support/myna-helper/config.json</code>、Windows：<code>%APPDATA%\\myna-helper\\config.json</code>）の <code>allowedOrigins</code> に追加します（例：<code>{"allowedOrigins": ["https://login.example.jp"]}</code>）。',
-      `ヘルパーを再起動します（または <code>myna-helper start --allow-origin https://login.example.jp --port ${port}</code> を実行）。`,
+      'ヘルパーを再起動します。Linux：<code>systemctl --user restart myna-helper.service</code> を実行。macOS・Windows：いったんログアウトして再ログイン。',
     ],
+    insecureSite:
+      '警告：暗号化されていない http（開発用のみ）です。このパソコンのどのプログラムでもこのアドレスを名乗ってカードを使えます。そのサイトを開発していないなら config.json から削除してください。',
     refusals: '最近拒否したサイト',
     noRefusals: 'ヘルパーの起動後、拒否したサイトはありません。',
-    refusalHead: ['時刻（UTC）', 'サイト'],
+    refusalHead: ['最終時刻（UTC）', 'サイト', '回数', '理由'],
+    reason: {
+      HOST_REFUSED: '127.0.0.1 または [::1] 以外の名前で接続（ページは ws://127.0.0.1 を使う必要があります）',
+      ORIGIN_MISSING: 'ウェブページではない（オリジンなし）',
+      ORIGIN_REFUSED: '未設定',
+      ORIGIN_PRESENT: 'ウェブページが状態を要求',
+      NOT_NAVIGATION: 'アドレスバーから開かれていない',
+    } satisfies Record<RefusalReason, string>,
+    alreadyAllowed:
+      '設定済みです。追加は不要です。ログインページの接続方法が誤っていることをサイトに伝えてください。',
     refusalNote:
-      'ご自身で開いていないサイトは、カードを不正に使おうとしている可能性があります。追加しないでください。利用するサイトは上の手順で追加してください。',
+      'ご自身で開いていないサイトは、カードを不正に使おうとしている可能性があります。追加しないでください。利用するサイトで「未設定」のものは上の手順で追加してください。',
     other: 'English',
   },
 } as const;
@@ -129,14 +151,20 @@ export function renderStatusPage(model: StatusPageModel, lang: StatusPageLanguag
   const sites =
     model.allowedSites.length === 0
       ? `<p id="sites">${t.noSites}</p>`
-      : `<ul id="sites">${model.allowedSites.map((site) => `<li><code>${escapeHtml(site)}</code></li>`).join('')}</ul>`;
+      : `<ul id="sites">${model.allowedSites
+          .map(
+            (site) =>
+              `<li><code>${escapeHtml(site)}</code>${site.startsWith('http://') ? ` <strong class="warn">${t.insecureSite}</strong>` : ''}</li>`,
+          )
+          .join('')}</ul>`;
+  const allowed = new Set(model.allowedSites);
   const refusals =
     model.refusals.length === 0
       ? `<p id="refusals">${t.noRefusals}</p>`
-      : `<table id="refusals"><tr><th>${t.refusalHead[0]}</th><th>${t.refusalHead[1]}</th></tr>${model.refusals
+      : `<table id="refusals"><tr>${t.refusalHead.map((head) => `<th>${head}</th>`).join('')}</tr>${model.refusals
           .map(
             (refusal) =>
-              `<tr><td>${refusal.time.toISOString().slice(0, 19).replace('T', ' ')}</td><td><code>${escapeHtml(refusal.site)}</code></td></tr>`,
+              `<tr><td>${refusal.time.toISOString().slice(0, 19).replace('T', ' ')}</td><td><code>${escapeHtml(refusal.site)}</code></td><td>${refusal.count}</td><td>${t.reason[refusal.reason]}${allowed.has(refusal.site) ? ` — ${t.alreadyAllowed}` : ''}</td></tr>`,
           )
           .join('')}</table><p>${t.refusalNote}</p>`;
   return `<!doctype html>
@@ -149,10 +177,7 @@ export function renderStatusPage(model: StatusPageModel, lang: StatusPageLanguag
 ${model.busy ? `<p>${t.busy}</p>` : ''}
 <h2>${t.readers}</h2>${readers}
 <h2>${t.sites}</h2>${sites}
-<h2>${t.howToAdd}</h2><ol id="how-to-add">${t
-    .addSteps(model.port)
-    .map((step) => `<li>${step}</li>`)
-    .join('')}</ol>
+<h2>${t.howToAdd}</h2><ol id="how-to-add">${t.addSteps.map((step) => `<li>${step}</li>`).join('')}</ol>
 <h2>${t.refusals}</h2>${refusals}
 </body></html>
 `;

@@ -34,30 +34,46 @@ export function checkUpgrade(headers: IncomingHttpHeaders, port: number, policy:
   return origin === undefined ? { ok: false, reason: 'ORIGIN_REFUSED' } : { ok: true, origin };
 }
 
-/**
- * Checks a plain GET of the local status endpoint: loopback Host, and no Origin at all, so only
- * local non-browser clients (`myna-helper status`) use it; web pages cannot, whatever their origin.
- */
-export function checkStatusRequest(headers: IncomingHttpHeaders, port: number): RefusedRequest | undefined {
+/** Loopback Host and no Origin at all: what both the status endpoint and the page require. */
+function checkLocalRequest(headers: IncomingHttpHeaders, port: number): RefusedRequest | undefined {
   if (!isLoopbackHost(headers.host, port)) return { ok: false, reason: 'HOST_REFUSED' };
   if (headers.origin !== undefined) return { ok: false, reason: 'ORIGIN_PRESENT' };
   return undefined;
 }
 
+/** Where the browser says how it fetches (Fetch Metadata), only a top-level navigation passes. */
+function isNavigation(headers: IncomingHttpHeaders): boolean {
+  const mode = headers['sec-fetch-mode'];
+  return mode === undefined || mode === 'navigate';
+}
+
 /**
- * Checks a request for the status page: as for the status endpoint (loopback Host, no Origin), and
- * where the browser says how it fetches (Fetch Metadata), only a top-level navigation: a frame, a
- * script, an image or a fetch() of another page is refused.
+ * Checks a plain GET of the local status endpoint: loopback Host, and no Origin at all, so only
+ * local non-browser clients (`myna-helper status`) use it; web pages cannot, whatever their origin.
+ * A browser request (Fetch Metadata) passes only as a navigation not started by another site.
+ */
+export function checkStatusRequest(headers: IncomingHttpHeaders, port: number): RefusedRequest | undefined {
+  const refused = checkLocalRequest(headers, port);
+  if (refused) return refused;
+  if (!isNavigation(headers) || headers['sec-fetch-site'] === 'cross-site') {
+    return { ok: false, reason: 'NOT_NAVIGATION' };
+  }
+  return undefined;
+}
+
+/**
+ * Checks a request for the status page: loopback Host, no Origin, and where the browser says how
+ * it fetches (Fetch Metadata), only a top-level navigation: a frame, a script, an image or a
+ * fetch() of another page is refused. (A link from another site may open it.)
  */
 export function checkStatusPageRequest(
   headers: IncomingHttpHeaders,
   port: number,
 ): RefusedRequest | undefined {
-  const refused = checkStatusRequest(headers, port);
+  const refused = checkLocalRequest(headers, port);
   if (refused) return refused;
-  const mode = headers['sec-fetch-mode'];
   const dest = headers['sec-fetch-dest'];
-  if ((mode !== undefined && mode !== 'navigate') || (dest !== undefined && dest !== 'document')) {
+  if (!isNavigation(headers) || (dest !== undefined && dest !== 'document')) {
     return { ok: false, reason: 'NOT_NAVIGATION' };
   }
   return undefined;

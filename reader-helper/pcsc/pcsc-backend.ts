@@ -44,6 +44,7 @@ interface WatchedReader {
 
 /** PC/SC readers as a ReaderBackend. Starts watching at construction. */
 export class PcscReaderBackend implements ReaderBackend {
+  readonly virtual = false;
   private readonly readers = new Map<string, WatchedReader>();
   private readonly listeners = new Set<() => void>();
   private readonly retryMs: number;

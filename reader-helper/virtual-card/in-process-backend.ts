@@ -53,6 +53,7 @@ export class VirtualReader {
 
 /** Virtual readers as a ReaderBackend. */
 export class InProcessReaderBackend implements ReaderBackend {
+  readonly virtual = true;
   private readonly slots = new Map<string, VirtualReader>();
   private readonly listeners = new Set<() => void>();
 

@@ -159,6 +159,18 @@ describe('clients add', () => {
       token_endpoint_auth_signing_alg: 'ES256',
       id_token_signed_response_alg: 'ES256',
     });
+    // Client assertions may use any FAPI 2.0 algorithm, EdDSA too (the OP only verifies them).
+    const eddsa = await add(
+      'bank-eddsa',
+      '--profile',
+      'fapi2',
+      '--jwks-file',
+      publicJwks,
+      '--token-endpoint-auth-signing-alg',
+      'EdDSA',
+    );
+    expect(eddsa.code).toBe(0);
+    expect(await stored('bank-eddsa')).toMatchObject({ token_endpoint_auth_signing_alg: 'EdDSA' });
   });
 });
 
@@ -222,27 +234,21 @@ describe('validation with oidc-provider’s own client schema', () => {
       '--profile',
       'fapi2',
     );
+    const fapi2 = ['--redirect-uri', 'https://a.example/cb', '--profile', 'fapi2', '--jwks-file', publicJwks];
     await refused(
       'INVALID_CLIENT_METADATA: myna_profile fapi2 requires dpop_bound_access_tokens',
-      '--redirect-uri',
-      'https://a.example/cb',
-      '--profile',
-      'fapi2',
-      '--jwks-file',
-      publicJwks,
+      ...fapi2,
       '--no-dpop-bound-access-tokens',
     );
-    await refused(
-      /myna_profile fapi2 requires id_token_signed_response_alg PS256, ES256 or EdDSA/,
-      '--redirect-uri',
-      'https://a.example/cb',
-      '--profile',
-      'fapi2',
-      '--jwks-file',
-      publicJwks,
-      '--id-token-signed-response-alg',
-      'RS256',
-    );
+    // Not RS256 (FAPI 2.0 §5.4), nor EdDSA: FAPI allows it, but the OP has no Ed25519 key to sign ID tokens.
+    for (const alg of ['RS256', 'EdDSA']) {
+      await refused(
+        /myna_profile fapi2 requires id_token_signed_response_alg PS256 or ES256/,
+        ...fapi2,
+        '--id-token-signed-response-alg',
+        alg,
+      );
+    }
     const before = await stored('bank');
     const weakened = await cli(
       'clients',

@@ -75,6 +75,27 @@ function roleStatements(description: string, of: Template = template): Statement
   ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
 }
 
+/** What a function that reads and writes the table may do with it (the OP, the notification job). */
+const TABLE_ITEM_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+];
+
+/** The actions of the identity policies of the role of `fn` (a Lambda function resource), sorted. */
+function functionRoleActions(fn: { Properties?: { Role?: unknown } } | undefined): string[] {
+  const role = (fn?.Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0];
+  expect(role).toEqual(expect.any(String));
+  return Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
+    .flatMap((statement) => [statement.Action].flat())
+    .sort();
+}
+
 /** Every IAM statement of the template (identity policies and inline role policies). */
 function iamStatements(): Statement[] {
   const statements: Statement[] = [];
@@ -147,6 +168,18 @@ describe('the OP Lambda', () => {
     );
   });
 
+  it('may read, write, query and batch-read/-write the table (the request scope prefetches with BatchGetItem)', () => {
+    const [op] = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('OpenID Provider') },
+      }),
+    );
+    // A missing BatchGetItem turns every prefetch into AccessDenied and a fallback on AWS.
+    expect(new Set(functionRoleActions(op).filter((action) => action.startsWith('dynamodb:')))).toEqual(
+      new Set(TABLE_ITEM_ACTIONS),
+    );
+  });
+
   it('ships the trust-anchor bundle and the source map next to the bundled code', async () => {
     const [op] = Object.values(
       template.findResources('AWS::Lambda::Function', {
@@ -199,22 +232,11 @@ describe('the revocation notification job', () => {
 
   it('may use the table, its grant index and GetSecretValue on its secrets, nothing more', () => {
     const { job } = jobFunction();
-    const role = (job?.Properties.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0];
-    expect(role).toEqual(expect.any(String));
-    const statements = Object.values(
-      template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }),
-    ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
-    const actions = statements.flatMap((statement) => [statement.Action].flat()).sort();
-    expect(actions).toEqual(
+    expect(functionRoleActions(job)).toEqual(
       [
-        'dynamodb:BatchGetItem',
-        'dynamodb:BatchWriteItem',
-        'dynamodb:DeleteItem',
-        'dynamodb:GetItem',
-        'dynamodb:PutItem',
+        ...TABLE_ITEM_ACTIONS,
+        // Its grant index.
         'dynamodb:Query',
-        'dynamodb:Query',
-        'dynamodb:UpdateItem',
         // The customer-managed key of the table and the secrets (the default encryption).
         'kms:Decrypt',
         'kms:GenerateDataKey',
@@ -588,6 +610,14 @@ describe('behind CloudFront + WAF (webAclArn)', () => {
       [statement.Action].flat().includes('secretsmanager:GetSecretValue'),
     );
     expect(opSecretReads?.Resource).toContainEqual({ Ref: originVerify });
+  });
+
+  it("forwards CloudFront-Viewer-Address (the rate limit's client address) with the managed AllViewerExceptHostHeader policy", () => {
+    const [distribution] = Object.values(edge.findResources('AWS::CloudFront::Distribution'));
+    const behavior = distribution?.Properties.DistributionConfig.DefaultCacheBehavior;
+    // The managed policy's id (aws-cdk-lib OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER):
+    // all viewer headers but Host, and CloudFront's own headers (op-edge.ts).
+    expect(behavior?.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac');
   });
 
   it('uses the default reserved concurrency (20) and warns that no operator can reach the secrets', () => {

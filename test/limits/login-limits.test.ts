@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import type * as client from 'openid-client';
 import { LOGIN_LIMITS } from '../../functions/defaults.js';
 import type { OpConfig } from '../../functions/op/config.js';
+import { addressBucket } from '../../functions/op/interactions/limits.js';
 import { readLambdaEnv } from '../../functions/op/lambda-env.js';
 import { loginLimitSettings } from '../../functions/op/limit-settings.js';
 import { type OpServer, startOpServer } from '../../functions/op/local-server.js';
@@ -210,6 +211,50 @@ describe('behind a proxy that names the client (CloudFront with origin verificat
     for (const port of [50001, 50002, 50003]) statuses.push(await statusFrom(viewer(`203.0.113.7:${port}`)));
     expect(statuses).toEqual([303, 303, 429]);
     expect(await statusFrom(viewer('2001:db8::7:443'))).toBe(303);
+  });
+
+  it('counts an IPv6 client by its /64 and an IPv4-mapped one as its IPv4 address', async () => {
+    const table = await newTable();
+    op = await startOpServer({
+      config: async (url) => ({
+        ...(await testOpConfig(url, { table })),
+        limits: { interactionsPerAddressPerMinute: 2 },
+        clientAddressHeader: 'CloudFront-Viewer-Address',
+      }),
+    });
+    const rp = await relyingParty({ issuer: op.url, clientId: A.client_id, clientSecret: A.client_secret });
+    const statusFrom = async (address: string) =>
+      (
+        await new TestBrowser(undefined, { 'cloudfront-viewer-address': address }).request(
+          (
+            await authorizationRequest(rp, REDIRECT_URI)
+          ).url,
+        )
+      ).status;
+    // Three addresses of one /64 share its bucket; the next /64 has its own.
+    expect(await statusFrom('2001:db8:1:2::a:443')).toBe(303);
+    expect(await statusFrom('2001:db8:1:2:ffff:ffff:ffff:ffff:443')).toBe(303);
+    expect(await statusFrom('2001:db8:1:2:abcd::1:443')).toBe(429);
+    expect(await statusFrom('2001:db8:1:3::a:443')).toBe(303);
+    expect(await statusFrom('203.0.113.9:443')).toBe(303);
+    expect(await statusFrom('::ffff:203.0.113.9:443')).toBe(303);
+    expect(await statusFrom('203.0.113.9:443')).toBe(429);
+  });
+});
+
+describe('addressBucket', () => {
+  it.each([
+    ['203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '203.0.113.7'],
+    ['::FFFF:cb00:7107', '203.0.113.7'],
+    ['2001:db8:1:2::a', '2001:db8:1:2::/64'],
+    ['2001:DB8:1:2:ffff:ffff:ffff:ffff', '2001:db8:1:2::/64'],
+    ['[2001:db8::1]', '2001:db8:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['', ''],
+  ])('counts %j as %j', (address, bucket) => {
+    expect(addressBucket(address)).toBe(bucket);
   });
 });
 

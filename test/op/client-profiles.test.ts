@@ -254,6 +254,52 @@ describe('FAPI 2.0 Security Profile client (--profile fapi2)', () => {
     expect(tokens.token_type).toBe('dpop');
   });
 
+  /**
+   * Sends each request `rp` makes twice at once (an attacker replaying it while it is in flight)
+   * and records both answers.
+   */
+  const sendingTwice = (rp: client.Configuration) => {
+    const answers: { status: number; body: string; challenge: string | null }[] = [];
+    rp[client.customFetch] = async (url, options) => {
+      const responses = await Promise.all([fetch(url, options), fetch(url, options)]);
+      for (const response of responses) {
+        answers.push({
+          status: response.status,
+          body: await response.clone().text(),
+          challenge: response.headers.get('www-authenticate'),
+        });
+      }
+      return responses.find((response) => response.ok) ?? (responses[0] as Response);
+    };
+    return answers;
+  };
+
+  it('accepts a client assertion once, also when its replay arrives at the same time', async () => {
+    const rp = await fapiRp();
+    const answers = sendingTwice(rp);
+    const dpop = client.getDPoPHandle(rp, await client.randomDPoPKeyPair('ES256'));
+    await client.buildAuthorizationUrlWithPAR(rp, await codeRequest(REDIRECT), { DPoP: dpop });
+    expect(answers.map(({ status }) => status).sort()).toEqual([201, 401]);
+    expect(JSON.parse(answers.find(({ status }) => status === 401)?.body ?? '{}')).toMatchObject({
+      error: 'invalid_client',
+    });
+  });
+
+  it('accepts a DPoP proof once, also when its replay arrives at the same time', async () => {
+    const keyPair = await client.randomDPoPKeyPair('ES256');
+    const dpop = client.getDPoPHandle(bank, keyPair);
+    const { callback, checks } = await parLogin(dpop);
+    const tokens = await client.authorizationCodeGrant(bank, callback, checks, undefined, { DPoP: dpop });
+    const rp = await fapiRp();
+    const answers = sendingTwice(rp);
+    const sub = tokens.claims()?.sub as string;
+    await client.fetchUserInfo(rp, tokens.access_token, sub, { DPoP: client.getDPoPHandle(rp, keyPair) });
+    expect(answers.map(({ status }) => status).sort()).toEqual([200, 401]);
+    // The same request, answered 200 once: only the replayed proof can be refused (a resource
+    // endpoint reports a replay as invalid_token, oidc-provider's lib/shared/access_token.js).
+    expect(answers.find(({ status }) => status === 401)?.challenge).toMatch(/^DPoP .*error="invalid_token"/);
+  });
+
   it('refuses a client assertion whose audience is not the issuer (FAPI 2.0 §5.3.2.1)', async () => {
     const tokenEndpoint = bank.serverMetadata().token_endpoint as string;
     const wrongAudience = await fapiRp({

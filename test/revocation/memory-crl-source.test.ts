@@ -152,4 +152,36 @@ describe('MemoryCrlSource', () => {
     expect(await statusOf(inSapporo.der)).toEqual({ status: 'good' });
     expect(await statusOf(inChiyoda.der)).toMatchObject({ status: 'revoked' });
   });
+
+  it('answers revoked while any covering CRL lists it: the whole-CA CRL and the municipality CRL alike', async () => {
+    const ca = pki.userAuthCas[1];
+    const card = await issueUserAuthCertificate({
+      ca,
+      notBefore: new Date(now.getTime() - DAY),
+      notAfter: new Date(now.getTime() + 30 * DAY),
+    });
+    const crlListing = (revoked: string[], partition?: { prefecture: string; city: string }) =>
+      issueCrl({
+        ca,
+        thisUpdate: now,
+        nextUpdate: new Date(now.getTime() + DAY),
+        crlNumber: 9,
+        ...(partition ? { partition } : {}),
+        entries: revoked.map((serialHex) => ({
+          serialHex,
+          revokedAt: now,
+          reason: X509CrlReason.keyCompromise,
+        })),
+      });
+    const source = new MemoryCrlSource(anchors);
+    await source.load(await crlListing([card.serialHex]));
+    await source.load(await crlListing([], { prefecture: '東京都', city: '千代田区' }));
+    const certificate = parseCertificate(card.der);
+    const issuer = anchors.findSigner(certificate);
+    if (!issuer) throw new Error('no issuer');
+    expect(await source.status({ certificate, issuer, now })).toMatchObject({
+      status: 'revoked',
+      reason: 'keyCompromise',
+    });
+  });
 });

@@ -23,7 +23,10 @@ import {
 
 const execFileAsync = promisify(execFile);
 
-/** A loopback HTTP server that records the paths it was asked for and answers 200. */
+/**
+ * A loopback HTTP server that records the paths it was asked for and answers 200, or for
+ * `/redirect` a 302 to `/target` on `localhost` (another name for a private address).
+ */
 let server: Server;
 let port: number;
 const seen: string[] = [];
@@ -32,7 +35,9 @@ beforeAll(async () => {
     seen.push(request.url ?? '/');
     request.resume();
     request.on('end', () => {
-      response.writeHead(200).end();
+      if (request.url === '/redirect')
+        response.writeHead(302, { location: `http://localhost:${port}/target` }).end();
+      else response.writeHead(200).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -177,5 +182,11 @@ describe("the OP's own outgoing requests (oidc-provider's fetch option)", () => 
     expect(seen.slice(before)).toEqual([]);
     await expect(run(`http://127.0.0.1:${port}/allowed`, ['127.0.0.1'])).resolves.toEqual({ status: 200 });
     expect(seen.slice(before)).toEqual(['/allowed']);
+  }, 60_000);
+
+  it('does not follow a redirect from an allow-listed host to a private address', async () => {
+    const before = seen.length;
+    await expect(run(`http://127.0.0.1:${port}/redirect`, ['127.0.0.1'])).resolves.toEqual({ status: 302 });
+    expect(seen.slice(before)).toEqual(['/redirect']);
   }, 60_000);
 });

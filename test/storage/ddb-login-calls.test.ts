@@ -15,8 +15,11 @@ import { useLocalTables } from './local-table.js';
  * Today's figures of one returning login (lower them when a change saves calls). The login limits
  * (op/interactions/limits.ts) add 3 calls, 3 round trips and 3 write units: one counter
  * UpdateItem each for the authorization request, the challenge and the card answer (was 16/16/16).
+ * The session's uid pointer is sent on its own after the session (oidc-adapter.ts: a
+ * BatchWriteItem has no order, and a pointer must never land without its target): 2 more calls
+ * and round trips, the held writes before it and the pointer (was 19/19).
  */
-const BUDGET = { calls: 19, sequential: 19, writeUnits: 19, readUnits: 12, requests: 8 };
+const BUDGET = { calls: 21, sequential: 21, writeUnits: 19, readUnits: 12, requests: 8 };
 
 const newTable = useLocalTables();
 let metered: MeteredLogin;

@@ -42,22 +42,37 @@ describe('RequestScope', () => {
   test('holds unconditional writes and sends them as one BatchWriteItem before run returns', async () => {
     const { table, scope, meter } = await setup();
     const Adapter = createDynamoAdapter(table);
-    const sessions = new Adapter('Session');
+    const interactions = new Adapter('Interaction');
     const grants = new Adapter('Grant');
     await scope.run(async () => {
       await grants.upsert('grant-1', { accountId: 'account-1', clientId: 'rp' }, 60);
-      await sessions.upsert('session-1', { uid: 'uid-1', accountId: 'account-1' }, 60);
-      // Read your own writes without a call: the item, its pointer.
-      expect(await sessions.find('session-1')).toMatchObject({ uid: 'uid-1' });
-      expect(await sessions.findByUid('uid-1')).toMatchObject({ uid: 'uid-1' });
+      await interactions.upsert('uid-1', { returnTo: '/a' }, 60);
+      // Read your own writes without a call.
+      expect(await interactions.find('uid-1')).toEqual({ returnTo: '/a' });
+      expect(await grants.find('grant-1')).toMatchObject({ clientId: 'rp' });
       expect(meter.calls).toHaveLength(0);
       // Seen from outside (another client), nothing is written yet.
       expect(await scanAll({ ...table, client: clientFor(table.endpoint) })).toHaveLength(0);
     });
     expect(commands(meter)).toEqual(['BatchWriteItem']);
-    // grant + its account pointer, session + uid pointer + account pointer
-    expect(await scanAll(table)).toHaveLength(5);
-    expect(await sessions.findByUid('uid-1')).toMatchObject({ uid: 'uid-1' });
+    // grant + its account pointer, interaction
+    expect(await scanAll(table)).toHaveLength(3);
+    expect(await interactions.find('uid-1')).toEqual({ returnTo: '/a' });
+  });
+
+  test('sends a uid pointer on its own after its session: the pointer never lands without its target', async () => {
+    const { table, scope, meter } = await setup();
+    const sessions = new (createDynamoAdapter(table))('Session');
+    const outside = { ...table, client: clientFor(table.endpoint) };
+    await scope.run(async () => {
+      await sessions.upsert('session-1', { uid: 'uid-1', accountId: 'account-1' }, 60);
+      // The session was sent (held writes first), then its pointer; the account pointer is held.
+      expect(commands(meter)).toEqual(['BatchWriteItem', 'PutItem']);
+      expect((await scanAll(outside)).map((item) => item.sk).sort()).toEqual(['item', 'uid']);
+      expect(await sessions.find('session-1')).toMatchObject({ uid: 'uid-1' });
+    });
+    expect(commands(meter)).toEqual(['BatchWriteItem', 'PutItem', 'BatchWriteItem']);
+    expect(await scanAll(table)).toHaveLength(3);
   });
 
   test('reads an item once per request; the next request reads it again', async () => {

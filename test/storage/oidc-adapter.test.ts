@@ -1,4 +1,8 @@
-import type { BatchWriteItemCommandInput, BatchWriteItemCommandOutput } from '@aws-sdk/client-dynamodb';
+import type {
+  BatchWriteItemCommandInput,
+  BatchWriteItemCommandOutput,
+  DeleteItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { describe, expect, test } from '@jest/globals';
 import type { AdapterPayload } from 'oidc-provider';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
@@ -179,6 +183,44 @@ describe('DynamoDB adapter for oidc-provider', () => {
     expect(await sessions.findByUid('uid-a')).toBeUndefined();
     expect(await sessions.find('session-2')).toBeUndefined();
   });
+
+  test.each([
+    ['its uid pointer', 'uid'],
+    ['the session item', 'item'],
+  ])(
+    'a session destroy that fails at deleting %s leaves no pointer to a destroyed session',
+    async (_, failing) => {
+      const { table } = await setup();
+      const client = createDynamoClient({ endpoint: table.endpoint });
+      // DynamoDB refusing one of the two deletes (throttling, an outage between the two calls).
+      client.middlewareStack.add(
+        (next, context) => async (args) => {
+          const key = (args.input as DeleteItemCommandInput).Key;
+          if (context.commandName === 'DeleteItemCommand' && key?.sk?.S === failing) {
+            throw new Error('injected DeleteItem failure');
+          }
+          return next(args);
+        },
+        { step: 'initialize', name: 'failingDelete' },
+      );
+      try {
+        const sessions = new (createDynamoAdapter({ client, tableName: table.tableName }))('Session');
+        await sessions.upsert('session-1', { ...payloads.Session, uid: 'uid-a' }, 60);
+        await expect(sessions.destroy('session-1')).rejects.toThrow('injected DeleteItem failure');
+        // findByUid (what session-bound tokens check) never finds a session already deleted: the
+        // pointer goes first, so a failed pointer delete leaves both, a failed item delete neither.
+        const byUid = await sessions.findByUid('uid-a');
+        if (failing === 'uid') {
+          expect(byUid).toMatchObject({ uid: 'uid-a' });
+          expect(await sessions.find('session-1')).toMatchObject({ uid: 'uid-a' });
+        } else {
+          expect(byUid).toBeUndefined();
+        }
+      } finally {
+        client.destroy();
+      }
+    },
+  );
 
   test('of 20 concurrent consumes of one code exactly one wins; the others throw StorageError ALREADY_CONSUMED', async () => {
     const { Adapter, clock } = await setup();

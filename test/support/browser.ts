@@ -9,12 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import puppeteer, { type Browser as PuppeteerBrowser } from 'puppeteer-core';
+import { readerWithVirtualCard } from '../../dev-card/virtual-card-tools.js';
 import { CardService } from '../../reader-helper/card/card-service.js';
 import { startHelperDaemon } from '../../reader-helper/daemon/server.js';
 import { createLogger } from '../../reader-helper/log.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
-import { InProcessReaderBackend } from '../../reader-helper/virtual-card/in-process-backend.js';
-import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -93,9 +92,7 @@ export async function startVirtualHelper(
   identity?: CardIdentity,
   allowedOrigins: readonly string[] = [],
 ): Promise<VirtualHelper> {
-  const readers = new InProcessReaderBackend(['Virtual Reader 0']);
-  if (identity) readers.reader('Virtual Reader 0').insert(new VirtualJpkiCard(identity));
-  const cards = new CardService(readers);
+  const cards = new CardService(readerWithVirtualCard('Virtual Reader 0', identity));
   const daemon = await startHelperDaemon({
     cards,
     port: await freePort(),

@@ -9,8 +9,10 @@
  * no redirect is made.
  *
  * The client address is stored only as a keyed hash (HMAC under a key derived from the pairwise
- * secret, keyed-hash.ts), so the table holds no IP address.
+ * secret, keyed-hash.ts), so the table holds no IP address. An IPv6 client is counted by its /64
+ * prefix (addressBucket): one subscriber usually gets a whole /64 and could rotate through it.
  */
+import { isIP } from 'node:net';
 import { ADDRESS_WINDOW_SECONDS, TTL } from '../../defaults.js';
 import type { OpLogger } from '../../log/logger.js';
 import type { RateCounter } from '../../storage/rate-counter.js';
@@ -19,6 +21,40 @@ import type { LoginLimitSettings } from '../limit-settings.js';
 import { LoginError } from './login-error.js';
 
 const ADDRESS_LABEL = 'myna-oidc/rate-limit/client-address';
+
+/** The 16-bit groups of the IPv6 address `address` (valid: isIP 6, without a zone). */
+function ipv6Groups(address: string): number[] {
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(address);
+  const [a, b, c, d] = (dotted?.slice(1) ?? []).map(Number) as [number, number, number, number];
+  const hex = dotted
+    ? `${address.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+    : address;
+  const groups = (text: string | undefined) =>
+    text ? text.split(':').map((group) => parseInt(group, 16)) : [];
+  const [head, tail] = hex.split('::');
+  if (tail === undefined) return groups(head);
+  const [first, last] = [groups(head), groups(tail)];
+  return [...first, ...new Array<number>(8 - first.length - last.length).fill(0), ...last];
+}
+
+/**
+ * What one per-address bucket counts, for client address `address`: an IPv4 address as is (also
+ * when IPv4-mapped, `::ffff:192.0.2.1`), an IPv6 address by its /64 prefix (`2001:db8:0:1::/64`),
+ * anything else unchanged.
+ */
+export function addressBucket(address: string): string {
+  const bare = address.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
+  if (isIP(bare) !== 6) return bare;
+  const groups = ipv6Groups(bare.toLowerCase());
+  const [g5, g6, g7] = groups.slice(5) as [number, number, number];
+  if (groups.slice(0, 5).every((group) => group === 0) && g5 === 0xffff) {
+    return [g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff].join('.');
+  }
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.toString(16))
+    .join(':')}::/64`;
+}
 
 /** What LoginLimits needs. */
 export interface LoginLimitsOptions {
@@ -54,9 +90,9 @@ export class LoginLimits {
     return this.#check('challenge', uid, this.#settings.challengesPerInteraction, TTL.Interaction);
   }
 
-  /** One more authorization request from client address `address`. */
+  /** One more authorization request from client address `address` (its bucket: addressBucket). */
   authorization(address: string): Promise<void> {
-    const key = keyedHash(this.#addressSecret, ADDRESS_LABEL, [address]);
+    const key = keyedHash(this.#addressSecret, ADDRESS_LABEL, [addressBucket(address)]);
     return this.#check(
       'address',
       key,

@@ -25,6 +25,22 @@ describe('autostart: systemd user unit', () => {
     expect(unit).toContain('Restart=on-failure');
   });
 
+  it('is hardened and orders against no system unit', () => {
+    const lines = systemdUnit(command).split('\n');
+    for (const setting of [
+      'UMask=0077',
+      'NoNewPrivileges=yes',
+      'LockPersonality=yes',
+      'RestrictRealtime=yes',
+      'RestrictSUIDSGID=yes',
+      'SystemCallArchitectures=native',
+      'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6',
+    ]) {
+      expect(lines).toContain(setting);
+    }
+    expect(lines.filter((line) => /^(After|Requires|Wants)=/.test(line))).toEqual([]);
+  });
+
   it('writes the unit under the user config dir, reloads and enables it; uninstall reverses it', () => {
     const plan = autostartPlan(command, { platform: 'linux', env: {}, home: '/home/u', uid: 1000 });
     expect(plan.file).toBe('/home/u/.config/systemd/user/myna-helper.service');

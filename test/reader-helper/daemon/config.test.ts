@@ -78,6 +78,12 @@ describe('helper configuration', () => {
     expect(() => resolveHelperConfig({}, { allowOrigins: ['http://192.168.1.2:3000'] })).toThrow(
       /must be https/,
     );
+    // "listed with a port": a port-less loopback origin (port 80) is refused, as the message says.
+    for (const portless of ['http://localhost', 'http://127.0.0.1', 'http://[::1]']) {
+      expect(() => resolveHelperConfig({ allowedOrigins: [portless] }, {})).toThrow(
+        /listed with a port other than 80/,
+      );
+    }
     expect(() => resolveHelperConfig({}, { allowOrigins: ['http://login.example'], dev: true })).toThrow(
       /must be https/,
     );

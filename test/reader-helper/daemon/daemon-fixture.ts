@@ -24,6 +24,10 @@ class GatedBackend implements ReaderBackend {
 
   constructor(readonly inner: InProcessReaderBackend) {}
 
+  get virtual(): boolean {
+    return this.inner.virtual;
+  }
+
   /** Closes the gate: after `after` more APDUs, every APDU waits for `release()`. */
   hold(after = 0): void {
     this.passing = after;

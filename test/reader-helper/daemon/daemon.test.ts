@@ -10,7 +10,11 @@ import {
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
 } from '../../../protocol/helper-protocol.js';
+import { CardService } from '../../../reader-helper/card/card-service.js';
 import { fetchStatus } from '../../../reader-helper/cli/status.js';
+import { startHelperDaemon } from '../../../reader-helper/daemon/server.js';
+import { createLogger } from '../../../reader-helper/log.js';
+import { PcscReaderBackend } from '../../../reader-helper/pcsc/pcsc-backend.js';
 import { devPki, newNonce, ORIGIN, userAuthAnchors } from '../../support/dev-pki.js';
 import { Client, type Fixture, READER, RefusedError, startFixture } from './daemon-fixture.js';
 
@@ -349,6 +353,24 @@ describe('helper daemon: upgrade checks', () => {
       verify(answer as AuthenticateResponse, 'http://localhost:3000', nonce),
     ).resolves.toBeDefined();
     expect(await refusal({ origin: 'http://evil.example' })).toBe(403);
+  });
+
+  it('refuses to start in development mode with readers that may hold a real card (PC/SC)', async () => {
+    const pcsc = new PcscReaderBackend();
+    const cards = new CardService(pcsc);
+    try {
+      const started = startHelperDaemon({
+        cards,
+        port: 0,
+        allowedOrigins: [],
+        dev: true,
+        helperVersion: 'test',
+        logger: createLogger({ level: 'error' }),
+      });
+      await expect(started).rejects.toMatchObject({ name: 'DaemonError', code: 'DEV_NEEDS_VIRTUAL_CARD' });
+    } finally {
+      await cards.close();
+    }
   });
 
   it('serves GET /status to local non-browser clients only', async () => {

@@ -28,7 +28,9 @@ window.socketResult = new Promise((resolve) => {
   socket.onerror = () => resolve('refused');
 });
 window.fetchResult = fetch('http://127.0.0.1:${port}/').then((r) => r.text(), () => 'blocked');
-</script>`;
+window.statusFetched = fetch('http://127.0.0.1:${port}/status', { mode: 'no-cors' }).then(() => 'done', () => 'done');
+</script>
+<a id="status-link" href="http://127.0.0.1:${port}/status">status</a>`;
 }
 
 beforeAll(async () => {
@@ -101,12 +103,44 @@ describe('the helper status page', () => {
     await context.close();
   }, 30_000);
 
+  it("refuses the status endpoint to another site's fetch and link (Fetch Metadata), and sends CORP/nosniff", async () => {
+    const context = await browser.newContext();
+    const other = await context.newPage();
+    await other.goto(otherOrigin);
+    expect(await other.evaluate('window.statusFetched')).toBe('done');
+    const refusedStatus = () =>
+      fixture.logLines.filter(
+        (line) => line.includes('"resource":"status"') && line.includes('"reason":"NOT_NAVIGATION"'),
+      ).length;
+    expect(refusedStatus()).toBeGreaterThanOrEqual(1);
+    const before = refusedStatus();
+    const [linked] = await Promise.all([
+      other.waitForResponse(`http://127.0.0.1:${fixture.port}/status`),
+      other.click('#status-link'),
+    ]);
+    expect(linked.status()).toBe(403);
+    expect(refusedStatus()).toBe(before + 1);
+
+    const typed = await context.newPage();
+    const response = await typed.goto(`http://127.0.0.1:${fixture.port}/status`);
+    expect(response?.status()).toBe(200);
+    expect(response?.headers()['x-content-type-options']).toBe('nosniff');
+    expect(response?.headers()['cross-origin-resource-policy']).toBe('same-origin');
+    await context.close();
+  }, 30_000);
+
   it('is refused under the name localhost (only the loopback literal is a Host it answers)', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     const response = await page.goto(`http://localhost:${fixture.port}/`);
     expect(response?.status()).toBe(403);
     expect(await page.locator('body').textContent()).toContain(`Open http://127.0.0.1:${fixture.port}/`);
+    // The 403 text carries the same security headers as the page.
+    const headers = response?.headers() ?? {};
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['cross-origin-resource-policy']).toBe('same-origin');
+    expect(headers['cross-origin-opener-policy']).toBe('same-origin');
+    expect(headers['cache-control']).toBe('no-store');
     await context.close();
   }, 30_000);
 
@@ -114,7 +148,6 @@ describe('the helper status page', () => {
     const model = {
       helperVersion: '1.0.0',
       protocolVersion: 1,
-      port: 47123,
       readers: undefined,
       busy: false,
       allowedSites: [],

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { systemdUnit } from '../../../reader-helper/autostart/systemd.js';
 import { sourceRoot } from '../../../scripts/helper-install.js';
 import { helperPackageVersion, isolatedEnv, runHelper, startHelper } from './helper-process.js';
 
@@ -68,16 +69,30 @@ describe('the .deb', () => {
     expect(control).toContain(`Package: ${PACKAGE}`);
     expect(control).toContain(`Version: ${version}`);
     expect(control).toMatch(/Depends: .*\bpcscd\b/);
+    expect(control).toMatch(/Depends: .*\blibpcsclite1\b/);
+    expect(control).toMatch(/Depends: .*\blibc6 \(>= 2\.28\)/);
+    expect(control).toMatch(/Depends: .*\blibstdc\+\+6 \(>= 11\)/);
     expect(control).toContain('Architecture: amd64');
     const { stdout: files } = await run('dpkg-deb', ['-c', deb]);
     expect(files).toMatch(/-rwxr-xr-x root\/root .* \.\/usr\/bin\/myna-helper\n/);
     expect(files).toContain('./usr/lib/systemd/user/myna-helper.service');
   });
 
+  it('ships the same hardened unit `myna-helper install` writes', async () => {
+    const unit = await run('sh', [
+      '-c',
+      'dpkg-deb --fsys-tarfile "$0" | tar -xOf - ./usr/lib/systemd/user/myna-helper.service',
+      deb,
+    ]);
+    expect(unit.stdout).toBe(systemdUnit({ program: PROGRAM, args: ['start'] }));
+  });
+
   it('installs, its unit verifies and starts the helper, and removing it leaves nothing behind', async () => {
     await run('dpkg', ['-i', deb]);
     try {
       expect(await installed()).toBe(true);
+      const upgrade = await run('dpkg', ['-i', deb]);
+      expect(upgrade.stderr).toContain('systemctl --user restart myna-helper.service');
       expect(await exists(PROGRAM)).toBe(true);
 
       const runtime = await mkdtemp(join(tmpdir(), 'myna-helper-runtime-'));
@@ -87,7 +102,9 @@ describe('the .deb', () => {
       expect(verify.stderr).toBe('');
 
       const unit = await readFile(UNIT, 'utf8');
-      const execStart = unit.match(/^ExecStart=(.+)$/m)?.[1]?.split(' ') ?? [];
+      const execStart = [
+        ...(unit.match(/^ExecStart=(.+)$/m)?.[1] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g),
+      ].map((word) => word[1]);
       expect(execStart).toEqual([PROGRAM, 'start']);
       expect(unit).toMatch(/^WantedBy=default\.target$/m);
 

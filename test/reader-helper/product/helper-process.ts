@@ -3,20 +3,21 @@
  * would, next to a local OP + demo RP that run no helper of their own.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type LocalStack, startLocalStack } from '../../../local/stack.js';
-import { sourceRoot } from '../../../scripts/helper-install.js';
+import { helperPackageVersion as readHelperVersion } from '../../../reader-helper/helper-version.js';
 import { freePort } from '../../support/browser.js';
 
 const run = promisify(execFile);
 
 /** The version in reader-helper/package.json (what every form of the helper must report). */
 export async function helperPackageVersion(): Promise<string> {
-  const manifest = await readFile(join(await sourceRoot(), 'reader-helper', 'package.json'), 'utf8');
-  return (JSON.parse(manifest) as { version: string }).version;
+  const version = await readHelperVersion();
+  if (version === undefined) throw new Error('reader-helper/package.json has no version');
+  return version;
 }
 
 /** The local OP and demo RP, whose login page looks for a helper on `helperPort` (none runs there yet). */
