@@ -21,6 +21,7 @@ import { loadCertificateKeySecret } from './revocation.js';
 export const accountsUsage = `Usage:
   myna-oidc accounts export <account id> | --certificate <cert>   everything the OP holds, as JSON
   myna-oidc accounts erase <account id> | --certificate <cert>    erases it and all that names it
+  (an account id that starts with '-' goes after '--': myna-oidc accounts erase -- <account id>)
 
   --certificate <cert>   the account holding this user-authentication certificate (PEM or DER)
                          instead of an account id; needs the certificate-key secret:
@@ -38,21 +39,36 @@ erase    revokes the grants (with their tokens and codes) and sessions, and dele
          account-index pointers, audit records, certificate pointers and the account. Prints
          what it removed; running it again is harmless. Exit 1 when there was nothing to erase.`;
 
+/**
+ * The command line of `accounts`. Account ids are base64url, so one may start with `-`: it then goes
+ * after `--` (`accounts erase -- -Xy…`), and an unknown option says so.
+ */
+function parseAccountsArgs(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        endpoint: { type: 'string' },
+        table: { type: 'string', default: DEFAULT_TABLE_NAME },
+        region: { type: 'string' },
+        certificate: { type: 'string' },
+        data: { type: 'string' },
+        'secret-id': { type: 'string' },
+      },
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw error;
+    throw new UsageError(
+      `${(error as Error).message.split('\n')[0]} (an account id that starts with '-' goes after '--': accounts erase -- <account id>)`,
+    );
+  }
+}
+
 /** Runs `accounts <subcommand>`. */
 export async function accountsCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      endpoint: { type: 'string' },
-      table: { type: 'string', default: DEFAULT_TABLE_NAME },
-      region: { type: 'string' },
-      certificate: { type: 'string' },
-      data: { type: 'string' },
-      'secret-id': { type: 'string' },
-    },
-  });
+  const { values, positionals } = parseAccountsArgs(args);
   const [subcommand, ...ids] = positionals;
   if (subcommand !== 'export' && subcommand !== 'erase') {
     throw new UsageError(

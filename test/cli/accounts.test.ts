@@ -77,9 +77,9 @@ describe('myna-oidc accounts', () => {
       detectedAt: new Date(),
     });
     const cli = (...argv: string[]) =>
-      runCaptured(runCli, ['accounts', ...argv, '--endpoint', table.endpoint, '--table', table.tableName]);
+      runCaptured(runCli, ['accounts', '--endpoint', table.endpoint, '--table', table.tableName, ...argv]);
 
-    const exported = await cli('export', account.accountId);
+    const exported = await cli('export', '--', account.accountId);
     expect(exported.code).toBe(0);
     const holdings = JSON.parse(exported.out);
     expect(holdings).toEqual({
@@ -111,7 +111,7 @@ describe('myna-oidc accounts', () => {
 
     const before = JSON.stringify(await scanAll(table));
     expect(before).toContain(account.accountId);
-    const erased = await cli('erase', account.accountId);
+    const erased = await cli('erase', '--', account.accountId);
     expect(erased).toMatchObject({ code: 0, err: '' });
     expect(erased.out).toBe(
       `erased account ${account.accountId}: certificates 1 grants 1 sessions 1 account-index pointers 2 revocation audit records 1`,
@@ -126,12 +126,12 @@ describe('myna-oidc accounts', () => {
     );
     expect(after).toHaveLength(named.length);
 
-    const again = await cli('erase', account.accountId);
+    const again = await cli('erase', '--', account.accountId);
     expect(again.code).toBe(1);
     expect(again.err).toBe(
       `myna-oidc accounts: ACCOUNT_NOT_FOUND: the OP holds no account ${account.accountId}`,
     );
-    expect((await cli('export', account.accountId)).code).toBe(1);
+    expect((await cli('export', '--', account.accountId)).code).toBe(1);
   });
 
   it('finds the account of a certificate the person brings (--certificate, with the local secret)', async () => {
@@ -141,13 +141,13 @@ describe('myna-oidc accounts', () => {
     const cli = (...argv: string[]) =>
       runCaptured(runCli, [
         'accounts',
-        ...argv,
         '--endpoint',
         table.endpoint,
         '--table',
         table.tableName,
         '--data',
         dataDir,
+        ...argv,
       ]);
     const alicePem = join(dataDir, 'alice.pem');
     const bobPem = join(dataDir, 'bob.pem');
@@ -162,13 +162,15 @@ describe('myna-oidc accounts', () => {
     });
     expect((await cli('erase', '--certificate', alicePem)).code).toBe(0);
     expect(JSON.stringify(await scanAll(table))).not.toContain(account.accountId);
-    expect(await cli('export', account.accountId, '--certificate', alicePem)).toMatchObject({ code: 2 });
+    expect(await cli('export', '--certificate', alicePem, '--', account.accountId)).toMatchObject({
+      code: 2,
+    });
   });
 
   it('needs exactly one account id and a known subcommand', async () => {
     const table = await newTable();
     const cli = (...argv: string[]) =>
-      runCaptured(runCli, ['accounts', ...argv, '--endpoint', table.endpoint, '--table', table.tableName]);
+      runCaptured(runCli, ['accounts', '--endpoint', table.endpoint, '--table', table.tableName, ...argv]);
     expect(await cli('erase')).toMatchObject({
       code: 2,
       err: expect.stringContaining('exactly one <account id>'),
@@ -176,6 +178,15 @@ describe('myna-oidc accounts', () => {
     expect(await cli('delete', 'x')).toMatchObject({
       code: 2,
       err: expect.stringContaining('unknown accounts subcommand'),
+    });
+    // Account ids are base64url: one that starts with '-' goes after '--', and the error says so.
+    expect(await cli('export', '-Xq9')).toMatchObject({
+      code: 2,
+      err: expect.stringContaining("an account id that starts with '-' goes after '--'"),
+    });
+    expect(await cli('export', '--', '-Xq9')).toMatchObject({
+      code: 1,
+      err: expect.stringContaining('ACCOUNT_NOT_FOUND'),
     });
   });
 });
