@@ -14,7 +14,7 @@ import { DEFAULT_TABLE_NAME } from '../../functions/defaults.js';
 import { parseCertificate } from '../../functions/jpki/certificate.js';
 import { decodePemOrDer } from '../../functions/jpki/pem.js';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
-import { accountKey } from '../../functions/subject/account-key.js';
+import { certificateKey } from '../../functions/subject/certificate-key.js';
 import { type CliIo, ExitCode, UsageError } from '../io.js';
 import { loadCertificateKeySecret } from './revocation.js';
 
@@ -124,5 +124,6 @@ async function accountOfCertificate(
   if (objects.length !== 1) throw new UsageError(`${file} holds ${objects.length} certificates; give one`);
   const certificate = parseCertificate(objects[0] as Uint8Array);
   const secret = await loadCertificateKeySecret(values);
-  return (await records.pointer(accountKey(secret, certificate.issuer, certificate.serialNumber)))?.accountId;
+  return (await records.pointer(certificateKey(secret, certificate.issuer, certificate.serialNumber)))
+    ?.accountId;
 }

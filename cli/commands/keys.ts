@@ -33,7 +33,7 @@ lifetime (14 days for refresh tokens), then rotate again.
 drop-legacy-subject-secret: a deployment made before the secret split still has the old
 subjectSecret in its signing secret (the stack outputs SecretId, CertificateKeySecretId,
 PairwiseSecretId); once the stack update that split it has succeeded, this checks that both
-identity secrets hold exactly that value (so no account key or sub can change) and removes it.`;
+identity secrets hold exactly that value (so no certificate key or sub can change) and removes it.`;
 
 /** Builds the Secrets Manager client for --secret-id (tests replace it to stub the service). */
 export type SecretsManagerFactory = (region: string | undefined) => SecretsManagerClient;

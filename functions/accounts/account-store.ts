@@ -1,13 +1,13 @@
 /**
- * Accounts of people who log in with a card. An account is identified by the account key of the
+ * Accounts of people who log in with a card. An account is identified by the certificate key of the
  * first certificate it saw (HMAC of issuer + serial, never the raw serial) and can hold several
  * certificates: a renewed certificate (new serial) is linked to the existing account through a
  * PredecessorSource, so the subject an RP sees stays the same across renewal.
  *
- * Every CA generation has the same issuer DN, so the account key alone cannot tell a card of one
+ * Every CA generation has the same issuer DN, so the certificate key alone cannot tell a card of one
  * generation from a card of another with the same serial. Each certificate is therefore bound to
  * the key of the CA that issued it (its id, the SHA-256 of the CA's SubjectPublicKeyInfo) the
- * first time it logs in; a later login whose certificate has the same account key but another
+ * first time it logs in; a later login whose certificate has the same certificate key but another
  * issuing CA key is refused (VerificationError ISSUER_KEY_MISMATCH, and a warning in the log), never joined to
  * the account.
  *
@@ -21,7 +21,7 @@ import type { ParsedCertificate } from '../jpki/certificate.js';
 
 /** One certificate known to an account; no raw serial, no personal data. */
 export interface AccountCertificate {
-  /** The certificate's account key (keyed hash of issuer + serial). */
+  /** The certificate key (keyed hash of issuer + serial). */
   readonly certificateKey: string;
   /**
    * Id of the issuing CA's key (TrustAnchor.id). Absent only on an entry written before the
@@ -61,7 +61,7 @@ export const NO_PREDECESSORS: PredecessorSource = { predecessorSerial: async () 
 /** What a verified login contributes to the account store. */
 export interface LoginCertificate {
   readonly certificate: ParsedCertificate;
-  /** accountKey(secret, issuer, serial) of this certificate. */
+  /** certificateKey(secret, issuer, serial) of this certificate. */
   readonly certificateKey: string;
   /** Id of the key of the CA that issued it (TrustAnchor.id of the verified issuer). */
   readonly issuerKeyId: string;
@@ -73,7 +73,7 @@ export interface AccountStore {
    * The account of a login: the one that already holds this certificate, else the one holding its
    * predecessor (the certificate is then added to it), else a new account. Idempotent and safe
    * under concurrent logins with the same certificate. Throws VerificationError
-   * ISSUER_KEY_MISMATCH when the certificate's account key is bound to another CA key.
+   * ISSUER_KEY_MISMATCH when the certificate key is bound to another CA key.
    */
   accountForLogin(login: LoginCertificate): Promise<Account>;
   /** The account with this id, or undefined (also once it has expired). */

@@ -7,7 +7,7 @@
  * - `CERT#<certificateKey>`: the accountId holding that certificate and the issuing CA key it is
  *   bound to (account-store.ts), with an `expiresAt` CERTIFICATE_POINTER_SLACK_DAYS past its
  *   account's, written again only when a login finds it nearer than the retention period.
- * Only keyed hashes (account keys) are written, never a raw serial, and nothing of the
+ * Only keyed hashes (certificate keys) are written, never a raw serial, and nothing of the
  * certificate itself (not its expiry). Writes are ordered so a crash between two of them leaves
  * nothing a later login cannot complete: an account is created before its certificate pointer, a
  * pointer is written before its certificate entry. No transactions.
@@ -31,7 +31,7 @@ import { batchGet } from '../storage/batch-get.js';
 import { sendIf } from '../storage/conditional-write.js';
 import { type Clock, epochSeconds, hasExpired } from '../storage/expiry.js';
 import { PARTITION_KEY } from '../storage/table.js';
-import { accountKey } from '../subject/account-key.js';
+import { certificateKey } from '../subject/certificate-key.js';
 import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import {
   AccountRecords,
@@ -60,7 +60,7 @@ export class AccountStoreError extends Error {
 export interface DynamoAccountStoreOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** The certificate-key secret of accountKey(), to find the account of a predecessor certificate. */
+  /** The certificate-key secret of certificateKey(), to find the account of a predecessor certificate. */
   readonly secret: KeyedHashSecret;
   readonly predecessors: PredecessorSource;
   /** Days an account is kept after its last login (default DEFAULT_ACCOUNT_RETENTION_DAYS). */
@@ -208,7 +208,7 @@ export class DynamoAccountStore implements AccountStore {
   ): Promise<string | undefined> {
     const serial = await this.predecessors.predecessorSerial(certificate);
     if (!serial) return undefined;
-    return (await this.pointerOf(accountKey(this.secret, certificate.issuer, serial), nowMs))?.accountId;
+    return (await this.pointerOf(certificateKey(this.secret, certificate.issuer, serial), nowMs))?.accountId;
   }
 
   /** Creates the account of a first certificate unless a live one exists; returns its id either way. */
@@ -296,7 +296,7 @@ export class DynamoAccountStore implements AccountStore {
     return updated?.Attributes ? (unmarshall(updated.Attributes) as CertificatePointer) : pointer;
   }
 
-  /** Refuses a certificate whose account key is bound to another CA key, with a warning (no personal data). */
+  /** Refuses a certificate whose certificate key is bound to another CA key, with a warning (no personal data). */
   private checkIssuer(login: LoginCertificate, pointer: CertificatePointer): void {
     if (pointer.issuerKeyId === undefined || pointer.issuerKeyId === login.issuerKeyId) return;
     this.logger.warn('account.issuer_key_mismatch', {

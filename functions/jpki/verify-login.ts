@@ -15,7 +15,7 @@ import {
 } from '../../protocol/oids.js';
 import { ChallengeInputError, challengeSignedData } from '../../protocol/signed-data.js';
 import type { RevocationSource } from '../revocation/revocation-source.js';
-import { accountKey } from '../subject/account-key.js';
+import { certificateKey } from '../subject/certificate-key.js';
 import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import {
   type CertificateKind,
@@ -72,7 +72,7 @@ export interface LoginChallenge {
 
 export interface LoginContext extends CertificateContext {
   readonly revocation: RevocationSource;
-  /** The certificate-key secret (OpSecrets.certificateKeySecret) of the account key, an HMAC of issuer + serial. */
+  /** The certificate-key secret (OpSecrets.certificateKeySecret) of the certificate key, an HMAC of issuer + serial. */
   readonly certificateKeySecret: KeyedHashSecret;
   /** Accept a login whose revocation status is unknown. Off by default (fail closed). */
   readonly allowUnknownRevocation?: boolean;
@@ -80,7 +80,7 @@ export interface LoginContext extends CertificateContext {
 
 /** The facts of a verified login; nothing here is the raw serial except inside `certificate`. */
 export interface VerifiedLogin {
-  readonly accountKey: string;
+  readonly certificateKey: string;
   readonly kind: 'user-auth';
   readonly notBefore: Date;
   readonly notAfter: Date;
@@ -174,7 +174,11 @@ export async function verifyLogin(
     throw new VerificationError('REVOCATION_UNKNOWN', status.detail);
   }
   return {
-    accountKey: accountKey(context.certificateKeySecret, certificate.issuer, certificate.serialNumber),
+    certificateKey: certificateKey(
+      context.certificateKeySecret,
+      certificate.issuer,
+      certificate.serialNumber,
+    ),
     kind: 'user-auth',
     notBefore: certificate.notBefore,
     notAfter: certificate.notAfter,

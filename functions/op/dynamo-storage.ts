@@ -15,7 +15,7 @@ import { storageReads } from './storage-reads.js';
 export interface DynamoStorageOptions {
   readonly client: DynamoDBClient;
   readonly tableName: string;
-  /** The certificate-key secret (account keys of predecessor certificates are computed with it). */
+  /** The certificate-key secret (certificate keys of predecessor certificates are computed with it). */
   readonly certificateKeySecret: Uint8Array;
   readonly predecessors: PredecessorSource;
   /** Days an account is kept after its last login (default defaults.ts DEFAULT_ACCOUNT_RETENTION_DAYS). */

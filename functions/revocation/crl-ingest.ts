@@ -1,11 +1,11 @@
 /**
  * A CRL up to the point of storage: streamed and verified (crl-stream.ts), every entry keyed with
- * the account key of issuer + serial, checked for currency, and compared with the previous
+ * the certificate key of issuer + serial, checked for currency, and compared with the previous
  * import's snapshot of its scope. Storage (crl-store.ts) and the benchmark share this step.
  */
 import { open } from 'node:fs/promises';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
-import { accountKeyHasher } from '../subject/account-key.js';
+import { certificateKeyHasher } from '../subject/certificate-key.js';
 import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import { CrlError } from './crl.js';
 import { crlScope } from './crl-scope.js';
@@ -20,7 +20,7 @@ const READ_CHUNK_BYTES = 1 << 20;
 /** Options of ingestCrl. */
 export interface IngestOptions {
   readonly anchors: TrustAnchors;
-  /** The certificate-key secret (OpSecrets.certificateKeySecret) behind account keys. */
+  /** The certificate-key secret (OpSecrets.certificateKeySecret) behind certificate keys. */
   readonly secret: KeyedHashSecret;
   readonly now: Date;
   /** Accepted clock difference for thisUpdate, and lateness past nextUpdate, in seconds. */
@@ -50,7 +50,7 @@ export async function ingestCrl(
   const crl = await readCrlStream(chunks, options.anchors, (header) => {
     set = new RevokedSet(
       Math.ceil(header.revokedListBytes / MIN_ENTRY_BYTES),
-      accountKeyHasher(options.secret, header.issuer),
+      certificateKeyHasher(options.secret, header.issuer),
     );
     return set.add;
   });

@@ -1,7 +1,7 @@
 /**
  * Revoked certificates on the single table (storage/table.ts), written from verified CRLs. Items:
- * - `REVOKED#<account key>` / sk `<scope>` (`<CA id>/<partition>`): reason and revocation time of
- *   one certificate as ONE scope lists it, keyed by the account key of issuer + serial (the same
+ * - `REVOKED#<certificate key>` / sk `<scope>` (`<CA id>/<partition>`): reason and revocation time of
+ *   one certificate as ONE scope lists it, keyed by the certificate key of issuer + serial (the same
  *   key as the account's certificate, never a serial). A certificate listed by both its
  *   municipality CRL and a whole-CA CRL has one entry per scope, and each import adds and deletes
  *   only its own scope's entries, so it stays `revoked` while any scope lists it. The CA id is the
@@ -70,8 +70,8 @@ export interface FeedChunk {
   readonly id: string;
   readonly caId: string;
   readonly scope: string;
-  /** Account keys (base64url) of the newly listed certificates. */
-  readonly accountKeys: readonly string[];
+  /** Certificate keys (base64url) of the newly listed certificates. */
+  readonly certificateKeys: readonly string[];
 }
 
 /** A stored revocation. */
@@ -127,18 +127,18 @@ export class CrlStore {
   }
 
   /**
-   * The stored revocation of the certificate with this account key from CA `caId`, if any scope
+   * The stored revocation of the certificate with this certificate key from CA `caId`, if any scope
    * of that CA lists it (one strongly consistent Query of the certificate's entries; the earliest
    * revocation when several scopes list it).
    */
-  async revocation(accountKey: string, caId: string): Promise<StoredRevocation | undefined> {
+  async revocation(certificateKey: string, caId: string): Promise<StoredRevocation | undefined> {
     const { Items = [] } = await this.#client.send(
       new QueryCommand({
         TableName: this.#table,
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :caId)',
         ExpressionAttributeNames: { '#pk': PARTITION_KEY, '#sk': SORT_KEY },
         ExpressionAttributeValues: {
-          ':pk': { S: itemKey(REVOKED_KIND, accountKey).pk },
+          ':pk': { S: itemKey(REVOKED_KIND, certificateKey).pk },
           ':caId': { S: caId },
         },
         ConsistentRead: true,
@@ -274,15 +274,15 @@ export class CrlStore {
     )) {
       for (const item of items) {
         const keys = Buffer.from(item.keys?.B ?? new Uint8Array());
-        const accountKeys: string[] = [];
+        const certificateKeys: string[] = [];
         for (let at = 0; at + KEY_BYTES <= keys.length; at += KEY_BYTES) {
-          accountKeys.push(keys.subarray(at, at + KEY_BYTES).toString('base64url'));
+          certificateKeys.push(keys.subarray(at, at + KEY_BYTES).toString('base64url'));
         }
         yield {
           id: item[SORT_KEY]?.S ?? '',
           caId: item.caId?.S ?? '',
           scope: item.scope?.S ?? '',
-          accountKeys,
+          certificateKeys,
         };
       }
     }

@@ -1,6 +1,6 @@
 /**
  * The entries of one CRL as fixed-size records in one buffer (no object per entry): the 32-byte
- * keyed hash (the account key of issuer + serial), the revocation time and the reason. Sorted by
+ * keyed hash (the certificate key of issuer + serial), the revocation time and the reason. Sorted by
  * key, a set is compared in one merge pass with the previous import's key list, which is kept as
  * the sorted 32-byte keys alone (the "snapshot": 32 MB for a million entries, read in chunks).
  */

@@ -6,7 +6,7 @@
  * answer is `good` only while a CRL covering the certificate is current (nextUpdate + grace).
  */
 import { DEFAULT_CRL_GRACE_SECONDS, DEFAULT_CRL_METADATA_CACHE_SECONDS } from '../defaults.js';
-import { accountKey } from '../subject/account-key.js';
+import { certificateKey } from '../subject/certificate-key.js';
 import type { KeyedHashSecret } from '../subject/keyed-hash.js';
 import { certificatePartition, crlScope } from './crl-scope.js';
 import type { CrlMetadata, CrlStore } from './crl-store.js';
@@ -15,7 +15,7 @@ import type { RevocationQuery, RevocationSource, RevocationStatus } from './revo
 /** Options of StoredCrlSource. */
 export interface StoredCrlSourceOptions {
   readonly store: CrlStore;
-  /** The certificate-key secret (OpSecrets.certificateKeySecret) behind account keys. */
+  /** The certificate-key secret (OpSecrets.certificateKeySecret) behind certificate keys. */
   readonly secret: KeyedHashSecret;
   /** How long after a CRL's nextUpdate it is still used, in seconds (default 0). */
   readonly graceSeconds?: number;
@@ -40,7 +40,7 @@ export class StoredCrlSource implements RevocationSource {
 
   async status({ certificate, issuer, now }: RevocationQuery): Promise<RevocationStatus> {
     try {
-      const key = accountKey(this.#secret, certificate.issuer, certificate.serialNumber);
+      const key = certificateKey(this.#secret, certificate.issuer, certificate.serialNumber);
       const partition = certificatePartition(certificate);
       const [revocation, ofPartition, ofCa] = await Promise.all([
         this.#store.revocation(key, issuer.id),

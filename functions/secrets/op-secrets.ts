@@ -1,10 +1,10 @@
 /**
  * The OP's secrets, by purpose: token-signing keys (a rotation-aware private JWKS) and cookie keys;
- * the certificate-key secret behind account keys and revocation entries; the pairwise secret behind
+ * the certificate-key secret behind certificate keys and revocation entries; the pairwise secret behind
  * `sub`s. On AWS each purpose is its own Secrets Manager secret (so each role reads only what it
  * needs); the local data folder keeps all of them in one file. This module parses, validates and
  * serialises every shape, including the single secret of deployments made before the split
- * (`{ jwks, cookieKeys, subjectSecret }`), which keeps every account key and `sub` unchanged.
+ * (`{ jwks, cookieKeys, subjectSecret }`), which keeps every certificate key and `sub` unchanged.
  */
 import { randomBytes } from 'node:crypto';
 import type { JWK } from 'jose';
@@ -62,7 +62,7 @@ export interface SigningSecrets {
 
 /**
  * The two secrets behind a person's identifiers. Neither may ever change: a new value changes
- * every account key (so every account is lost) or every pairwise `sub` at every RP.
+ * every certificate key (so every account is lost) or every pairwise `sub` at every RP.
  */
 export interface IdentitySecrets {
   /**
@@ -83,7 +83,7 @@ export type IdentitySecretField = keyof IdentitySecrets;
 
 /**
  * The identity secrets of a deployment made before the split, from its one `subjectSecret`: both
- * are that value, byte for byte, because every stored account key and every `sub` an RP knows was
+ * are that value, byte for byte, because every stored certificate key and every `sub` an RP knows was
  * computed with it (HMAC-SHA-256 under it, with distinct labels) — a derived value (e.g. HKDF of
  * it) would change them all. The split then separates who may read each secret (its own Secrets
  * Manager secret and resource policy), not the values.

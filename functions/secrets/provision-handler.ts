@@ -9,11 +9,11 @@
  *   by the next one with nothing used in between (the functions depend on this resource);
  * - a deployment made before the split has one secret `{ jwks, cookieKeys, subjectSecret }` (the
  *   signing secret's resource): its subjectSecret is copied, byte for byte, into both identity
- *   secrets (legacyIdentitySecrets), so every account key and every `sub` stays what it was. The
+ *   secrets (legacyIdentitySecrets), so every certificate key and every `sub` stays what it was. The
  *   old field is left in place (a rollback to the previous code still finds it); `myna-oidc keys
  *   drop-legacy-subject-secret` removes it once the new code runs (docs/deploy.md).
  * - an identity secret that is missing while the signing secret exists without a subjectSecret
- *   is refused: generating one would silently change every account key or `sub`. So is an
+ *   is refused: generating one would silently change every certificate key or `sub`. So is an
  *   identity secret whose value differs from the pre-split subjectSecret.
  *
  * Each first write uses a fixed ClientRequestToken, so even two racing invocations cannot create
@@ -152,7 +152,7 @@ export async function provisionSecrets(
     }
     if (signing && !legacy) {
       throw new Error(
-        `secret ${secretId} (${field}) has no value but the deployment is provisioned: restore it (a new value would change every account key or sub)`,
+        `secret ${secretId} (${field}) has no value but the deployment is provisioned: restore it (a new value would change every certificate key or sub)`,
       );
     }
     await putFirstVersion(secretId, serializeIdentitySecret(field, legacy ?? fresh[field]), client);

@@ -7,7 +7,7 @@ import { createHmac, type KeyObject } from 'node:crypto';
 import { PrefixedHmac } from './prefixed-hmac.js';
 
 /**
- * The secret of a keyed hash — OpSecrets' certificateKeySecret (account keys, revocation keys) or
+ * The secret of a keyed hash — OpSecrets' certificateKeySecret (certificate keys, revocation keys) or
  * pairwiseSecret (subjects): raw bytes (at least 32) or a secret KeyObject.
  */
 export type KeyedHashSecret = Uint8Array | KeyObject;

@@ -8,13 +8,13 @@ const PAIRWISE_LABEL = 'myna-oidc/pairwise-sub/v1';
 
 /**
  * The `sub` that the sector `sectorIdentifier` (the host of the client's redirect URIs, or of its
- * sector_identifier_uri) sees for `accountKey`: HMAC-SHA-256 under the pairwise secret, base64url.
+ * sector_identifier_uri) sees for the account `accountId`: HMAC-SHA-256 under the pairwise secret, base64url.
  */
 export function pairwiseSubject(
   secret: KeyedHashSecret,
   sectorIdentifier: string,
-  accountKey: string,
+  accountId: string,
 ): string {
   if (sectorIdentifier.length === 0) throw new TypeError('sector identifier must not be empty');
-  return keyedHash(secret, PAIRWISE_LABEL, [sectorIdentifier, accountKey]);
+  return keyedHash(secret, PAIRWISE_LABEL, [sectorIdentifier, accountId]);
 }

@@ -4,7 +4,7 @@
  * - `Secret` — the signing secret: token-signing JWKS and cookie keys. (Its construct id is the
  *   one the single secret of earlier versions had, so an existing deployment keeps it: the
  *   provisioner copies its `subjectSecret` into the two secrets below.)
- * - `CertificateKey` — the certificate-key secret (account keys, revocation entries);
+ * - `CertificateKey` — the certificate-key secret (certificate keys, revocation entries);
  * - `Pairwise` — the pairwise secret (`sub`s).
  *
  * Each is declared WITHOUT a value (no SecretString, no GenerateSecretString), so the template

@@ -199,7 +199,7 @@ describe('DynamoAccountStore after an interrupted login', () => {
 });
 
 describe('certificates of two CA generations with one DN and one serial', () => {
-  /** A card of the other generation with alice's serial: same issuer DN, same serial, same account key. */
+  /** A card of the other generation with alice's serial: same issuer DN, same serial, same certificate key. */
   async function aliceTwin(): Promise<Uint8Array> {
     const [older] = pki.userAuthCas;
     const { der } = await issueUserAuthCertificate({

@@ -2,7 +2,7 @@
 import type { LoginCertificate } from '../../functions/accounts/account-store.js';
 import { parseCertificate } from '../../functions/jpki/certificate.js';
 import type { TrustAnchors } from '../../functions/jpki/trust-anchors.js';
-import { accountKey } from '../../functions/subject/account-key.js';
+import { certificateKey } from '../../functions/subject/certificate-key.js';
 
 /** The login of certificate `der`, its issuer found among `anchors` by signature (as verifyLogin does). */
 export function loginCertificate(
@@ -15,7 +15,7 @@ export function loginCertificate(
   if (!issuer) throw new Error('test certificate from an unknown CA');
   return {
     certificate,
-    certificateKey: accountKey(secret, certificate.issuer, certificate.serialNumber),
+    certificateKey: certificateKey(secret, certificate.issuer, certificate.serialNumber),
     issuerKeyId: issuer.id,
     issuerGeneration: issuer.generation,
   };

@@ -67,7 +67,7 @@ describe('accepts a valid login', () => {
   it.each([
     ['newer', 0],
     ['older', 1],
-  ])('from the %s CA generation, with the account key and issuer generation', async (_label, index) => {
+  ])('from the %s CA generation, with the certificate key and issuer generation', async (_label, index) => {
     const identity = pki.identities[index];
     if (!identity) throw new Error('dev PKI has no identity');
     const ca = identity.userAuthCa;
@@ -75,7 +75,7 @@ describe('accepts a valid login', () => {
     expect(result.kind).toBe('user-auth');
     // The generation is named by the year the CA certificate starts, read here with another parser.
     expect(result.issuer.generation).toBe(String(new X509Certificate(ca.der).notBefore.getUTCFullYear()));
-    expect(result.accountKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(result.certificateKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(result.revocation).toBe('good');
     expect(JSON.stringify({ ...result, certificate: undefined })).not.toContain(identity.userAuth.serialHex);
   });
@@ -98,14 +98,14 @@ describe('accepts a valid login', () => {
     expect(result.issuer.generation).toBe('2021');
   });
 
-  it('gives the same account key on every login with one certificate, another for another certificate', async () => {
+  it('gives the same certificate key on every login with one certificate, another for another certificate', async () => {
     const [alice, bob] = pki.identities;
     if (!alice || !bob) throw new Error('dev PKI has no identities');
     const first = await login(alice.userAuth);
     const second = await login(alice.userAuth);
     const other = await login(bob.userAuth);
-    expect(second.accountKey).toBe(first.accountKey);
-    expect(other.accountKey).not.toBe(first.accountKey);
+    expect(second.certificateKey).toBe(first.certificateKey);
+    expect(other.certificateKey).not.toBe(first.certificateKey);
   });
 
   it('tolerates the configured clock skew, and no more', async () => {

@@ -1,6 +1,6 @@
 /**
  * Secrets: local generation and reuse, the per-purpose Secrets Manager secrets, validation, the
- * split of a pre-split deployment (every account key and `sub` unchanged), signing-key rotation.
+ * split of a pre-split deployment (every certificate key and `sub` unchanged), signing-key rotation.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -25,7 +25,7 @@ import {
 } from '../../functions/secrets/op-secrets.js';
 import { provisionSecrets } from '../../functions/secrets/provision-handler.js';
 import { rotateSigningKeys } from '../../functions/secrets/signing-keys.js';
-import { accountKey } from '../../functions/subject/account-key.js';
+import { certificateKey } from '../../functions/subject/certificate-key.js';
 import { subjectFor } from '../../functions/subject/subject-for.js';
 import { fakeSecretsManager } from '../infra/fake-secrets-manager.js';
 import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
@@ -161,7 +161,7 @@ describe('the secret split of a deployment made before it', () => {
   });
   afterAll(() => card.close());
 
-  it('keeps every account key and sub: a login after the split finds the account and sub the old secret gave', async () => {
+  it('keeps every certificate key and sub: a login after the split finds the account and sub the old secret gave', async () => {
     // The one secret of a pre-split deployment, as the old provisioner wrote it.
     const signing = await generateSecrets();
     const oldSubjectSecret = new Uint8Array(randomBytes(32));
@@ -184,7 +184,7 @@ describe('the secret split of a deployment made before it', () => {
     const { tokens } = await firstPartyLogin({ table, secrets, card });
     // What the code before the split computed with subjectSecret: the certificate pointer's key
     // (HMAC of issuer + serial) and the pairwise sub of that account at this client's sector.
-    const oldKey = accountKey(oldSubjectSecret, certificate.issuer, certificate.serialNumber);
+    const oldKey = certificateKey(oldSubjectSecret, certificate.issuer, certificate.serialNumber);
     const pointer = (await scanAll(table)).find((item) => item.pk === `CERT#${oldKey}`);
     expect(pointer).toEqual(expect.objectContaining({ accountId: expect.any(String) }));
     const accountId = pointer?.accountId as string;

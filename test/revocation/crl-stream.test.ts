@@ -1,4 +1,4 @@
-/** The streaming CRL reader and the per-entry account-key hasher it feeds. */
+/** The streaming CRL reader and the per-entry certificate-key hasher it feeds. */
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { DevPki } from '../../dev-pki/hierarchy.js';
@@ -7,7 +7,7 @@ import { X509Crl, X509CrlReason } from '../../dev-pki/x509.js';
 import { serialHex } from '../../functions/jpki/certificate.js';
 import type { TrustAnchors } from '../../functions/jpki/trust-anchors.js';
 import { readCrlStream } from '../../functions/revocation/crl-stream.js';
-import { accountKey, accountKeyHasher } from '../../functions/subject/account-key.js';
+import { certificateKey, certificateKeyHasher } from '../../functions/subject/certificate-key.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
 
 const DAY = 86_400_000;
@@ -56,11 +56,11 @@ async function crlWith(count: number, crlNumber = 9) {
   return { der, entries };
 }
 
-describe('accountKeyHasher', () => {
-  it('gives the raw digest of accountKey for every serial, leading zero bytes included', () => {
+describe('certificateKeyHasher', () => {
+  it('gives the raw digest of certificateKey for every serial, leading zero bytes included', () => {
     const secret = randomBytes(32);
     const issuer = randomBytes(150);
-    const hash = accountKeyHasher(secret, issuer);
+    const hash = certificateKeyHasher(secret, issuer);
     const out = Buffer.alloc(32);
     for (const serial of [
       '00',
@@ -72,16 +72,18 @@ describe('accountKeyHasher', () => {
     ]) {
       const bytes = Buffer.from(`aa${serial}`, 'hex');
       hash(bytes, 1, bytes.length, out, 0);
-      expect(out.toString('base64url')).toBe(accountKey(secret, issuer, Buffer.from(serial, 'hex')));
+      expect(out.toString('base64url')).toBe(certificateKey(secret, issuer, Buffer.from(serial, 'hex')));
     }
   });
 
   it('works with a secret longer than a hash block', () => {
     const secret = randomBytes(100);
-    const hash = accountKeyHasher(secret, Buffer.from('issuer'));
+    const hash = certificateKeyHasher(secret, Buffer.from('issuer'));
     const out = Buffer.alloc(32);
     hash(Buffer.from([1, 2]), 0, 2, out, 0);
-    expect(out.toString('base64url')).toBe(accountKey(secret, Buffer.from('issuer'), Buffer.from([1, 2])));
+    expect(out.toString('base64url')).toBe(
+      certificateKey(secret, Buffer.from('issuer'), Buffer.from([1, 2])),
+    );
   });
 });
 

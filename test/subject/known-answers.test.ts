@@ -1,13 +1,13 @@
 /**
- * Known-answer vectors of the identifiers every user's data hangs on: the keyed hash, the account
- * key (the certificate key) and the pairwise `sub`. A refactoring that changed any of them would
- * silently change every stored account key and every `sub` an RP knows, so they are pinned here.
+ * Known-answer vectors of the identifiers every user's data hangs on: the keyed hash, the
+ * certificate key and the pairwise `sub`. A refactoring that changed any of them would
+ * silently change every stored certificate key and every `sub` an RP knows, so they are pinned here.
  * The values were computed from the code of 2026-12 and checked against an independent
  * implementation of the documented construction (Python's hmac over the same length-prefixed
  * fields). If one of these fails, the change is a migration, not a refactoring.
  */
 import { describe, expect, it } from '@jest/globals';
-import { accountKey, accountKeyHasher } from '../../functions/subject/account-key.js';
+import { certificateKey, certificateKeyHasher } from '../../functions/subject/certificate-key.js';
 import { keyedHash } from '../../functions/subject/keyed-hash.js';
 import { pairwiseSubject } from '../../functions/subject/pairwise-subject.js';
 
@@ -25,18 +25,18 @@ describe('keyedHash', () => {
   });
 });
 
-describe('accountKey (the certificate key)', () => {
+describe('certificateKey', () => {
   it('of issuer + serial', () => {
-    expect(accountKey(SECRET, ISSUER, Buffer.from('018c453e', 'hex'))).toBe(
+    expect(certificateKey(SECRET, ISSUER, Buffer.from('018c453e', 'hex'))).toBe(
       'KGjNDQka_u5xmz9cM69L6tkDhUKZq5erlmam4oDl7M8',
     );
-    expect(accountKey(SECRET, ISSUER, Buffer.from('00ff', 'hex'))).toBe(
+    expect(certificateKey(SECRET, ISSUER, Buffer.from('00ff', 'hex'))).toBe(
       'Ff2XGo1-fggjA-c4G0ucygTz25zDrhDpAca3Uni43xI',
     );
   });
 
   it('is the same through the CRL ingest hasher (PrefixedHmac)', () => {
-    const hash = accountKeyHasher(SECRET, ISSUER);
+    const hash = certificateKeyHasher(SECRET, ISSUER);
     const out = Buffer.alloc(32);
     const serial = Buffer.from('018c453e', 'hex');
     hash(serial, 0, serial.length, out, 0);

@@ -60,7 +60,7 @@ export async function cardLogin(
   );
   const account = await config.storage.accounts.accountForLogin({
     certificate: verified.certificate,
-    certificateKey: verified.accountKey,
+    certificateKey: verified.certificateKey,
     issuerKeyId: verified.issuer.id,
     issuerGeneration: verified.issuer.generation,
   });

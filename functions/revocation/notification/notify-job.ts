@@ -161,8 +161,8 @@ export class NotifyJob {
   async #consumeFeed(summary: NotifySummary, outOfTime: () => boolean): Promise<boolean> {
     for await (const chunk of this.#crls.feed()) {
       if (outOfTime()) return true;
-      for (let start = 0; start < chunk.accountKeys.length; start += CERT_LOOKUP_BATCH) {
-        const keys = chunk.accountKeys.slice(start, start + CERT_LOOKUP_BATCH);
+      for (let start = 0; start < chunk.certificateKeys.length; start += CERT_LOOKUP_BATCH) {
+        const keys = chunk.certificateKeys.slice(start, start + CERT_LOOKUP_BATCH);
         summary.keysChecked += keys.length;
         const owners = await this.#accounts.accountsOfCertificateKeys(keys, chunk.caId);
         for (const [certificateKey, accountId] of owners) {

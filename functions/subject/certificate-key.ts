@@ -1,30 +1,35 @@
 /**
- * The account key: a keyed hash of issuer + serial. It is what the OP stores instead of the raw
+ * The certificate key: a keyed hash of issuer + serial. It is what the OP stores instead of the raw
  * certificate serial, which identifies a person across services like a second MyNumber.
  */
 import { serialHex } from '../jpki/certificate.js';
 import { type KeyedHashSecret, keyedHash, keyedHasher } from './keyed-hash.js';
 
-const ACCOUNT_KEY_LABEL = 'myna-oidc/account-key/v1';
+/** Persisted in every stored key: keeps its original "account-key" wording, byte for byte. */
+const CERTIFICATE_KEY_LABEL = 'myna-oidc/account-key/v1';
 
 /**
  * HMAC-SHA-256 under the certificate-key secret of the certificate's issuer Name (DER) and serial
  * number (canonical hex), base64url. Stable for one certificate; a renewed certificate gets another key.
  */
-export function accountKey(secret: KeyedHashSecret, issuer: Uint8Array, serialNumber: Uint8Array): string {
-  return keyedHash(secret, ACCOUNT_KEY_LABEL, [issuer, serialHex(serialNumber)]);
+export function certificateKey(
+  secret: KeyedHashSecret,
+  issuer: Uint8Array,
+  serialNumber: Uint8Array,
+): string {
+  return keyedHash(secret, CERTIFICATE_KEY_LABEL, [issuer, serialHex(serialNumber)]);
 }
 
 /**
- * accountKey for many serial numbers of one issuer, as raw 32-byte digests (CRL ingest):
+ * certificateKey for many serial numbers of one issuer, as raw 32-byte digests (CRL ingest):
  * `hash(bytes, start, end, out, offset)` writes the digest whose base64url is
- * accountKey(secret, issuer, bytes[start, end)) to `out` at `offset`. Not safe for concurrent use.
+ * certificateKey(secret, issuer, bytes[start, end)) to `out` at `offset`. Not safe for concurrent use.
  */
-export function accountKeyHasher(
+export function certificateKeyHasher(
   secret: KeyedHashSecret,
   issuer: Uint8Array,
 ): (serial: Uint8Array, start: number, end: number, out: Uint8Array, offset: number) => void {
-  const hash = keyedHasher(secret, ACCOUNT_KEY_LABEL, [issuer]);
+  const hash = keyedHasher(secret, CERTIFICATE_KEY_LABEL, [issuer]);
   const hex = new Uint8Array(256);
   return (serial, start, end, out, offset) => {
     let first = start;
