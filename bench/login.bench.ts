@@ -123,7 +123,11 @@ async function runLogins({ alice, trustAnchors, revocation }: BenchPki, dynamo: 
       signer.card.resetStats();
       let start = process.hrtime.bigint();
       // Spread over the clients' addresses: one address gets LOGIN_LIMITS' 100 sign-ins a minute.
-      await login(opRp, signer, new TestBrowser(httpTransportFrom(clientAddress(i % CONCURRENCY))));
+      await login(
+        opRp,
+        signer,
+        new TestBrowser(httpTransportFrom({ localAddress: clientAddress(i % CONCURRENCY) })),
+      );
       const opNanos = process.hrtime.bigint() - start;
       const cardNanos = signer.card.busyNanos;
       start = process.hrtime.bigint();
@@ -152,7 +156,7 @@ async function runLogins({ alice, trustAnchors, revocation }: BenchPki, dynamo: 
     const abusive = abuseOp(opRp, signer, abuse);
     await Promise.all(
       cards.map(async (card, i) => {
-        const transport = httpTransportFrom(clientAddress(i));
+        const transport = httpTransportFrom({ localAddress: clientAddress(i) });
         while (next < LOGINS_CONCURRENT) {
           next += 1;
           try {
@@ -191,7 +195,7 @@ async function abuseOp(
   card: VirtualCardSigner,
   state: { done: boolean; requests: number; refused: number },
 ): Promise<void> {
-  const browser = new TestBrowser(httpTransportFrom(ABUSIVE_ADDRESS));
+  const browser = new TestBrowser(httpTransportFrom({ localAddress: ABUSIVE_ADDRESS }));
   const { url } = await authorizationRequest(rp, REDIRECT_URI);
   const first = await loginPageOf(await browser.navigate(url, () => false));
   const { certificate } = await card.sign(first.document.url.origin, first.nonce);

@@ -147,15 +147,27 @@ function navigationOrigin(from: URL, to: URL, policy: string): string {
  */
 export const httpTransport: Transport = httpTransportFrom();
 
-/**
- * httpTransport from the local address `localAddress` (e.g. 127.0.0.7: a browser on another
- * machine, as far as a loopback server can tell); default: the system's choice.
- */
-export function httpTransportFrom(localAddress?: string): Transport {
-  return (url, init) => send(url, init, localAddress);
+/** Where httpTransportFrom sends from and whom it trusts. */
+export interface HttpTransportOptions {
+  /** The local address (e.g. 127.0.0.7: a browser on another machine, as far as a loopback server can tell); default: the system's choice. */
+  readonly localAddress?: string;
+  /** The CA certificate(s) an https server's certificate must chain to; default: the system's. */
+  readonly ca?: Buffer;
 }
 
-function send(url: string, init: RequestInit, localAddress: string | undefined): Promise<Response> {
+/** httpTransport with `options`. */
+export function httpTransportFrom(options: HttpTransportOptions = {}): Transport {
+  return (url, init) => send(url, init, options);
+}
+
+/** The request body as text: strings and form bodies (openid-client's URLSearchParams); nothing else is sent silently wrong. */
+function bodyText(body: RequestInit['body']): string | undefined {
+  if (body == null) return undefined;
+  if (typeof body === 'string' || body instanceof URLSearchParams) return String(body);
+  throw new TypeError('httpTransport sends string and URLSearchParams bodies only');
+}
+
+function send(url: string, init: RequestInit, { localAddress, ca }: HttpTransportOptions): Promise<Response> {
   const target = new URL(url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -165,6 +177,7 @@ function send(url: string, init: RequestInit, localAddress: string | undefined):
         method: init.method ?? 'GET',
         headers: Object.fromEntries(new Headers(init.headers)),
         ...(localAddress ? { localAddress } : {}),
+        ...(ca ? { ca } : {}),
       },
       (incoming) => {
         const chunks: Buffer[] = [];
@@ -182,7 +195,7 @@ function send(url: string, init: RequestInit, localAddress: string | undefined):
       },
     );
     outgoing.on('error', reject);
-    outgoing.end(typeof init.body === 'string' ? init.body : undefined);
+    outgoing.end(bodyText(init.body));
   });
 }
 

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer as createHttpsServer, request as httpsRequest, type Server } from 'node:https';
+import { createServer as createHttpsServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,7 @@ import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js'
 import { useLocalTables } from '../storage/local-table.js';
 import { launchChromium, startVirtualHelper, type VirtualHelper } from '../support/browser.js';
 import { aliceCard } from '../support/card.js';
-import { authorizationRequest, relyingParty, type Transport } from '../support/oidc-flow.js';
+import { authorizationRequest, httpTransportFrom, relyingParty } from '../support/oidc-flow.js';
 import { TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
 
 const newTable = useLocalTables();
@@ -35,30 +35,6 @@ let server: Server;
 let issuer: string;
 let browser: Browser;
 let rp: client.Configuration;
-
-/** A fetch-like transport over node:https that trusts the test's certificate. */
-function trustingTransport(ca: Buffer): Transport {
-  return (url, init) =>
-    new Promise((resolve, reject) => {
-      const outgoing = httpsRequest(
-        url,
-        { method: init.method ?? 'GET', headers: Object.fromEntries(new Headers(init.headers)), ca },
-        (incoming) => {
-          const chunks: Buffer[] = [];
-          incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-          incoming.on('end', () => {
-            const headers = new Headers();
-            for (const [name, value] of Object.entries(incoming.headers)) {
-              for (const item of [value ?? []].flat()) headers.append(name, item);
-            }
-            resolve(new Response(Buffer.concat(chunks), { status: incoming.statusCode ?? 500, headers }));
-          });
-        },
-      );
-      outgoing.on('error', reject);
-      outgoing.end(init.body == null ? undefined : String(init.body));
-    });
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'myna-https-'));
@@ -90,7 +66,7 @@ beforeAll(async () => {
     issuer,
     clientId: A.client_id,
     clientSecret: A.client_secret,
-    transport: trustingTransport(tls.cert),
+    transport: httpTransportFrom({ ca: tls.cert }),
   });
   browser = await launchChromium();
 }, 60_000);

@@ -152,7 +152,7 @@ describe('authorization requests per client address', () => {
   it('refuses many sign-ins from one address, not from another, and stores no address', async () => {
     const table = await newTable();
     const { rp } = await startOp(table, { interactionsPerAddressPerMinute: 5 });
-    const flooding = new TestBrowser(httpTransportFrom('127.0.0.2'));
+    const flooding = new TestBrowser(httpTransportFrom({ localAddress: '127.0.0.2' }));
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) {
       const { url } = await authorizationRequest(rp, REDIRECT_URI);
@@ -168,7 +168,7 @@ describe('authorization requests per client address', () => {
     expect(statuses.slice(0, 5).every((status) => status === 303)).toBe(true);
     expect(statuses.slice(5).every((status) => status === 429)).toBe(true);
     // Another address is not affected.
-    const { page } = await atLoginPage(rp, new TestBrowser(httpTransportFrom('127.0.0.3')));
+    const { page } = await atLoginPage(rp, new TestBrowser(httpTransportFrom({ localAddress: '127.0.0.3' })));
     expect(page.nonce).toBeTruthy();
     const stored = JSON.stringify(await scanAll(table));
     expect(stored).toContain('RateLimit#address#');
@@ -182,7 +182,7 @@ describe('authorization requests per client address', () => {
     for (let i = 0; i < 4; i++) {
       const { url } = await authorizationRequest(rp, REDIRECT_URI);
       // Not a header a browser sets: an attacker's script rotating addresses it claims.
-      const browser = new TestBrowser(httpTransportFrom('127.0.0.4'), {
+      const browser = new TestBrowser(httpTransportFrom({ localAddress: '127.0.0.4' }), {
         'x-forwarded-for': `198.51.100.${i}`,
       });
       statuses.push((await browser.request(url)).status);
