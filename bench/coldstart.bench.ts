@@ -1,6 +1,7 @@
 /**
- * `bundle_kb` (the Lambda bundle CDK deploys) and the cold start of that bundle against its
- * framework floor, both measured by lambda-coldstart.ts in this run:
+ * `bundle_kb` (the entry file of the Lambda bundle CDK deploys: what every cold start loads),
+ * `bundle_lazy_kb` (its chunks, loaded on first use: the OCSP messages with pkijs) and the cold
+ * start of that bundle against its framework floor, both measured by lambda-coldstart.ts in this run:
  * - `coldstart_ms`: the OP's handler, configured only through its environment as on AWS (secret
  *   from a local fake Secrets Manager, trust anchors and CRL files, clients in dynalite);
  * - `bare_coldstart_ms`: a bare oidc-provider with the same options and keys and NO storage
@@ -8,8 +9,8 @@
  * - `coldstart_ratio` = coldstart / bare (goal ≤ 1.3): what the OP adds — the AWS SDK, the secret,
  *   the card verifier, its configuration.
  */
-import { stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../functions/op/bundle-options.js';
 import { FIRST_PARTY_FLAG } from '../functions/op/client-flags.js';
 import { generateSecrets } from '../functions/secrets/local-secrets.js';
@@ -32,6 +33,14 @@ export async function runColdStartBench(): Promise<void> {
   const bareBundle = await bundle('dist/bench/bare-lambda.js', 'bare-lambda');
   const { size } = await stat(opBundle);
   report('bundle_kb', Math.round(size / 1024), 'KB');
+  const chunksDir = join(dirname(opBundle), 'chunks');
+  const chunks = await readdir(chunksDir).catch(() => [] as string[]);
+  const chunkSizes = await Promise.all(
+    chunks
+      .filter((name) => name.endsWith('.mjs'))
+      .map(async (name) => (await stat(join(chunksDir, name))).size),
+  );
+  report('bundle_lazy_kb', Math.round(chunkSizes.reduce((sum, bytes) => sum + bytes, 0) / 1024), 'KB');
 
   const { pki } = await createBenchPki();
   const dynamo = await startLocalDynamo();

@@ -3,7 +3,8 @@
  * - `login_ddb_calls`: DynamoDB calls of one returning user's login, authorization request to
  *   userinfo; `login_ddb_sequential`: the longest chain of those calls that waited on each other;
  * - `login_ddb_wcu` / `login_ddb_rcu`: the write and read units they consumed;
- * - `login_http_requests`: requests that reached the OP (API Gateway requests, Lambda invocations);
+ * - `login_http_requests`: requests that reached the OP (API Gateway requests, Lambda invocations),
+ *   from a returning browser with its cache (login-cost.ts);
  * - `cost_usd_per_million_logins`: DynamoDB + Lambda + HTTP API at the list prices of cost.ts.
  * Each figure has a `…_goal` line with issue 12's goal. The DynamoDB figures are the same for every
  * login (the bench checks it); the time, and so the Lambda compute, is the median of RUNS logins after WARMUP untimed ones.
@@ -37,6 +38,10 @@ export async function runCostBench(): Promise<void> {
         const login = await metered.login();
         if (i >= WARMUP) logins.push(login);
       }
+      const calls = [...metered.meter.calls].sort((a, b) => (a.start < b.start ? -1 : 1));
+      process.stderr.write(
+        `# calls of the last login, in order: ${calls.map((call) => `${call.command}(${call.kind ?? ''})`).join(' ')}\n`,
+      );
     } finally {
       await metered.close();
     }

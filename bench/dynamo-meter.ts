@@ -26,7 +26,10 @@ export interface MeteredCall {
   readonly end: bigint;
   readonly readUnits: number;
   readonly writeUnits: number;
-  /** The kind of item it addressed (the partition key up to `#`, e.g. "Session"), when one. */
+  /**
+   * The kind of item it addressed (the partition key up to `#`, e.g. "Session"); for a batch, the
+   * kinds of its items joined with `+` in request order (e.g. "Grant+AuthorizationCode").
+   */
   readonly kind?: string;
   /** The error's name when the call failed (e.g. ConditionalCheckFailedException). */
   readonly error?: string;
@@ -132,7 +135,7 @@ function indexWrites(command: string, input: MeteredInput): number {
   if (command === 'PutItemCommand') return inGrantIndex(input.Item) ? 1 : 0;
   if (command !== 'BatchWriteItemCommand') return 0;
   return Object.values(input.RequestItems ?? {})
-    .flat()
+    .flatMap((requests) => (Array.isArray(requests) ? requests : []))
     .filter((request) => inGrantIndex(request.PutRequest?.Item)).length;
 }
 
@@ -140,7 +143,27 @@ interface MeteredInput {
   ReturnConsumedCapacity?: string;
   Item?: ItemInput;
   Key?: ItemInput;
-  RequestItems?: Record<string, { PutRequest?: { Item?: ItemInput } }[]>;
+  RequestItems?: Record<
+    string,
+    { PutRequest?: { Item?: ItemInput }; DeleteRequest?: { Key?: ItemInput } }[] | { Keys?: ItemInput[] }
+  >;
+}
+
+/** The kind of an item: its partition key up to `#`. */
+function kindOf(item: ItemInput | undefined): string | undefined {
+  return item?.[PARTITION_KEY]?.S?.split('#')[0];
+}
+
+/** The kinds of the items a command addresses (see MeteredCall.kind). */
+function kindsOf(input: MeteredInput): string | undefined {
+  const single = kindOf(input.Key ?? input.Item);
+  if (single !== undefined || input.RequestItems === undefined) return single;
+  const items = Object.values(input.RequestItems).flatMap((requests) =>
+    Array.isArray(requests)
+      ? requests.map((request) => request.PutRequest?.Item ?? request.DeleteRequest?.Key)
+      : (requests.Keys ?? []),
+  );
+  return items.map((item) => kindOf(item) ?? '?').join('+');
 }
 
 /** Adds the meter's middleware to `client`; returns the meter. */
@@ -154,8 +177,7 @@ export function meterDynamo(client: DynamoDBClient): DynamoMeter {
       if (isWrite || READ_COMMANDS.has(name)) input.ReturnConsumedCapacity = 'TOTAL';
       const command = name.replace(/Command$/, '');
       const indexUnits = indexWrites(name, input);
-      const partition = (input.Key ?? input.Item)?.[PARTITION_KEY]?.S;
-      const kind = partition?.split('#')[0];
+      const kind = kindsOf(input);
       const start = process.hrtime.bigint();
       try {
         const result = await next(args);

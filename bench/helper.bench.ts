@@ -1,13 +1,14 @@
 /**
  * Reader-helper figures: APDUs per login (fresh card, same card again), the helper's own
  * overhead per login (authenticate call to result, minus the time spent inside the virtual card,
- * in-process backend), and what installing the npm package brings onto a person's PC (packages
+ * in-process backend, the PIN window answered at once by a scripted person), and what installing the npm package brings onto a person's PC (packages
  * and megabytes under node_modules, packed and installed offline into an empty prefix).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ScriptedPinEntry } from '../dev-card/virtual-card-tools.js';
 import { createDevPki } from '../dev-pki/hierarchy.js';
 import { CardService } from '../reader-helper/card/card-service.js';
 import { cardIdentityOf } from '../reader-helper/virtual-card/identity.js';
@@ -31,12 +32,13 @@ export async function runHelperBench(): Promise<void> {
   backend.reader(READER).insert(card);
   const service = new CardService(backend);
   const signal = new AbortController().signal;
+  const person = new ScriptedPinEntry(pki.identities[0]?.userAuthPin ?? '');
   const login = () =>
     service.authenticate({
       origin: 'https://login.example.jp',
       nonce: randomBytes(32).toString('base64url'),
-      pin: pki.identities[0]?.userAuthPin ?? '',
-      confirmLastTry: false,
+      language: 'ja',
+      pinEntry: person,
       signal,
     });
 

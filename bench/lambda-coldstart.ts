@@ -11,13 +11,17 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { OP_LAMBDA_HANDLER, opLambdaBuildOptions } from '../functions/op/bundle-options.js';
+import {
+  OP_LAMBDA_HANDLER,
+  opLambdaSplitBuildOptions,
+  SPLIT_ENTRY_FILE,
+} from '../functions/op/bundle-options.js';
 import { type OpSecrets, serializeSecrets } from '../functions/secrets/op-secrets.js';
 
 /** The repository root (this file runs as dist/bench/lambda-coldstart.js). */
@@ -26,12 +30,15 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CACHE_DIR = join(ROOT, 'bench', '.cache');
 
 /**
- * Bundles `entry` (relative to the root) into bench/.cache/`name`.mjs with the deploy options;
- * reuses the last bundle when none of its inputs changed since. Returns the bundle's path.
+ * Bundles `entry` (relative to the root) into bench/.cache/`name`/ with the deploy options of the
+ * OP's Lambda (split: modules loaded on first use are chunks of their own); reuses the last bundle
+ * when none of its inputs changed since. Returns the path of the entry file (what a cold start
+ * loads).
  */
 export async function bundle(entry: string, name: string): Promise<string> {
   await mkdir(CACHE_DIR, { recursive: true });
-  const outfile = join(CACHE_DIR, `${name}.mjs`);
+  const outdir = join(CACHE_DIR, name);
+  const outfile = join(outdir, SPLIT_ENTRY_FILE);
   const inputsFile = join(CACHE_DIR, `${name}.inputs.json`);
   const built = await stat(outfile).catch(() => undefined);
   if (built) {
@@ -46,8 +53,9 @@ export async function bundle(entry: string, name: string): Promise<string> {
     );
     if (inputs.length > 0 && times.every((time) => time <= built.mtimeMs)) return outfile;
   }
+  await rm(outdir, { recursive: true, force: true });
   const result = await build({
-    ...opLambdaBuildOptions(join(ROOT, entry), outfile),
+    ...opLambdaSplitBuildOptions(join(ROOT, entry), outdir),
     absWorkingDir: ROOT,
     metafile: true,
   });

@@ -3,10 +3,13 @@
  * scripted browser + RP that count the HTTP requests they make (each one an API Gateway request and
  * a Lambda invocation on AWS).
  *
- * The login is a returning user's (account, first-party grant and client known; a new browser, since
- * the OP session lives in a browser-session cookie): authorization request → login page (and the
- * script and style sheet it links, as a browser without a cache fetches them) → card answer →
- * resume → code at the RP's callback → token → userinfo. The bench (cost.bench.ts) and the call
+ * The login is a returning user's (account, first-party grant and client known; a new browser
+ * session, since the OP session lives in a browser-session cookie): authorization request → login
+ * page (and the script and style sheet it links, unless the browser's cache still holds them) →
+ * card answer → resume → code at the RP's callback → token → userinfo. The browser comes back a day
+ * after its last login (RETURN_AFTER_SECONDS): a script or style sheet is served from its cache
+ * when the answer that cached it allowed that long without asking again (`max-age` over a day
+ * and `immutable`, as for content-hashed assets); anything else is fetched again. The bench (cost.bench.ts) and the call
  * count test (test/storage/ddb-login-calls.test.ts) both drive it.
  */
 import { fetchUserInfo } from 'openid-client';
@@ -62,18 +65,49 @@ export interface MeteredLogin {
 
 const QUIET: OpLogger = { info: () => undefined, warn: () => undefined };
 const SUBRESOURCE = /<(?:script[^>]*\ssrc|link[^>]*rel="stylesheet"[^>]*\shref)="([^"]+)"/g;
+/** How long after its last login the returning browser comes back, seconds (one day). */
+export const RETURN_AFTER_SECONDS = 24 * 3600;
 
-/** Counts and times the requests it forwards; fetches the script and style sheets of HTML pages. */
+/**
+ * True when a browser may use the cached answer with this Cache-Control `RETURN_AFTER_SECONDS`
+ * later without a request: fresh that long, and `immutable` (a browser revalidates a fresh answer
+ * on some navigations otherwise).
+ */
+export function servedFromCache(cacheControl: string | null): boolean {
+  const directives = (cacheControl ?? '')
+    .toLowerCase()
+    .split(',')
+    .map((part) => part.trim());
+  const maxAge = Number(/^max-age=(\d+)$/.exec(directives.find((d) => d.startsWith('max-age=')) ?? '')?.[1]);
+  return (
+    directives.includes('immutable') &&
+    !directives.includes('no-store') &&
+    !directives.includes('no-cache') &&
+    maxAge > RETURN_AFTER_SECONDS
+  );
+}
+
+/**
+ * Counts and times the requests it forwards; fetches the script and style sheets of HTML pages
+ * unless its cache holds them (see the module comment).
+ */
 class CountingTransport {
   requests = 0;
   nanos = 0n;
+  /** URLs of subresources the browser's cache holds. */
+  readonly #cached = new Set<string>();
 
   readonly fetch: Transport = async (url, init) => {
     const response = await this.#timed(url, init);
     if (response.status === 200 && response.headers.get('content-type')?.startsWith('text/html')) {
       const html = await response.clone().text();
       for (const [, src] of html.matchAll(SUBRESOURCE)) {
-        await (await this.#timed(new URL(src as string, url).href, { headers: init.headers })).arrayBuffer();
+        const href = new URL(src as string, url).href;
+        if (this.#cached.has(href)) continue;
+        const subresource = await this.#timed(href, { headers: init.headers });
+        await subresource.arrayBuffer();
+        if (subresource.ok && servedFromCache(subresource.headers.get('cache-control')))
+          this.#cached.add(href);
       }
     }
     return response;

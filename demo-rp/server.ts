@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch as jwksFetch, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { signedInPage, signedOutPage } from './html.js';
 
@@ -22,6 +22,8 @@ export interface DemoRpOptions {
   readonly port: number;
   /** Only for http issuers on loopback (local development). */
   readonly allowInsecureRequests?: boolean;
+  /** How requests reach the OP (openid-client's customFetch); default: Node's fetch. */
+  readonly transport?: (url: string, init: RequestInit) => Promise<Response>;
 }
 
 interface Session {
@@ -47,7 +49,10 @@ export async function startDemoRp(options: DemoRpOptions): Promise<{ server: Ser
         options.clientId,
         undefined,
         oidc.ClientSecretBasic(options.clientSecret),
-        options.allowInsecureRequests ? { execute: [oidc.allowInsecureRequests] } : undefined,
+        {
+          ...(options.allowInsecureRequests ? { execute: [oidc.allowInsecureRequests] } : {}),
+          ...(options.transport ? { [oidc.customFetch]: options.transport } : {}),
+        },
       )
       .catch((error: unknown) => {
         configuration = undefined;
@@ -66,7 +71,10 @@ export async function startDemoRp(options: DemoRpOptions): Promise<{ server: Ser
     if (req.method === 'POST' && url.pathname === DEMO_RP_BACKCHANNEL_PATH) {
       const config = await discover();
       const token = new URLSearchParams(await readBody(req)).get('logout_token') ?? '';
-      jwks ??= createRemoteJWKSet(new URL(config.serverMetadata().jwks_uri as string));
+      jwks ??= createRemoteJWKSet(
+        new URL(config.serverMetadata().jwks_uri as string),
+        options.transport ? { [jwksFetch]: options.transport } : undefined,
+      );
       const { payload } = await jwtVerify(token, jwks, {
         issuer: config.serverMetadata().issuer,
         audience: options.clientId,

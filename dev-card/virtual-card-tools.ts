@@ -1,9 +1,10 @@
 /**
  * The reader-helper's development tools (see reader-helper/cli/dev-tools.ts): a virtual JPKI card
  * whose identity is loaded from --identity (an identity folder, or a folder created earlier by
- * these commands) or created fresh (a new development PKI) there or in a temporary folder.
- * Loaded only by `start --virtual-card` and `virtual-card --vpcd` in the source tree; the helper
- * product never imports this folder.
+ * these commands) or created fresh (a new development PKI) there or in a temporary folder, and a
+ * scripted stand-in for the person who types the PIN into the helper's window (scripted logins,
+ * the bench, unit tests). Loaded only by `start --virtual-card` and `virtual-card --vpcd` in the
+ * source tree; the helper product never imports this folder.
  */
 import { access, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,7 @@ import { IDENTITY_FILES } from '../dev-pki/hierarchy.js';
 import { USER_AUTH_PIN } from '../protocol/jpki-profile.js';
 import type { DevTools } from '../reader-helper/cli/dev-tools.js';
 import { UsageError } from '../reader-helper/cli/io.js';
+import type { PinEntry, PinPadNotice, PinRequest } from '../reader-helper/pin-entry/pin-entry.js';
 import {
   type CardIdentity,
   createVirtualCardIdentity,
@@ -32,6 +34,31 @@ export function readerWithVirtualCard(readerName: string, identity?: CardIdentit
   const backend = new InProcessReaderBackend([readerName]);
   if (identity) backend.reader(readerName).insert(new VirtualJpkiCard(identity));
   return backend;
+}
+
+/**
+ * The person at the PC, scripted: answers every PIN window with `answer` (a PIN, or what a
+ * function of the request resolves to — it may also reject with a PinEntryError, as the real
+ * window does when the person cancels). Remembers every request (origin, tries left, language)
+ * and every PIN-pad notice. It stands for the person, never for a browser: a test or a scripted
+ * login uses it where a desktop would show the helper's dialog.
+ */
+export class ScriptedPinEntry implements PinEntry {
+  readonly kind = 'scripted';
+  readonly requests: PinRequest[] = [];
+  readonly padNotices: PinRequest[] = [];
+
+  constructor(private readonly answer: string | ((request: PinRequest) => Promise<string>)) {}
+
+  async requestPin(request: PinRequest): Promise<string> {
+    this.requests.push(request);
+    return typeof this.answer === 'string' ? this.answer : this.answer(request);
+  }
+
+  showPinPadNotice(request: PinRequest): PinPadNotice {
+    this.padNotices.push(request);
+    return { cancelled: new Promise<void>(() => {}), close: () => {} };
+  }
 }
 
 /** A virtual card's identity and where it lives. */

@@ -50,6 +50,14 @@ export const HSTS_MAX_AGE_SECONDS = 2 * 365 * DAY;
 export const CHALLENGE_TTL_SECONDS = 5 * MINUTE;
 
 /**
+ * The login page renews its challenge (POST /interaction/:uid/challenge) before an `authenticate`
+ * or a navigation to the helper when less than this is left, seconds: 150 s — the helper's PIN
+ * window waits up to 120 s for the person, then the card signs and the answer reaches the OP, so
+ * no PIN entry is spent on a challenge that expires under it.
+ */
+export const CHALLENGE_RENEW_BELOW_SECONDS = 150;
+
+/**
  * `Cache-Control` max-age of the JWKS, seconds: 10 min, no longer than an ID token lives, so
  * rotation steps (which must be further apart than that) always leave RP caches time to fetch a
  * `next` key before it signs (op/cache-headers.ts).

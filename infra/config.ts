@@ -4,6 +4,9 @@
  * lists what a real deployment sets.
  */
 import type { Node } from 'constructs';
+import { DEFAULT_ACCOUNT_RETENTION_DAYS, LOGIN_LIMITS } from '../functions/defaults.js';
+import type { LoginLimitSettings } from '../functions/op/limit-settings.js';
+import { PrivateRpHosts } from '../functions/revocation/notification/private-network.js';
 
 /** How the table and the secrets are encrypted at rest (default: customer, a KMS key of the stack). */
 export type EncryptionOption = 'aws-owned' | 'customer';
@@ -63,6 +66,15 @@ export interface DeploymentConfig {
   readonly logRetentionDays: number;
   /** Link to the helper's install guide shown on the login page. */
   readonly helperGuideUrl?: string;
+  /**
+   * OP_PRIVATE_RP_HOSTS of the OP and the notification job: RP host names or IP addresses that may
+   * resolve to private addresses (back-channel logout, jwks_uri…); default none.
+   */
+  readonly privateRpHosts: readonly string[];
+  /** OP_ACCOUNT_RETENTION_DAYS: days an account is kept after its last login. */
+  readonly accountRetentionDays: number;
+  /** OP_LIMIT_*: the login limits (functions/defaults.ts LOGIN_LIMITS). */
+  readonly loginLimits: LoginLimitSettings;
   /** Account and region; both unset gives an environment-agnostic stack. */
   readonly account?: string;
   readonly region?: string;
@@ -79,6 +91,10 @@ export const DEFAULTS = {
   tableName: 'myna-oidc',
   logRetentionDays: 90,
   notifyScheduleMinutes: 15,
+  accountRetentionDays: DEFAULT_ACCOUNT_RETENTION_DAYS,
+  limitAnswersPerInteraction: LOGIN_LIMITS.answersPerInteraction,
+  limitChallengesPerInteraction: LOGIN_LIMITS.challengesPerInteraction,
+  limitInteractionsPerAddressPerMinute: LOGIN_LIMITS.interactionsPerAddressPerMinute,
 } as const;
 
 /** Raised for a context value that cannot be used. */
@@ -101,6 +117,12 @@ export function readConfig(node: Node): DeploymentConfig {
     if (value === undefined) return fallback;
     if (!/^[0-9]+$/.test(value)) throw new ConfigError(`context ${key} must be a positive integer`);
     return Number(value);
+  };
+  /** An integer of at least 1 (0 would switch a limit or the retention into refusing everything). */
+  const positive = (key: string, fallback: number): number => {
+    const value = integer(key, fallback) as number;
+    if (value < 1) throw new ConfigError(`context ${key} must be at least 1 (default ${fallback})`);
+    return value;
   };
   const flag = (key: string): boolean => {
     const value = text(key) ?? 'false';
@@ -146,6 +168,19 @@ export function readConfig(node: Node): DeploymentConfig {
     tableName: text('tableName') ?? DEFAULTS.tableName,
     logRetentionDays: integer('logRetentionDays', DEFAULTS.logRetentionDays) as number,
     helperGuideUrl: text('helperGuideUrl'),
+    privateRpHosts: list('privateRpHosts'),
+    accountRetentionDays: positive('accountRetentionDays', DEFAULTS.accountRetentionDays),
+    loginLimits: {
+      answersPerInteraction: positive('limitAnswersPerInteraction', DEFAULTS.limitAnswersPerInteraction),
+      challengesPerInteraction: positive(
+        'limitChallengesPerInteraction',
+        DEFAULTS.limitChallengesPerInteraction,
+      ),
+      interactionsPerAddressPerMinute: positive(
+        'limitInteractionsPerAddressPerMinute',
+        DEFAULTS.limitInteractionsPerAddressPerMinute,
+      ),
+    },
     account: text('account'),
     region: text('region'),
   };
@@ -184,6 +219,12 @@ export function readConfig(node: Node): DeploymentConfig {
   }
   if (config.originVerifyVersion !== undefined && !config.webAclArn) {
     throw new ConfigError('context originVerifyVersion needs webAclArn (CloudFront + WAF)');
+  }
+  try {
+    // The rule the OP and the job apply to OP_PRIVATE_RP_HOSTS, checked before a deploy.
+    new PrivateRpHosts(config.privateRpHosts);
+  } catch (error) {
+    throw new ConfigError(`context privateRpHosts: ${(error as Error).message}`);
   }
   if (config.alarmEmail && config.alarmTopicArn) {
     throw new ConfigError('give alarmEmail or alarmTopicArn, not both');

@@ -2,7 +2,8 @@
  * The myna-oidc stack: HTTP API (custom domain = issuer, stage throttling) → OP Lambda (reserved
  * concurrency) → DynamoDB table, the OP's Secrets Manager secrets (one per purpose) filled at
  * deploy time, a customer-managed KMS key by default, alarms, the scheduled revocation
- * notification job (EventBridge rule → Lambda); optionally CloudFront + WAF in front, with the
+ * notification job (EventBridge rule → Lambda) and the logout-token signer it invokes (the only
+ * Lambda besides the OP that reads the signing secret); optionally CloudFront + WAF in front, with the
  * origin-verify header that keeps the execute-api endpoint from bypassing the WAF.
  */
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { DeploymentConfig } from './config.js';
 import { CrlImportRole } from './constructs/crl-import-role.js';
+import { LogoutSignerFunction } from './constructs/logout-signer-function.js';
 import { acknowledge } from './constructs/nag.js';
 import { NotifyFunction } from './constructs/notify-function.js';
 import { OpAlarms } from './constructs/op-alarms.js';
@@ -35,6 +37,7 @@ export class MynaOidcStack extends Stack {
   readonly api: OpApi;
   readonly alarms: OpAlarms;
   readonly notify: NotifyFunction;
+  readonly logoutSigner: LogoutSignerFunction;
   readonly crlImport: CrlImportRole;
   readonly edge?: OpEdge;
   /** The value CloudFront sends and the OP checks (WAF option). */
@@ -112,6 +115,9 @@ export class MynaOidcStack extends Stack {
       helperGuideUrl: config.helperGuideUrl,
       revocationPolicy: config.revocationPolicy,
       ocspUrl: config.ocspUrl,
+      privateRpHosts: config.privateRpHosts,
+      accountRetentionDays: config.accountRetentionDays,
+      loginLimits: config.loginLimits,
     });
     op.function.node.addDependency(this.secret.provisioned);
     this.op = op;
@@ -154,11 +160,22 @@ export class MynaOidcStack extends Stack {
       alarmTopicArn: config.alarmTopicArn,
     });
 
+    this.logoutSigner = new LogoutSignerFunction(this, 'LogoutTokenSigner', {
+      projectRoot,
+      table: this.table.table,
+      signingSecret: this.secret.secret,
+      encryptionKey,
+      logRetention,
+      issuer: this.issuer,
+    });
+    this.logoutSigner.function.node.addDependency(this.secret.provisioned);
     this.notify = new NotifyFunction(this, 'RevocationNotify', {
       projectRoot,
       table: this.table.table,
       grantIndexArn: this.table.grantIndexArn,
-      secrets: this.secretsByPurpose,
+      secrets: { certificateKey: this.secret.certificateKey, pairwise: this.secret.pairwise },
+      logoutSigner: this.logoutSigner,
+      privateRpHosts: config.privateRpHosts,
       encryptionKey,
       logRetention,
       issuer: this.issuer,
@@ -166,6 +183,7 @@ export class MynaOidcStack extends Stack {
     });
     this.notify.function.node.addDependency(this.secret.provisioned);
     this.alarms.watchNotifyJob(this.notify.function, this.notify.logGroup);
+    this.alarms.watchLogoutSigner(this.logoutSigner.function, this.logoutSigner.logGroup);
 
     this.crlImport = new CrlImportRole(this, 'CrlImport', {
       table: this.table.table,
@@ -176,7 +194,8 @@ export class MynaOidcStack extends Stack {
     // Each secret's value: only the roles that use it, the provisioner and the operators.
     this.secret.restrictAccess(
       {
-        signing: [op.role, this.notify.role],
+        // Not the notification job: it has its logout tokens signed by the signer.
+        signing: [op.role, this.logoutSigner.role],
         certificateKey: [op.role, this.notify.role, this.crlImport.role],
         pairwise: [op.role, this.notify.role],
       },
@@ -222,6 +241,11 @@ export class MynaOidcStack extends Stack {
         'FunctionName',
         op.function.functionName,
         'the OP Lambda (force new environments after a key rotation)',
+      ],
+      [
+        'LogoutTokenSignerFunctionName',
+        this.logoutSigner.function.functionName,
+        'the logout-token signer Lambda (force new environments after a key rotation)',
       ],
       [
         'ApiDomainTarget',

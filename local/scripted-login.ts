@@ -10,9 +10,12 @@
  * - the login steps (open the login page, post the card's answer, consent) and a whole RP login
  *   with openid-client (PKCE S256, state, nonce).
  */
+import { lookup as dnsLookup } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
 import * as client from 'openid-client';
+import { ScriptedPinEntry } from '../dev-card/virtual-card-tools.js';
 import { CardService } from '../reader-helper/card/card-service.js';
 import type { CardIdentity } from '../reader-helper/virtual-card/identity.js';
 import { InProcessReaderBackend } from '../reader-helper/virtual-card/in-process-backend.js';
@@ -153,6 +156,8 @@ export interface HttpTransportOptions {
   readonly localAddress?: string;
   /** The CA certificate(s) an https server's certificate must chain to; default: the system's. */
   readonly ca?: Buffer;
+  /** Host names answered with these addresses instead of DNS (a test site such as login.test on 127.0.0.2). */
+  readonly hosts?: Readonly<Record<string, string>>;
 }
 
 /** httpTransport with `options`. */
@@ -167,7 +172,21 @@ function bodyText(body: RequestInit['body']): string | undefined {
   throw new TypeError('httpTransport sends string and URLSearchParams bodies only');
 }
 
-function send(url: string, init: RequestInit, { localAddress, ca }: HttpTransportOptions): Promise<Response> {
+/** A DNS lookup that answers the names in `hosts` itself and asks the system for the others. */
+function lookupIn(hosts: Readonly<Record<string, string>>): LookupFunction {
+  return (hostname, options, callback) => {
+    const address = Object.hasOwn(hosts, hostname) ? hosts[hostname] : undefined;
+    if (address === undefined) return dnsLookup(hostname, options, callback);
+    if (options.all) callback(null, [{ address, family: isIP(address) }]);
+    else callback(null, address, isIP(address));
+  };
+}
+
+function send(
+  url: string,
+  init: RequestInit,
+  { localAddress, ca, hosts }: HttpTransportOptions,
+): Promise<Response> {
   const target = new URL(url);
   const request = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -178,6 +197,7 @@ function send(url: string, init: RequestInit, { localAddress, ca }: HttpTranspor
         headers: Object.fromEntries(new Headers(init.headers)),
         ...(localAddress ? { localAddress } : {}),
         ...(ca ? { ca } : {}),
+        ...(hosts ? { lookup: lookupIn(hosts) } : {}),
       },
       (incoming) => {
         const chunks: Buffer[] = [];
@@ -369,6 +389,8 @@ export class TestBrowser {
 /** The card side of a login, as the reader-helper does it, with a count of signatures made. */
 export class VirtualCardSigner {
   readonly #service: CardService;
+  /** The person at the PC, who types the identity's PIN into the helper's window. */
+  readonly #person: ScriptedPinEntry;
   /** The virtual card itself (its `busyNanos` is the time spent inside the card). */
   readonly card: VirtualJpkiCard;
   signatures = 0;
@@ -378,15 +400,16 @@ export class VirtualCardSigner {
     this.card = new VirtualJpkiCard(identity);
     backend.reader('Virtual Reader 0').insert(this.card);
     this.#service = new CardService(backend);
+    this.#person = new ScriptedPinEntry(identity.userAuthPin);
   }
 
-  /** Signs the challenge (origin, nonce) with the card after the PIN, like `authenticate`. */
+  /** Signs the challenge (origin, nonce) with the card, the person answering the PIN window, like `authenticate`. */
   async sign(origin: string, nonce: string): Promise<{ certificate: string; signature: string }> {
     const answer = await this.#service.authenticate({
       origin,
       nonce,
-      pin: this.identity.userAuthPin,
-      confirmLastTry: false,
+      language: 'ja',
+      pinEntry: this.#person,
       signal: new AbortController().signal,
     });
     this.signatures += 1;

@@ -10,6 +10,7 @@ import { DEMO_RP_BACKCHANNEL_PATH, startDemoRp } from '../demo-rp/server.js';
 import { readerWithVirtualCard } from '../dev-card/virtual-card-tools.js';
 import { FilePredecessorSource } from '../functions/accounts/file-predecessor-source.js';
 import { DEFAULT_TABLE_NAME } from '../functions/defaults.js';
+import type { OpLogger } from '../functions/log/logger.js';
 import { FIRST_PARTY_FLAG } from '../functions/op/client-flags.js';
 import { dynamoStorage } from '../functions/op/dynamo-storage.js';
 import { type OpServer, startOpServer } from '../functions/op/local-server.js';
@@ -20,9 +21,11 @@ import { ensureTable } from '../functions/storage/table.js';
 import { CardService } from '../reader-helper/card/card-service.js';
 import type { ReaderBackend } from '../reader-helper/card/reader-backend.js';
 import { type HelperDaemon, startHelperDaemon } from '../reader-helper/daemon/server.js';
-import { createLogger } from '../reader-helper/log.js';
+import { createLogger, type Logger } from '../reader-helper/log.js';
+import { createPinEntry, type PinEntry } from '../reader-helper/pin-entry/pin-entry.js';
 import { loadIdentity } from '../reader-helper/virtual-card/identity.js';
 import { loadDevTrust } from './dev-trust.js';
+import { httpTransportFrom } from './scripted-login.js';
 
 export const LOCAL_TABLE_NAME = DEFAULT_TABLE_NAME;
 export const DEMO_CLIENT_ID = 'demo-rp';
@@ -40,7 +43,26 @@ export interface LocalStackOptions {
   readonly runHelper?: boolean;
   /** Readers for the helper: the in-process virtual card of identity `alice` (default) or another backend. */
   readonly readers?: ReaderBackend;
+  /** Where the helper asks for the PIN (default: this desktop's PIN window, `createPinEntry()`). */
+  readonly pinEntry?: PinEntry;
+  /** The helper's log (default: JSON lines at info on stderr). */
+  readonly helperLogger?: Logger;
+  /** The OP's log (default: JSON lines on stderr). */
+  readonly opLogger?: OpLogger;
+  /** Serve the OP over https as `https://<hostName>:<opPort>` (tests: a site on a public address); default http://localhost. */
+  readonly https?: LocalStackHttps;
   readonly log: (line: string) => void;
+}
+
+/** Where and with which certificate the OP serves https (PEM key, certificate and the CA the demo RP trusts). */
+export interface LocalStackHttps {
+  /** The issuer's host name, e.g. login.test. */
+  readonly hostName: string;
+  /** The address the OP listens on and the demo RP connects to for `hostName`, e.g. 127.0.0.2. */
+  readonly address: string;
+  readonly key: Buffer;
+  readonly cert: Buffer;
+  readonly ca: Buffer;
 }
 
 export interface LocalStack {
@@ -50,6 +72,8 @@ export interface LocalStack {
   readonly helperUrl: string | undefined;
   /** The virtual card's PIN when the stack made the card. */
   readonly pin: string | undefined;
+  /** The helper's PIN window, when the stack runs the helper. */
+  readonly pinEntry: PinEntry | undefined;
   readonly identityDir: string;
   readonly pkiDir: string;
   readonly dataDir: string;
@@ -74,7 +98,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     closers.push(() => dynamo.close());
     await ensureTable(dynamo.client, LOCAL_TABLE_NAME);
 
-    const issuer = `http://localhost:${options.opPort}`;
+    const { https } = options;
+    const issuer = https
+      ? `https://${https.hostName}:${options.opPort}`
+      : `http://localhost:${options.opPort}`;
     const rpBase = `http://localhost:${options.rpPort}`;
     const clientSecret = await demoClientSecret(options.dataDir);
     await new ClientRegistry({ client: dynamo.client, tableName: LOCAL_TABLE_NAME }).put({
@@ -92,6 +119,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const secrets = await loadLocalSecrets(options.dataDir);
     const op: OpServer = await startOpServer({
       port: options.opPort,
+      ...(https ? { host: https.address, tls: https } : {}),
       config: {
         issuer,
         dev: true,
@@ -105,6 +133,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           predecessors: new FilePredecessorSource(join(options.dataDir, 'predecessors.json')),
         }),
         helperPort: options.helperPort,
+        ...(options.opLogger ? { logger: options.opLogger } : {}),
         // The demo RP is on localhost: let the OP's back-channel logout reach it.
         privateRpHosts: [new URL(rpBase).hostname],
       },
@@ -117,12 +146,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clientSecret,
       baseUrl: rpBase,
       port: options.rpPort,
-      allowInsecureRequests: true,
+      ...(https
+        ? { transport: httpTransportFrom({ ca: https.ca, hosts: { [https.hostName]: https.address } }) }
+        : { allowInsecureRequests: true }),
     });
     closers.push(() => new Promise<void>((resolve) => rp.server.close(() => resolve())));
 
     let helper: HelperDaemon | undefined;
     let pin: string | undefined;
+    let pinEntry: PinEntry | undefined;
     if (options.runHelper !== false) {
       let readers = options.readers;
       if (!readers) {
@@ -132,15 +164,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       const cards = new CardService(readers);
       closers.push(() => cards.close());
-      // Development mode (any http://localhost page) only with the virtual card; with PC/SC
-      // readers, where a real card may be, only the OP's own login page is allowed.
+      pinEntry = options.pinEntry ?? createPinEntry();
+      // The OP's own login page (http://localhost or the https issuer); development mode (any
+      // http://localhost page) only with the virtual card: with PC/SC readers, where a real card
+      // may be, only the OP's page is allowed.
       helper = await startHelperDaemon({
         cards,
         port: options.helperPort,
-        allowedOrigins: cards.virtual ? [] : [new URL(issuer).origin],
+        allowedOrigins: [new URL(issuer).origin],
         dev: cards.virtual,
         helperVersion: 'local',
-        logger: createLogger(),
+        logger: options.helperLogger ?? createLogger(),
+        pinEntry,
       });
       closers.push(() => (helper as HelperDaemon).close());
     }
@@ -150,6 +185,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamoEndpoint: dynamo.endpoint,
       helperUrl: helper?.addresses[0],
       pin,
+      pinEntry,
       identityDir,
       pkiDir: trust.pkiDir,
       dataDir: options.dataDir,

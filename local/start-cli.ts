@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_HELPER_PORT } from '../protocol/helper-protocol.js';
+import { describePinWindow } from '../reader-helper/cli/start.js';
 import { type LocalStack, startLocalStack } from './stack.js';
 
 /** Where `runStart` writes. */
@@ -99,7 +100,8 @@ Sign in with MyNumber card — local stack (DEVELOPMENT ONLY)
 ${
   stack.helperUrl
     ? `  Test PIN        ${stack.pin ?? '(the PIN of your card)'}   (virtual card: ${stack.identityDir})
-  Helper          ${stack.helperUrl}`
+  Helper          ${stack.helperUrl}
+  PIN window      ${stack.pinEntry ? describePinWindow(stack.pinEntry) : ''}`
     : '  Helper          not started (--no-helper): the login page shows what a user without it sees'
 }
   OP (issuer)     ${stack.opUrl}

@@ -1,12 +1,18 @@
 /**
- * The JSON protocol between a login page and the reader-helper over ws://127.0.0.1:PORT.
- * Shared by the helper (server) and the OP's login script (client); bump PROTOCOL_VERSION on any
- * incompatible change. The origin that is signed is never part of a message: the helper takes it
- * from the WebSocket upgrade's Origin header.
+ * What a login page and the reader-helper say to each other, in two ways:
+ *
+ * - the WebSocket protocol over ws://127.0.0.1:PORT (JSON messages), and
+ * - the navigation path (no WebSocket: Safari, or a browser that blocks the socket): the page
+ *   navigates to `http://127.0.0.1:PORT/authenticate?…` and the helper sends the browser back to
+ *   `<origin>/interaction/<uid>/card-answer#myna-answer=<answer>` ({@link encodeCardAnswer}).
+ *
+ * Neither carries a PIN: the person types it only into the helper's own window. The origin that
+ * is signed is never part of a message: the helper takes it from the WebSocket upgrade's Origin
+ * header, or from the navigation's return address. Shared by the helper and the OP's login script
+ * (bundled for the browser: no Node-only API here). Bump PROTOCOL_VERSION on any incompatible change.
  */
-import { USER_AUTH_PIN } from './jpki-profile.js';
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 /** The helper's fixed default port on 127.0.0.1 and ::1 (configurable with --port). */
 export const DEFAULT_HELPER_PORT = 47_123;
 /** Largest message either side accepts, in bytes. */
@@ -17,21 +23,27 @@ export const HelperErrorCode = {
   NO_READER: 'NO_READER',
   NO_CARD: 'NO_CARD',
   NOT_JPKI: 'NOT_JPKI',
-  PIN_FORMAT: 'PIN_FORMAT',
+  /** A wrong PIN; `triesLeft` says how many remain. The page may offer a new attempt. */
   PIN_INCORRECT: 'PIN_INCORRECT',
+  /** No tries left: final, the PIN is reset at the municipal office. No PIN entry is offered. */
   PIN_BLOCKED: 'PIN_BLOCKED',
-  LAST_TRY: 'LAST_TRY',
   CARD_REMOVED: 'CARD_REMOVED',
   CARD_ERROR: 'CARD_ERROR',
   BUSY: 'BUSY',
   TIMEOUT: 'TIMEOUT',
+  /** The operation was aborted (the page's `cancel`, the connection closed, the helper stopped). */
   CANCELLED: 'CANCELLED',
+  /** The person pressed Cancel in the helper's window (or on its page), or declined the last try. */
+  USER_CANCELLED: 'USER_CANCELLED',
+  /** The helper cannot show its PIN window (no desktop session, no dialog program). */
+  PIN_ENTRY_UNAVAILABLE: 'PIN_ENTRY_UNAVAILABLE',
   BAD_REQUEST: 'BAD_REQUEST',
 } as const;
 export type HelperErrorCode = (typeof HelperErrorCode)[keyof typeof HelperErrorCode];
 
-/** The user-authentication PIN as a message carries it (the card profile's rule: 4 digits). */
-export const USER_AUTH_PIN_PATTERN = USER_AUTH_PIN.pattern;
+/** The languages of the helper's windows and pages. */
+export type HelperLanguage = 'ja' | 'en';
+export const HELPER_LANGUAGES: readonly HelperLanguage[] = ['ja', 'en'];
 
 export type CardState = 'absent' | 'jpki' | 'not-jpki' | 'unknown';
 
@@ -52,10 +64,8 @@ export interface AuthenticateRequest {
   readonly id: string;
   /** The OP's challenge nonce: base64url, 43–128 characters. */
   readonly nonce: string;
-  /** The user-authentication PIN (4 digits). Used once; never stored or logged. */
-  readonly pin: string;
-  /** Must be true to spend the last remaining PIN try. */
-  readonly confirmLastTry?: boolean;
+  /** The language of the helper's PIN window (default: Japanese). */
+  readonly language?: HelperLanguage;
 }
 
 export interface CancelRequest {
@@ -73,6 +83,20 @@ export interface HelloResponse {
   readonly protocolVersion: number;
   readonly helperVersion: string;
   readonly readers: readonly ReaderInfo[];
+}
+
+/**
+ * Where an `authenticate` is: `pin-entry` the helper's PIN window is open, `pin-pad` the reader's
+ * keypad waits for the PIN, `signing` the PIN was right and the card signs.
+ */
+export type ProgressStep = 'pin-entry' | 'pin-pad' | 'signing';
+
+export interface ProgressEvent {
+  readonly type: 'progress';
+  readonly id: string;
+  readonly step: ProgressStep;
+  /** PIN tries left as the card reported them before the PIN entry (pin-entry, pin-pad). */
+  readonly triesLeft?: number;
 }
 
 export interface AuthenticateResponse {
@@ -95,7 +119,7 @@ export interface ErrorResponse {
   readonly id?: string;
   readonly code: HelperErrorCode;
   readonly message: string;
-  /** PIN tries left, when the card told us (PIN_INCORRECT, LAST_TRY, PIN_BLOCKED). */
+  /** PIN tries left, when the card told us (PIN_INCORRECT, PIN_BLOCKED). */
   readonly triesLeft?: number;
 }
 
@@ -107,7 +131,120 @@ export interface ReadersEvent {
 
 export type HelperMessage =
   | HelloResponse
+  | ProgressEvent
   | AuthenticateResponse
   | CancelResponse
   | ErrorResponse
   | ReadersEvent;
+
+// The navigation path
+
+/** The helper's page a login page navigates to (GET, top level): `?nonce=&return=&lang=`. */
+export const AUTHENTICATE_PATH = '/authenticate';
+/** Where the helper's waiting page refreshes to: `?op=<operation id>`. */
+export const AUTHENTICATE_WAIT_PATH = '/authenticate/wait';
+/** The waiting page's "Cancel and go back" link: `?op=<operation id>`. */
+export const AUTHENTICATE_CANCEL_PATH = '/authenticate/cancel';
+
+/**
+ * The only path a return address may have: the OP's card-answer page of one interaction. Fixed,
+ * because a fragment survives redirects: a return address that redirects (the OP's /auth to a
+ * registered redirect_uri, say) would carry the signature to a third party.
+ */
+export const CARD_ANSWER_PATH = /^\/interaction\/[A-Za-z0-9_-]{1,64}\/card-answer$/;
+/** The name in the return address's fragment that holds the answer: `#myna-answer=<value>`. */
+export const CARD_ANSWER_FRAGMENT = 'myna-answer';
+/** Longest fragment value {@link decodeCardAnswer} looks at (an answer is about 3 KB). */
+export const MAX_CARD_ANSWER_CHARS = 16 * 1024;
+
+/** What the helper sends back in the fragment: the card's answer, or why there is none. */
+export type CardAnswer =
+  | { readonly v: 2; readonly nonce: string; readonly certificate: string; readonly signature: string }
+  | {
+      readonly v: 2;
+      readonly nonce: string;
+      readonly error: { readonly code: HelperErrorCode; readonly triesLeft?: number };
+    };
+
+/** The navigation to the helper that a login page makes (`returnUrl`: its card-answer page). */
+export function authenticateNavigationUrl(
+  port: number,
+  request: { readonly nonce: string; readonly returnUrl: string; readonly language: HelperLanguage },
+): string {
+  const query = new URLSearchParams({
+    nonce: request.nonce,
+    return: request.returnUrl,
+    lang: request.language,
+  });
+  return `http://127.0.0.1:${port}${AUTHENTICATE_PATH}?${query}`;
+}
+
+/** The fragment (without `#`) carrying `answer`: `myna-answer=<base64url of its JSON>`. */
+export function encodeCardAnswer(answer: CardAnswer): string {
+  return `${CARD_ANSWER_FRAGMENT}=${base64UrlOf(new TextEncoder().encode(JSON.stringify(answer)))}`;
+}
+
+/**
+ * The answer in `hash` (`location.hash`, with or without `#`), or undefined for anything that is
+ * not exactly one well-formed answer: another fragment, bad base64url, bad UTF-8 or JSON, a wrong
+ * shape or version, an unknown error code. Never throws.
+ */
+export function decodeCardAnswer(hash: string): CardAnswer | undefined {
+  const fragment = hash.startsWith('#') ? hash.slice(1) : hash;
+  const prefix = `${CARD_ANSWER_FRAGMENT}=`;
+  if (!fragment.startsWith(prefix) || fragment.length > prefix.length + MAX_CARD_ANSWER_CHARS)
+    return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(bytesOfBase64Url(fragment.slice(prefix.length))),
+    );
+  } catch {
+    return undefined;
+  }
+  return cardAnswerOf(value);
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** A retry counter as a card's status word 63 Cx reports it. */
+const MAX_TRIES_LEFT = 15;
+const ERROR_CODES: ReadonlySet<string> = new Set(Object.values(HelperErrorCode));
+
+function isBase64Url(value: unknown): value is string {
+  return typeof value === 'string' && BASE64URL.test(value);
+}
+
+function cardAnswerOf(value: unknown): CardAnswer | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const record = value as Record<string, unknown>;
+  const { v, nonce, certificate, signature, error } = record;
+  if (v !== 2 || !isBase64Url(nonce)) return undefined;
+  const keys = Object.keys(record).sort().join(',');
+  if (keys === 'certificate,nonce,signature,v') {
+    return isBase64Url(certificate) && isBase64Url(signature)
+      ? { v, nonce, certificate, signature }
+      : undefined;
+  }
+  if (keys !== 'error,nonce,v' || typeof error !== 'object' || error === null || Array.isArray(error)) {
+    return undefined;
+  }
+  const { code, triesLeft, ...rest } = error as Record<string, unknown>;
+  if (typeof code !== 'string' || !ERROR_CODES.has(code) || Object.keys(rest).length > 0) return undefined;
+  if (triesLeft === undefined) return { v, nonce, error: { code: code as HelperErrorCode } };
+  if (!Number.isInteger(triesLeft) || (triesLeft as number) < 0 || (triesLeft as number) > MAX_TRIES_LEFT)
+    return undefined;
+  return { v, nonce, error: { code: code as HelperErrorCode, triesLeft: triesLeft as number } };
+}
+
+function base64UrlOf(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** Throws on anything that is not unpadded base64url. */
+function bytesOfBase64Url(text: string): Uint8Array {
+  if (!BASE64URL.test(text) || text.length % 4 === 1) throw new Error('not base64url');
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
+}

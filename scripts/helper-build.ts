@@ -13,7 +13,8 @@
  *           README says.
  *   deb     dist/helper/<name>_<version>_amd64.deb (dpkg-deb): that executable in /usr/bin, a
  *           systemd user unit (autostart/systemd.ts), Depends: pcscd, libpcsclite1, libc6 (>= 2.28)
- *           (Node 24), libstdc++6 (>= 11) (the addon needs GLIBCXX_3.4.29). `--name <package>` changes the package name (tests);
+ *           (Node 24), libstdc++6 (>= 11) (the addon needs GLIBCXX_3.4.29), and a program for the
+ *           helper's PIN window (zenity | kdialog | yad). `--name <package>` changes the package name (tests);
  *           `--compression xz` makes a smaller file (~30 MB) in minutes instead of seconds (zstd, ~41 MB);
  *           `--maintainer "Name <email>"` names who distributes it (the Maintainer field).
  *
@@ -200,7 +201,7 @@ export async function buildDeb(
 Version: ${version}
 Architecture: amd64
 Maintainer: ${maintainer}
-Depends: pcscd, libpcsclite1, libc6 (>= 2.28), libstdc++6 (>= 11)
+Depends: pcscd, libpcsclite1, libc6 (>= 2.28), libstdc++6 (>= 11), zenity | kdialog | yad
 Section: utils
 Priority: optional
 Description: MyNumber card reader-helper for "Sign in with MyNumber card"

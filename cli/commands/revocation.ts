@@ -11,6 +11,10 @@ import { loadTrustAnchors, type TrustAnchors } from '../../functions/jpki/trust-
 import { privateRpHostsIn } from '../../functions/op/lambda-env.js';
 import { CrlError } from '../../functions/revocation/crl.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
+import {
+  InProcessLogoutTokenSigner,
+  registeredClients,
+} from '../../functions/revocation/notification/logout-token-signer.js';
 import { NotifyJob } from '../../functions/revocation/notification/notify-job.js';
 import { OcspSource } from '../../functions/revocation/ocsp-source.js';
 import type { RevocationSource } from '../../functions/revocation/revocation-source.js';
@@ -18,6 +22,7 @@ import { StoredCrlSource } from '../../functions/revocation/stored-crl-source.js
 import { loadAwsSecrets, loadIdentitySecret } from '../../functions/secrets/aws-secrets.js';
 import { loadLocalSecrets } from '../../functions/secrets/local-secrets.js';
 import type { OpSecrets } from '../../functions/secrets/op-secrets.js';
+import { ClientRegistry } from '../../functions/storage/client-registry.js';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
 import { type CliIo, ExitCode, UsageError } from '../io.js';
 import { DEFAULT_TABLE_NAME } from './clients.js';
@@ -40,6 +45,8 @@ status   prints good, revoked (with reason) or unknown; exit 0 only for good.
 notify   one run of the notification job (what the scheduled Lambda runs): certificates of known
          accounts newly listed by an import are marked revoked, their grants and sessions revoked
          and back-channel logout tokens (iss = --issuer) sent to their RPs; due retries are sent.
+         It needs every secret (--data, or --secret-id of one secret holding every part): the
+         logout-token signer runs in-process, with the checks of the signer Lambda.
          Prints the run's summary; exit 1 if a notification failed for good.`;
 
 /** Runs `revocation <subcommand>`. */
@@ -139,11 +146,19 @@ function loadSecrets(values: StorageValues): Promise<OpSecrets> {
 
 async function notify(values: StorageValues, io: CliIo): Promise<number> {
   if (!values.issuer) throw new UsageError('revocation notify needs --issuer <url> (the OP issuer)');
+  const client = createDynamoClient({ endpoint: values.endpoint, region: values.region });
+  const secrets = await loadSecrets(values);
   const job = new NotifyJob({
-    client: createDynamoClient({ endpoint: values.endpoint, region: values.region }),
+    client,
     tableName: values.table,
     issuer: values.issuer,
-    secrets: await loadSecrets(values),
+    secrets,
+    // The operator holds the whole secret: the signer runs in-process, with the same checks.
+    signer: new InProcessLogoutTokenSigner({
+      issuer: values.issuer,
+      secrets,
+      findClient: registeredClients(new ClientRegistry({ client, tableName: values.table })),
+    }),
     privateRpHosts: privateRpHostsIn(process.env),
     logger: { info: () => undefined, warn: (event, fields) => io.err(`${event} ${JSON.stringify(fields)}`) },
   });

@@ -206,8 +206,13 @@ export function toAccount(stored: StoredAccount): Account {
   const certificates = Object.entries(stored.certificates)
     .map(([certificateKey, entry]) => {
       // Entries from before data minimisation may still hold the certificate's notAfter until
-      // their next login: it is never read or shown.
-      const { notAfter: _unused, ...kept } = entry as StoredCertificate & { notAfter?: string };
+      // their next login: it is never read or shown. The pointer's expiry an entry records is the
+      // login's bookkeeping (dynamo-account-store.ts recordKnownCertificate), not the account's.
+      const {
+        notAfter: _unused,
+        pointerExpiresAt: _bookkeeping,
+        ...kept
+      } = entry as StoredCertificate & { notAfter?: string; pointerExpiresAt?: number };
       return { certificateKey, ...kept };
     })
     .sort(

@@ -2,8 +2,11 @@
  * Accounts in DynamoDB. Items (see storage/table.ts):
  * - `ACCOUNT#<accountId>`: accountId, createdAt, `expiresAt` (the TTL attribute: the last login +
  *   the retention period) and `certificates`, a map certificate key → { issuerKeyId,
- *   issuerGeneration, firstSeenAt, lastSeenAt } (a map, so adding one certificate or touching its
- *   lastSeenAt is a single-path update that cannot clobber a concurrent one);
+ *   issuerGeneration, firstSeenAt, lastSeenAt, pointerExpiresAt } (a map, so adding one
+ *   certificate or touching its lastSeenAt is a single-path update that cannot clobber a
+ *   concurrent one; `pointerExpiresAt` is the expiry of the certificate's pointer as the last login
+ *   that checked it saw it, so a returning certificate's login is one UpdateItem:
+ *   recordKnownCertificate);
  * - `CERT#<certificateKey>`: the accountId holding that certificate and the issuing CA key it is
  *   bound to (account-store.ts), with an `expiresAt` CERTIFICATE_POINTER_SLACK_DAYS past its
  *   account's, written again only when a login finds it nearer than the retention period.
@@ -48,6 +51,8 @@ import type { Account, AccountStore, LoginCertificate, PredecessorSource } from 
 export { accountItemKey } from './account-records.js';
 
 const DAY_SECONDS = 24 * 3600;
+/** The condition of an account that exists and is within its retention (`:now` in epoch seconds). */
+const LIVE_ACCOUNT = '(attribute_not_exists(expiresAt) OR expiresAt > :now)';
 
 /** The store's data is inconsistent in a way a login cannot repair. */
 export class AccountStoreError extends Error {
@@ -106,6 +111,8 @@ export class DynamoAccountStore implements AccountStore {
    * naming an expired or vanished account: that account is erased and the login starts over.
    */
   async accountForLogin(login: LoginCertificate): Promise<Account> {
+    const known = await this.recordKnownCertificate(login, this.now());
+    if (known) return known;
     for (let attempt = 0; attempt < 2; attempt++) {
       const nowMs = this.now();
       let pointer = await this.pointerOf(login.certificateKey, nowMs);
@@ -121,7 +128,7 @@ export class DynamoAccountStore implements AccountStore {
           pointer = await this.refreshPointer(login, pointer, nowMs);
       }
       this.checkIssuer(login, pointer);
-      const account = await this.recordCertificate(pointer.accountId, login, nowMs);
+      const account = await this.recordCertificate(pointer, login, nowMs);
       if (account) return account;
       await this.records.erase(pointer.accountId, {
         alsoCertificateKeys: [login.certificateKey],
@@ -308,32 +315,78 @@ export class DynamoAccountStore implements AccountStore {
   }
 
   /**
+   * The one-write login of a certificate that started its account (account id = its certificate
+   * key, the common case) and whose pointer needs no write: ONE conditional UpdateItem of the
+   * account sets the certificate's lastSeenAt and the account's expiry, as recordCertificate does,
+   * without reading the pointer first. The condition stands in for that read: the account's entry
+   * of the certificate carries the pointer's expiry as the login that last checked the pointer saw
+   * it (`pointerExpiresAt`, written only for the account the pointer names), so it holds only while
+   * the pointer names this account, is bound to the login's CA key and is far enough from its
+   * expiry. Undefined when the condition fails (a renewed certificate, a pointer due for its
+   * write, an unbound or older entry, a missing or expired account): the full path then runs.
+   */
+  private async recordKnownCertificate(login: LoginCertificate, nowMs: number): Promise<Account | undefined> {
+    const updated = await sendIf(() =>
+      this.client.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: marshall(accountItemKey(login.certificateKey)),
+          UpdateExpression: 'SET certificates.#key.lastSeenAt = :seenAt, expiresAt = :expiresAt',
+          // A recorded expiry beyond what a pointer written now gets (the retention was shortened)
+          // is not trusted: the pointer may have been written again since with a shorter one.
+          ConditionExpression:
+            'certificates.#key.issuerKeyId = :keyId AND ' +
+            'certificates.#key.pointerExpiresAt BETWEEN :expiresAt AND :latestPointerExpiry AND ' +
+            LIVE_ACCOUNT,
+          ExpressionAttributeNames: { '#key': login.certificateKey },
+          ExpressionAttributeValues: marshall({
+            ':seenAt': new Date(nowMs).toISOString(),
+            ':expiresAt': this.accountExpiry(nowMs),
+            ':keyId': login.issuerKeyId,
+            ':now': epochSeconds(nowMs),
+            ':latestPointerExpiry': this.pointerExpiry(nowMs),
+          }),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    return updated?.Attributes && toAccount(unmarshall(updated.Attributes) as StoredAccount);
+  }
+
+  /**
    * Sets the certificate's lastSeenAt and the account's expiry, adding the certificate's entry
-   * when it has none yet; undefined when the account is missing or expired. Drops what older
-   * versions kept and nothing reads (the certificate's notAfter).
+   * when it has none yet; undefined when the account is missing or expired. Records the expiry of
+   * `pointer` (just read or written, naming the account) on the entry for recordKnownCertificate.
+   * Drops what older versions kept and nothing reads (the certificate's notAfter).
    */
   private async recordCertificate(
-    accountId: string,
+    pointer: CertificatePointer,
     login: LoginCertificate,
     nowMs: number,
   ): Promise<Account | undefined> {
     const seenAt = new Date(nowMs).toISOString();
-    const live = '(attribute_not_exists(expiresAt) OR expiresAt > :now)';
     const base = {
       TableName: this.tableName,
-      Key: marshall(accountItemKey(accountId)),
+      Key: marshall(accountItemKey(pointer.accountId)),
       ReturnValues: 'ALL_NEW',
     } satisfies Partial<UpdateItemCommandInput>;
     const values = { ':now': epochSeconds(nowMs), ':expiresAt': this.accountExpiry(nowMs) };
+    // A pointer without an expiry (from before retention) is always checked: no copy is recorded.
+    const pointerExpiresAt = pointer.expiresAt ?? 0;
     const touched = await sendIf(() =>
       this.client.send(
         new UpdateItemCommand({
           ...base,
           UpdateExpression:
-            'SET certificates.#key.lastSeenAt = :seenAt, certificates.#key.issuerKeyId = if_not_exists(certificates.#key.issuerKeyId, :keyId), expiresAt = :expiresAt REMOVE certificates.#key.notAfter',
-          ConditionExpression: `attribute_exists(certificates.#key) AND ${live}`,
+            'SET certificates.#key.lastSeenAt = :seenAt, certificates.#key.issuerKeyId = if_not_exists(certificates.#key.issuerKeyId, :keyId), certificates.#key.pointerExpiresAt = :pointerExpiresAt, expiresAt = :expiresAt REMOVE certificates.#key.notAfter',
+          ConditionExpression: `attribute_exists(certificates.#key) AND ${LIVE_ACCOUNT}`,
           ExpressionAttributeNames: { '#key': login.certificateKey },
-          ExpressionAttributeValues: marshall({ ...values, ':seenAt': seenAt, ':keyId': login.issuerKeyId }),
+          ExpressionAttributeValues: marshall({
+            ...values,
+            ':seenAt': seenAt,
+            ':keyId': login.issuerKeyId,
+            ':pointerExpiresAt': pointerExpiresAt,
+          }),
         }),
       ),
     );
@@ -345,9 +398,12 @@ export class DynamoAccountStore implements AccountStore {
             ...base,
             UpdateExpression:
               'SET certificates.#key = if_not_exists(certificates.#key, :entry), expiresAt = :expiresAt',
-            ConditionExpression: `attribute_exists(#pk) AND ${live}`,
+            ConditionExpression: `attribute_exists(#pk) AND ${LIVE_ACCOUNT}`,
             ExpressionAttributeNames: { '#key': login.certificateKey, '#pk': PARTITION_KEY },
-            ExpressionAttributeValues: marshall({ ...values, ':entry': newEntry(login, seenAt) }),
+            ExpressionAttributeValues: marshall({
+              ...values,
+              ':entry': { ...newEntry(login, seenAt), pointerExpiresAt },
+            }),
           }),
         ),
       ));

@@ -10,6 +10,7 @@
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import { BackchannelSender, noDeliveries } from '../revocation/notification/backchannel-sender.js';
+import { InProcessLogoutTokenSigner } from '../revocation/notification/logout-token-signer.js';
 import { PrivateRpHosts } from '../revocation/notification/private-network.js';
 import { subjectFor } from '../subject/subject-for.js';
 import type { ResolvedOpConfig } from './config.js';
@@ -28,7 +29,12 @@ export function queueBackchannelLogouts(provider: Provider, config: ResolvedOpCo
   const sender = new BackchannelSender({
     queue,
     issuer: config.issuer,
-    secrets: config.secrets,
+    // The OP holds the signing keys itself; the signer checks what it signs all the same.
+    signer: new InProcessLogoutTokenSigner({
+      issuer: config.issuer,
+      secrets: config.secrets,
+      findClient: async (clientId) => (await provider.Client.find(clientId))?.metadata(),
+    }),
     privateRpHosts: new PrivateRpHosts(config.privateRpHosts),
     logger: config.logger,
   });

@@ -27,13 +27,14 @@ export interface ClientLister {
 export interface OpStorage {
   /** oidc-provider adapter (class or factory) for every model, clients included. */
   readonly adapter: OpAdapter;
+  /** Login challenges, which also count the per-sign-in limits (interactions/limits.ts). */
   readonly challenges: ChallengeStore;
   /** Accounts; renewal linking (the predecessor source) lives inside the store. */
   readonly accounts: AccountStore;
   readonly clients: ClientLister;
   /** The durable queue of back-channel logout deliveries (RP-initiated logout and revocation). */
   readonly logoutQueue: LogoutQueue;
-  /** The counters of the login limits (interactions/limits.ts). */
+  /** The counters of the per-address login limit (interactions/limits.ts). */
   readonly rateCounter: RateCounter;
   /** Runs one HTTP request's storage work as a unit (storage/request-scope.ts); absent: no scope. */
   readonly requestScope?: { run<T>(work: () => Promise<T>): Promise<T> };

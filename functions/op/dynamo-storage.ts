@@ -23,7 +23,7 @@ export interface DynamoStorageOptions {
 }
 
 /**
- * The adapter, challenges, accounts, client list, logout queue and rate counters of one table, with each HTTP
+ * The adapter, challenges (in the interaction items), accounts, client list, logout queue and rate counters of one table, with each HTTP
  * request's calls in a RequestScope (read once, write together) and the adapter's reads made fewer
  * as storage-reads.ts describes.
  */

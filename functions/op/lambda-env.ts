@@ -1,8 +1,9 @@
 /**
- * The one environment reader of both Lambdas: the OP (lambda.ts, readLambdaEnv) and the
- * revocation notification job (notify-handler.ts, readSharedEnv, the first block only).
+ * The one environment reader of the stack's Lambdas: the OP (lambda.ts, readLambdaEnv), the
+ * revocation notification job (notify-handler.ts, readNotifyEnv) and the logout-token signer
+ * (logout-signer-handler.ts, readLogoutSignerEnv).
  *
- * Both Lambdas:
+ * The OP (readSharedEnv; the notification job reads these too, except OP_SECRET_ID):
  *   OP_ISSUER                    issuer URL (the API's custom domain), required
  *   OP_TABLE_NAME                DynamoDB table, required
  *   OP_SECRET_ID                 Secrets Manager signing secret (name or ARN), required; alone, one
@@ -31,6 +32,10 @@
  *   OP_LIMIT_ANSWERS_PER_INTERACTION, OP_LIMIT_CHALLENGES_PER_INTERACTION,
  *   OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE
  *                                the login limits (defaults.ts LOGIN_LIMITS: 5, 10, 100)
+ *
+ * The notification job reads the shared block WITHOUT OP_SECRET_ID (it holds no signing key) and
+ *   OP_LOGOUT_TOKEN_SIGNER_FUNCTION  the logout-token signer Lambda it invokes (readNotifyEnv);
+ * the logout-token signer reads OP_ISSUER, OP_TABLE_NAME and OP_SECRET_ID (readLogoutSignerEnv).
  */
 import type { RevocationPolicy } from '../revocation/policy.js';
 import type { AwsSecretIds } from '../secrets/aws-secrets.js';
@@ -38,6 +43,13 @@ import { OpConfigError } from './config.js';
 import type { LoginLimitSettings } from './limit-settings.js';
 
 const POLICIES: readonly RevocationPolicy[] = ['crl', 'ocsp', 'ocsp-then-crl', 'none'];
+
+/** The variable of each login limit (also set by the CDK stack from its context). */
+export const LOGIN_LIMIT_ENV = {
+  answersPerInteraction: 'OP_LIMIT_ANSWERS_PER_INTERACTION',
+  challengesPerInteraction: 'OP_LIMIT_CHALLENGES_PER_INTERACTION',
+  interactionsPerAddressPerMinute: 'OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE',
+} as const satisfies Record<keyof LoginLimitSettings, string>;
 
 /** What both Lambdas read. */
 export interface SharedEnv {
@@ -69,7 +81,7 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
-/** The variables of both Lambdas; throws OpConfigError naming the first missing or bad one. */
+/** The OP's variables of the first block; throws OpConfigError naming the first missing or bad one. */
 export function readSharedEnv(env: NodeJS.ProcessEnv): SharedEnv {
   return {
     issuer: required(env, 'OP_ISSUER'),
@@ -80,6 +92,41 @@ export function readSharedEnv(env: NodeJS.ProcessEnv): SharedEnv {
       pairwise: env.OP_PAIRWISE_SECRET_ID || undefined,
     },
     privateRpHosts: privateRpHostsIn(env),
+  };
+}
+
+/** The notification job's environment (notify-handler.ts). */
+export interface NotifyEnv {
+  readonly issuer: string;
+  readonly tableName: string;
+  readonly certificateKeySecretId: string;
+  readonly pairwiseSecretId: string;
+  readonly privateRpHosts: readonly string[];
+  readonly logoutTokenSignerFunction: string;
+}
+
+/** The notification job's variables; throws OpConfigError naming the first missing one. */
+export function readNotifyEnv(env: NodeJS.ProcessEnv): NotifyEnv {
+  return {
+    issuer: required(env, 'OP_ISSUER'),
+    tableName: required(env, 'OP_TABLE_NAME'),
+    certificateKeySecretId: required(env, 'OP_CERTIFICATE_KEY_SECRET_ID'),
+    pairwiseSecretId: required(env, 'OP_PAIRWISE_SECRET_ID'),
+    privateRpHosts: privateRpHostsIn(env),
+    logoutTokenSignerFunction: required(env, 'OP_LOGOUT_TOKEN_SIGNER_FUNCTION'),
+  };
+}
+
+/** The logout-token signer's variables (logout-signer-handler.ts). */
+export function readLogoutSignerEnv(env: NodeJS.ProcessEnv): {
+  readonly issuer: string;
+  readonly tableName: string;
+  readonly signingSecretId: string;
+} {
+  return {
+    issuer: required(env, 'OP_ISSUER'),
+    tableName: required(env, 'OP_TABLE_NAME'),
+    signingSecretId: required(env, 'OP_SECRET_ID'),
   };
 }
 
@@ -126,13 +173,7 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     helperGuideUrl: env.OP_HELPER_GUIDE_URL || undefined,
     accountRetentionDays: integer('OP_ACCOUNT_RETENTION_DAYS'),
     limits: Object.fromEntries(
-      (
-        [
-          ['answersPerInteraction', 'OP_LIMIT_ANSWERS_PER_INTERACTION'],
-          ['challengesPerInteraction', 'OP_LIMIT_CHALLENGES_PER_INTERACTION'],
-          ['interactionsPerAddressPerMinute', 'OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE'],
-        ] as const
-      ).flatMap(([setting, name]) => {
+      Object.entries(LOGIN_LIMIT_ENV).flatMap(([setting, name]) => {
         const value = integer(name);
         return value === undefined ? [] : [[setting, value]];
       }),

@@ -26,10 +26,7 @@ import { createOpApp } from './app.js';
 import type { OpConfig } from './config.js';
 import { dynamoStorage } from './dynamo-storage.js';
 import { readLambdaEnv } from './lambda-env.js';
-import { lambdaOriginGuard, ORIGIN_VERIFY_SECRET_ENV } from './origin-verify.js';
-
-/** The viewer's `address:port`, which CloudFront adds to what it forwards (origin request policy). */
-const CLOUDFRONT_VIEWER_ADDRESS_HEADER = 'cloudfront-viewer-address';
+import { clientAddressHeaderFor, lambdaOriginGuard } from './origin-verify.js';
 
 type Handler = serverless.Handler;
 
@@ -76,7 +73,7 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
     limits: settings.limits,
     // Behind CloudFront the peer is an edge server; the origin guard admits only requests that
     // came through CloudFront, which sets this header itself.
-    clientAddressHeader: env[ORIGIN_VERIFY_SECRET_ENV] ? CLOUDFRONT_VIEWER_ADDRESS_HEADER : undefined,
+    clientAddressHeader: clientAddressHeaderFor(env),
     secrets,
     storage: dynamoStorage({
       client,

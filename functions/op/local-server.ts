@@ -1,5 +1,6 @@
 /** The OP on a local Node HTTP server (development stack, tests, benchmarks). */
 import { createServer } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type Provider from 'oidc-provider';
 import { createOpApp } from './app.js';
@@ -7,7 +8,7 @@ import type { OpConfig } from './config.js';
 
 /** A running OP server. */
 export interface OpServer {
-  /** http://HOST:PORT of the server (the issuer is what config says). */
+  /** http(s)://HOST:PORT of the server (the issuer is what config says). */
   readonly url: string;
   readonly port: number;
   readonly provider: Provider;
@@ -23,6 +24,8 @@ export interface StartOpServerOptions {
   readonly port?: number;
   /** Listen address (default 127.0.0.1). */
   readonly host?: string;
+  /** Serve https with this key and certificate (PEM) instead of http. */
+  readonly tls?: { readonly key: Buffer | string; readonly cert: Buffer | string };
 }
 
 /** Starts the OP on `host:port`. */
@@ -30,8 +33,9 @@ export async function startOpServer({
   config,
   port = 0,
   host = '127.0.0.1',
+  tls,
 }: StartOpServerOptions): Promise<OpServer> {
-  const server = createServer();
+  const server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }) : createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -40,7 +44,7 @@ export async function startOpServer({
     });
   });
   const { port: bound } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   let app: Awaited<ReturnType<typeof createOpApp>>;
   try {
     app = await createOpApp(typeof config === 'function' ? await config(url) : config);

@@ -30,6 +30,23 @@ export const ORIGIN_VERIFY_HEADER = 'x-myna-origin-verify';
 /** The environment variable naming the origin-verify secret (set by the stack with the WAF option). */
 export const ORIGIN_VERIFY_SECRET_ENV = 'OP_ORIGIN_VERIFY_SECRET_ID';
 
+/**
+ * The viewer's `address:port`, which CloudFront adds to every request it forwards (the stack's
+ * origin request policy forwards it: infra/constructs/op-edge.ts).
+ */
+export const CLOUDFRONT_VIEWER_ADDRESS_HEADER = 'cloudfront-viewer-address';
+
+/**
+ * The header the OP takes the client's address from (OpConfig.clientAddressHeader): the
+ * CloudFront-Viewer-Address exactly when ORIGIN_VERIFY_SECRET_ENV puts the OP behind origin
+ * verification — then every request that reaches it proved it came through CloudFront, which sets
+ * that header itself. Otherwise none: the connection's peer counts, and a client-written
+ * CloudFront-Viewer-Address is ignored.
+ */
+export function clientAddressHeaderFor(env: NodeJS.ProcessEnv): string | undefined {
+  return env[ORIGIN_VERIFY_SECRET_ENV] ? CLOUDFRONT_VIEWER_ADDRESS_HEADER : undefined;
+}
+
 /** Shortest accepted value: a shorter secret would be guessable. */
 export const MIN_ORIGIN_VERIFY_LENGTH = 32;
 

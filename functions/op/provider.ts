@@ -81,15 +81,15 @@ function pageContext(ctx: KoaContextWithOIDC): { locale: Locale; client?: Client
 }
 
 /**
- * Creates the provider with the card-login interaction mounted, after checking the configuration
- * and warning about every registered client allowed to receive raw serials.
+ * Creates the provider with the card-login interaction mounted, after checking the configuration;
+ * warns (without holding the provider back) about every registered client allowed to receive raw
+ * serials.
  */
 export async function createProvider(input: OpConfig): Promise<Provider> {
   const config = resolveOpConfig(input);
   const { secrets, storage, logger } = config;
-  // Listed while the provider is built (a cold start waits for one round trip less); awaited below.
+  // Listed while the provider is built, for the start-up warning below.
   const registered = storage.clients.list();
-  registered.catch(() => undefined);
   const rawSerial = new RawSerialCarrier(
     secrets.certificateKeySecret,
     adapterFor(storage.adapter, RAW_SERIAL_MODEL),
@@ -185,8 +185,11 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
       if (!hasFlag(client, FIRST_PARTY_FLAG)) return existing;
       // First-party clients skip consent: their grant always covers what they ask for.
       const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
+      const granted = grant.getOIDCScope();
       grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '));
-      await grant.save();
+      // A returning user's grant usually covers the request already: saving it unchanged would
+      // write the same item (a grant keeps the expiry it was created with) and its index pointer.
+      if (!existing || grant.getOIDCScope() !== granted) await grant.save();
       return grant;
     },
     async renderError(ctx, out) {
@@ -239,7 +242,13 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
   });
   provider.use(interactionRoutes(provider, config, rawSerial));
 
-  warnRawSerialClients(await registered, logger);
+  // The first request needs no client list: the warning is logged once the Query answers (a
+  // cold start does not wait for that round trip), and a failed listing is logged, not fatal.
+  registered.then(
+    (clients) => warnRawSerialClients(clients, logger),
+    (error: unknown) =>
+      logger.warn('client.list_failed', { error: error instanceof Error ? error.name : typeof error }),
+  );
   return provider;
 }
 

@@ -52,7 +52,7 @@ export interface SigningKey extends JWK {
   readonly status: KeyStatus;
 }
 
-/** The token-signing and cookie keys: what signs (the OP, the logout tokens of the notification job). */
+/** The token-signing and cookie keys: what signs (the OP, and the logout-token signer for the notification job). */
 export interface SigningSecrets {
   /** Private signing keys with their rotation status (see KeyStatus). */
   readonly jwks: { readonly keys: readonly SigningKey[] };

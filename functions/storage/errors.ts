@@ -21,6 +21,8 @@ export const StorageErrorCode = {
   CLIENT_CHANGED: 'CLIENT_CHANGED',
   /** A replay-detection entry (DPoP proof, client assertion) of this id is already stored and unexpired. */
   ALREADY_SEEN: 'ALREADY_SEEN',
+  /** An interaction had as many challenges or answers as allowed (ChallengeLimitError, challenge-store.ts). */
+  LIMIT_REACHED: 'LIMIT_REACHED',
   /** A rate counter's window kept being reset by concurrent hits; the hit was not counted. */
   COUNTER_CHANGED: 'COUNTER_CHANGED',
 } as const;

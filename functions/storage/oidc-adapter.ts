@@ -2,11 +2,14 @@
  * oidc-provider's storage adapter on the single table (see table.ts), for every model.
  *
  * - `<Model>#<id>` / `item` holds `payload` (a map, exactly what oidc-provider gave), `expiresAt`,
- *   `model`, `grantId` (the sparse GSI, scoped by model) and `consumed`.
+ *   `model`, `grantId` (the sparse GSI, scoped by model) and `consumed`; a re-save replaces the
+ *   whole item (and so drops what challenge-store.ts keeps beside an interaction's payload).
  * - Sessions and device codes get a pointer item (`<Model>#<uid|userCode>` / `uid|userCode` →
  *   `target` id, with a copy of the payload), so findByUid and findByUserCode are one strongly
- *   consistent GetItem, never an eventually consistent index read. The pointer is written after its
- *   item and `destroy` deletes it before its item (unless it already names a newer item), so a
+ *   consistent GetItem, never an eventually consistent index read. The pointer is written with its
+ *   item (in a request, the one BatchWriteItem that ends it, request-scope.ts: a batch that leaves
+ *   either unwritten fails the request, so no client is handed the uid of a session whose item is
+ *   missing) and `destroy` deletes it before its item (unless it already names a newer item), so a
  *   pointer never outlives a destroyed item, even when the second write fails.
  * - Clients live in the listable `Client` partition so the operator CLI can list them with a Query.
  * - Grants and sessions with an accountId get an account-index pointer (`AccountRef#<accountId>` /
@@ -200,10 +203,23 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
         return;
       }
       await client.send(new PutItemCommand({ TableName: tableName, Item }));
-      // The pointer is written after its target, so a pointer never leads to a missing item: it is
-      // sent on its own, never held with its target in one BatchWriteItem (which has no order) — a
-      // write that returns values is never held, and first sends what is held (request-scope.ts).
-      // It carries a copy of the payload, so findByUid is one read; destroy removes it first.
+      // The account-index pointer is held with its target (one BatchWriteItem): it may land without
+      // its target (readers resolve it with find()).
+      const accountId = payload.accountId;
+      if (ACCOUNT_INDEXED_MODELS.has(this.model) && typeof accountId === 'string') {
+        const pointer = {
+          ...accountArtifactRefKey(accountId, { model: this.model, id }),
+          [EXPIRES_AT_ATTRIBUTE]: expiresAt,
+        };
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: marshall(pointer, { removeUndefinedValues: true }),
+          }),
+        );
+      }
+      // The uid pointer goes with its target (held together: see the module comment). It carries a
+      // copy of the payload, so findByUid is one read; destroy removes it first.
       const field = POINTER_FIELDS[this.model];
       const value = field && payload[field];
       if (field && typeof value === 'string') {
@@ -212,20 +228,6 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
           target: id,
           [EXPIRES_AT_ATTRIBUTE]: expiresAt,
           payload,
-        };
-        await client.send(
-          new PutItemCommand({
-            TableName: tableName,
-            Item: marshall(pointer, { removeUndefinedValues: true }),
-            ReturnValues: 'ALL_OLD',
-          }),
-        );
-      }
-      const accountId = payload.accountId;
-      if (ACCOUNT_INDEXED_MODELS.has(this.model) && typeof accountId === 'string') {
-        const pointer = {
-          ...accountArtifactRefKey(accountId, { model: this.model, id }),
-          [EXPIRES_AT_ATTRIBUTE]: expiresAt,
         };
         await client.send(
           new PutItemCommand({

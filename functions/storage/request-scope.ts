@@ -13,10 +13,10 @@
  *   BatchGetItem (strongly consistent), e.g. the grant and session of a token just read.
  *
  * Never held or answered from the copy: conditional writes (single use — codes, challenges,
- * refresh tokens — is one conditional UpdateItem, consume.ts), writes that return values (e.g. a
- * pointer that must reach the table after its target, oidc-adapter.ts), UpdateItem, reads with a
- * projection, Query, Scan. Such a command first flushes what is held, and drops the request's copy
- * of the item it changes. Nothing outlives the request: the next request reads DynamoDB again, so
+ * refresh tokens — is one conditional UpdateItem, consume.ts), writes that return values,
+ * UpdateItem, reads with a projection, Query, Scan. Such a command first flushes what is held, and drops the request's copy
+ * of the item it changes — or, for an UpdateItem that returns the whole new item (`ALL_NEW`),
+ * keeps that as the copy. Nothing outlives the request: the next request reads DynamoDB again, so
  * expiry, revocation and consumption are exactly as strict as without the scope. Outside `run`
  * the client behaves as usual (CLI, jobs, tests).
  */
@@ -124,7 +124,19 @@ export class RequestScope {
         await this.#flush(state);
         if (input.Key) state.items.delete(keyString(input.Key));
         if (input.Item) state.items.delete(keyString(input.Item));
-        return next(args);
+        const result = await next(args);
+        // An update that returned the whole new item leaves it as the request's copy.
+        const updated = (result.output as { Attributes?: Item }).Attributes;
+        if (
+          command === 'UpdateItemCommand' &&
+          input.TableName === this.#tableName &&
+          input.ReturnValues === 'ALL_NEW' &&
+          input.Key &&
+          updated
+        ) {
+          state.items.set(keyString(input.Key), Promise.resolve(updated));
+        }
+        return result;
       },
       { step: 'initialize', priority: 'high', name: `requestScope${++scopes}` },
     );

@@ -3,10 +3,11 @@
  * the OP's esbuild options, run by an EventBridge schedule (every `scheduleMinutes`), one run at a
  * time (reserved concurrency 1, so two runs never race on the same work items), with a role that
  * may do exactly what the job does: item reads and writes on the table, BatchGetItem (certificate
- * pointers), Query on the grant index (revoking a grant's tokens), GetSecretValue on the secrets
- * it uses: the signing secret (logout tokens are signed with the OP's keys, as Back-Channel Logout
- * requires), the pairwise secret (the `sub` of each logout token) and the certificate-key secret
- * (its account store).
+ * pointers), Query on the grant index (revoking a grant's tokens), GetSecretValue on the pairwise
+ * secret (the `sub` of each logout token) and the certificate-key secret (its account store), and
+ * invoking the logout-token signer (logout-signer-function.ts). It cannot read the signing secret:
+ * logout tokens must be signed with the OP's keys (Back-Channel Logout 1.0), and the job, which
+ * talks to every RP's network, gets them signed by the signer, which signs nothing else.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +21,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { NOTIFY_LAMBDA_ENTRY } from '../../functions/op/bundle-options.js';
 import { bundledFunctionProps } from './lambda-defaults.js';
+import type { LogoutSignerFunction } from './logout-signer-function.js';
 import { tableFunctionAccess } from './table-function-access.js';
 
 /** The item operations of the job (notify-job.ts, crl-store.ts, the oidc adapter). */
@@ -37,11 +39,15 @@ export interface NotifyFunctionProps {
   readonly projectRoot: string;
   readonly table: Table;
   readonly grantIndexArn: string;
+  /** The identity secrets it reads (never the signing secret). */
   readonly secrets: {
-    readonly signing: ISecret;
     readonly certificateKey: ISecret;
     readonly pairwise: ISecret;
   };
+  /** Signs its logout tokens. */
+  readonly logoutSigner: LogoutSignerFunction;
+  /** OP_PRIVATE_RP_HOSTS: RP hosts that may be on private networks. */
+  readonly privateRpHosts: readonly string[];
   readonly encryptionKey?: IKey;
   readonly logRetention: RetentionDays;
   readonly issuer: string;
@@ -58,11 +64,11 @@ export class NotifyFunction extends Construct {
     super(scope, id);
     ({ logGroup: this.logGroup, role: this.role } = tableFunctionAccess(this, {
       description:
-        'myna-oidc revocation notification job: its table and index, read of its secrets, its logs',
+        'myna-oidc revocation notification job: its table and index, read of its identity secrets, the logout-token signer, its logs',
       tableActions: NOTIFY_TABLE_ACTIONS,
       table: props.table,
       grantIndexArn: props.grantIndexArn,
-      secrets: [props.secrets.signing, props.secrets.certificateKey, props.secrets.pairwise],
+      secrets: [props.secrets.certificateKey, props.secrets.pairwise],
       ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       logRetention: props.logRetention,
     }));
@@ -82,12 +88,14 @@ export class NotifyFunction extends Construct {
       environment: {
         OP_ISSUER: props.issuer,
         OP_TABLE_NAME: props.table.tableName,
-        OP_SECRET_ID: props.secrets.signing.secretArn,
         OP_CERTIFICATE_KEY_SECRET_ID: props.secrets.certificateKey.secretArn,
         OP_PAIRWISE_SECRET_ID: props.secrets.pairwise.secretArn,
+        OP_LOGOUT_TOKEN_SIGNER_FUNCTION: props.logoutSigner.function.functionName,
+        ...(props.privateRpHosts.length > 0 ? { OP_PRIVATE_RP_HOSTS: props.privateRpHosts.join(',') } : {}),
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+    props.logoutSigner.grantInvoke(this.role);
 
     this.rule = new Rule(this, 'Schedule', {
       description: 'myna-oidc: run the revocation notification job',

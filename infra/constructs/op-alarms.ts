@@ -57,14 +57,7 @@ export class OpAlarms extends Construct {
     }
 
     const counted = (name: string, event: string): Metric => {
-      new MetricFilter(this, `${name}Filter`, {
-        logGroup: props.logGroup,
-        filterPattern: FilterPattern.stringValue('$.event', '=', event),
-        metricNamespace: METRIC_NAMESPACE,
-        metricName: name,
-        metricValue: '1',
-        defaultValue: 0,
-      });
+      this.countEvent(`${name}Filter`, props.logGroup, event, name);
       return new Metric({
         namespace: METRIC_NAMESPACE,
         metricName: name,
@@ -132,11 +125,21 @@ export class OpAlarms extends Construct {
 
   /** Counts `backchannel.delivery_failed` events of `logGroup` into the shared metric. */
   private countBackchannelFailures(source: string, logGroup: ILogGroup): void {
-    new MetricFilter(this, `${source}BackchannelFailedFilter`, {
+    this.countEvent(
+      `${source}BackchannelFailedFilter`,
       logGroup,
-      filterPattern: FilterPattern.stringValue('$.event', '=', BACKCHANNEL_DELIVERY_FAILED_EVENT),
+      BACKCHANNEL_DELIVERY_FAILED_EVENT,
+      BACKCHANNEL_FAILED_METRIC,
+    );
+  }
+
+  /** A metric filter `id` counting (1 each) the JSON log lines of `logGroup` whose event is `event`. */
+  private countEvent(id: string, logGroup: ILogGroup, event: string, metricName: string): MetricFilter {
+    return new MetricFilter(this, id, {
+      logGroup,
+      filterPattern: FilterPattern.stringValue('$.event', '=', event),
       metricNamespace: METRIC_NAMESPACE,
-      metricName: BACKCHANNEL_FAILED_METRIC,
+      metricName,
       metricValue: '1',
       defaultValue: 0,
     });
@@ -156,26 +159,61 @@ export class OpAlarms extends Construct {
       }),
       1,
     );
-    const filter = new MetricFilter(this, 'NotifyFailedFilter', {
+    const filter = this.countEvent(
+      'NotifyFailedFilter',
       logGroup,
-      filterPattern: FilterPattern.stringValue('$.event', '=', 'revocation.notify.failed'),
-      metricNamespace: METRIC_NAMESPACE,
-      metricName: 'RevocationNotifyFailed',
-      metricValue: '1',
-      defaultValue: 0,
-    });
-    this.add(
-      'NotifyJobErrors',
-      'revocation notification job Lambda errors (a run failed; the next run resumes it)',
-      handler.metricErrors({ period: Duration.minutes(15), statistic: 'Sum' }),
-      1,
+      'revocation.notify.failed',
+      'RevocationNotifyFailed',
     );
-    this.add(
-      'NotifyFailed',
-      'a back-channel logout notification was given up after all retries (see the audit record)',
-      filter.metric({ period: Duration.minutes(15), statistic: 'Sum' }),
-      1,
+    this.watchBackgroundFunction(
+      handler,
+      [
+        'NotifyJobErrors',
+        'revocation notification job Lambda errors (a run failed; the next run resumes it)',
+      ],
+      [
+        'NotifyFailed',
+        'a back-channel logout notification was given up after all retries (see the audit record)',
+        filter,
+      ],
     );
+  }
+
+  /**
+   * The logout-token signer's errors, and every refused signing request: the notification job never
+   * asks for anything but a logout token, so a refusal means something else is asking (or a client
+   * was removed while its logout was queued).
+   */
+  watchLogoutSigner(handler: IFunction, logGroup: ILogGroup): void {
+    const refused = this.countEvent(
+      'LogoutTokenRefusedFilter',
+      logGroup,
+      'logout_token.refused',
+      'LogoutTokenRefused',
+    );
+    this.watchBackgroundFunction(
+      handler,
+      [
+        'LogoutSignerErrors',
+        'logout-token signer Lambda errors (logout tokens cannot be signed; deliveries retry)',
+      ],
+      [
+        'LogoutTokenRefused',
+        'the logout-token signer refused a request that is not a well-formed logout token (check who invokes it)',
+        refused,
+      ],
+    );
+  }
+
+  /** Two alarms on any occurrence in 15 minutes: `handler`'s Lambda errors, and the events `events` counts. */
+  private watchBackgroundFunction(
+    handler: IFunction,
+    [errorsId, errorsDescription]: [string, string],
+    [eventsId, eventsDescription, events]: [string, string, MetricFilter],
+  ): void {
+    const period = Duration.minutes(15);
+    this.add(errorsId, errorsDescription, handler.metricErrors({ period, statistic: 'Sum' }), 1);
+    this.add(eventsId, eventsDescription, events.metric({ period, statistic: 'Sum' }), 1);
   }
 
   private add(

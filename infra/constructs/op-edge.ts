@@ -4,8 +4,8 @@
  * cookie and query string forwarded except Host (API Gateway routes on its own host name); TLS 1.2+
  * towards viewers and the origin. The issuer is the distribution's domain.
  *
- * The per-address rate limit reads `CloudFront-Viewer-Address` (functions/op/lambda.ts), which
- * CloudFront adds itself; it reaches the OP only because the managed AllViewerExceptHostHeader
+ * The per-address rate limit reads `CloudFront-Viewer-Address` (functions/op/origin-verify.ts
+ * clientAddressHeaderFor: only behind origin verification), which CloudFront adds itself; it reaches the OP only because the managed AllViewerExceptHostHeader
  * policy also forwards CloudFront's own headers (AWS documents that policy as "all viewer headers
  * except Host, and all CloudFront headers" — not verified against a live distribution here). A
  * custom policy cannot replace it: `allExcept` forwards viewer headers only, and an allow-list may

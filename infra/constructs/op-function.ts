@@ -16,8 +16,10 @@ import type { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { OP_LAMBDA_ENTRY, OP_LAMBDA_HANDLER } from '../../functions/op/bundle-options.js';
+import { LOGIN_LIMIT_ENV } from '../../functions/op/lambda-env.js';
+import type { LoginLimitSettings } from '../../functions/op/limit-settings.js';
 import { ORIGIN_VERIFY_SECRET_ENV } from '../../functions/op/origin-verify.js';
-import { bundledFunctionProps } from './lambda-defaults.js';
+import { splitBundledFunctionProps } from './lambda-defaults.js';
 import { tableFunctionAccess } from './table-function-access.js';
 
 /** File name of the trust-anchor bundle inside the deployment package (OP_TRUST_ANCHORS_FILE). */
@@ -39,8 +41,8 @@ export const TABLE_ACTIONS = [
  * The partitions the OP writes (functions/storage/table.ts: `pk` = `<Kind>#<id>`): oidc-provider's
  * models of the features it enables (not `Client`, registered by the operator CLI; no dynamic
  * registration, device flow, CIBA or client credentials: enabling one needs its model here), the
- * account-index pointers (grants, sessions), login challenges, accounts and
- * their certificate pointers, parked raw serials. A new kind the OP writes must be added here (the
+ * account-index pointers (grants, sessions), accounts and their certificate pointers, parked raw
+ * serials (login challenges live in their interaction's item). A new kind the OP writes must be added here (the
  * test `test/infra/table-partitions.test.ts` runs the OP and fails on any item outside this list).
  */
 export const OP_WRITE_PARTITIONS = [
@@ -53,11 +55,10 @@ export const OP_WRITE_PARTITIONS = [
   'PushedAuthorizationRequest#*',
   'ReplayDetection#*',
   'AccountRef#*',
-  'LoginChallenge#*',
   'ACCOUNT#*',
   'CERT#*',
   'MynaRawSerial#*',
-  // The login limits' counters (storage/rate-counter.ts).
+  // The per-address limit's counters (storage/rate-counter.ts).
   'RateLimit#*',
   // The back-channel logout queue (storage/logout-queue.ts): RP-initiated logout queues deliveries.
   'BackchannelLogout',
@@ -86,11 +87,12 @@ export interface OpFunctionProps {
   /** OP_REVOCATION_POLICY and OP_OCSP_URL (unset: the Lambda's defaults). */
   readonly revocationPolicy?: string;
   readonly ocspUrl?: string;
-}
-
-/** Single-quotes `value` for bash. */
-function shellQuote(value: string): string {
-  return `'${value.replaceAll("'", "'\\''")}'`;
+  /** OP_PRIVATE_RP_HOSTS (empty: none). */
+  readonly privateRpHosts: readonly string[];
+  /** OP_ACCOUNT_RETENTION_DAYS. */
+  readonly accountRetentionDays: number;
+  /** OP_LIMIT_* (lambda-env.ts LOGIN_LIMIT_ENV). */
+  readonly loginLimits: LoginLimitSettings;
 }
 
 export class OpFunction extends Construct {
@@ -126,8 +128,16 @@ export class OpFunction extends Construct {
       OP_CERTIFICATE_KEY_SECRET_ID: props.secrets.certificateKey.secretArn,
       OP_PAIRWISE_SECRET_ID: props.secrets.pairwise.secretArn,
       OP_TRUST_ANCHORS_FILE: TRUST_ANCHORS_FILE,
+      OP_ACCOUNT_RETENTION_DAYS: String(props.accountRetentionDays),
+      ...Object.fromEntries(
+        Object.entries(LOGIN_LIMIT_ENV).map(([setting, name]) => [
+          name,
+          String(props.loginLimits[setting as keyof LoginLimitSettings]),
+        ]),
+      ),
       NODE_OPTIONS: '--enable-source-maps',
     };
+    if (props.privateRpHosts.length > 0) environment.OP_PRIVATE_RP_HOSTS = props.privateRpHosts.join(',');
     if (props.crlPaths.length > 0) {
       environment.OP_CRL_FILES = props.crlPaths.map((_, index) => `crl-${index + 1}.crl`).join(',');
     }
@@ -137,20 +147,15 @@ export class OpFunction extends Construct {
     if (props.ocspUrl) environment.OP_OCSP_URL = props.ocspUrl;
 
     this.function = new NodejsFunction(this, 'Function', {
-      ...bundledFunctionProps({
+      ...splitBundledFunctionProps({
         projectRoot: props.projectRoot,
         entry: OP_LAMBDA_ENTRY,
+        handler: OP_LAMBDA_HANDLER,
         role: this.role,
         logGroup: this.logGroup,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir, outputDir) =>
-            shipped.map(([from, to]) => `cp ${shellQuote(from)} ${shellQuote(`${outputDir}/${to}`)}`),
-        },
+        shipped,
       }),
       description: 'myna-oidc OpenID Provider (Sign in with MyNumber card)',
-      handler: OP_LAMBDA_HANDLER,
       memorySize: props.memorySize,
       timeout: Duration.seconds(15),
       environment,

@@ -1,7 +1,7 @@
 /**
  * Least-privilege access to the OP's table: exactly the given item actions on the table — its
  * writes limited with `dynamodb:LeadingKeys` to the partitions the role owns when
- * `writePartitions` is given — Query on the grant index when given, GetSecretValue on its secrets
+ * `writePartitions` is given, its reads to `readPartitions` when given — Query on the grant index when given, GetSecretValue on its secrets
  * and the KMS key when there is one. tableFunctionAccess() adds a Lambda's role and its own log
  * group around it; the CRL import role (crl-import-role.ts) uses grantTableAccess() alone.
  */
@@ -22,6 +22,8 @@ export interface TableAccessProps {
   readonly grantIndexArn?: string;
   /** The partition-key patterns (IAM StringLike: `Session#*`) its writes are limited to. */
   readonly writePartitions?: readonly string[];
+  /** The partition-key patterns its reads are limited to (default: the whole table). */
+  readonly readPartitions?: readonly string[];
   readonly secrets: readonly ISecret[];
   readonly encryptionKey?: IKey;
 }
@@ -53,11 +55,11 @@ export function grantTableAccess(role: IRole, props: TableAccessProps): void {
     );
   const writes = props.tableActions.filter((action) => WRITE_ACTIONS.has(action));
   const reads = props.tableActions.filter((action) => !WRITE_ACTIONS.has(action));
-  if (props.writePartitions) {
-    allow(reads, [props.table.tableArn]);
-    allow(writes, [props.table.tableArn], {
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...props.writePartitions] },
-    });
+  const within = (partitions: readonly string[] | undefined) =>
+    partitions ? { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } : undefined;
+  if (props.writePartitions || props.readPartitions) {
+    if (reads.length > 0) allow(reads, [props.table.tableArn], within(props.readPartitions));
+    if (writes.length > 0) allow(writes, [props.table.tableArn], within(props.writePartitions));
   } else allow(props.tableActions, [props.table.tableArn]);
   if (props.grantIndexArn) allow(['dynamodb:Query'], [props.grantIndexArn]);
   allow(

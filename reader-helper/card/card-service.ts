@@ -1,30 +1,42 @@
 /**
  * The card operations the daemon offers, over any ReaderBackend: which readers hold which kind of
- * card, and one login (read certificate, check tries, verify the PIN, sign the challenge). One
- * operation at a time. While the same card stays inserted its connection and its certificate are
- * kept (a repeat login costs 6 APDUs); after every login the card is reset, so the PIN it verified
- * cannot be used by any other program sharing the reader.
- * The PIN is only ever passed along as an argument: never stored, logged or put in a message.
+ * card, and one login: read the certificate, check the tries left, have the person enter the PIN
+ * in the helper's own window (a {@link PinEntry}) or on the reader's keypad (a PIN pad), verify
+ * it, sign the challenge. One operation at a time. While the same card stays inserted its
+ * connection, its certificate and whether its reader has a PIN pad are kept (a repeat login costs
+ * 6 APDUs); after every login the card is reset, so the PIN it verified cannot be used by any
+ * other program sharing the reader.
+ * The PIN only passes from the PIN window to VERIFY: never stored, logged or put in a message.
  */
-import type { CardState, ReaderInfo } from '../../protocol/helper-protocol.js';
+import type { CardState, HelperLanguage, ProgressStep, ReaderInfo } from '../../protocol/helper-protocol.js';
 import { USER_AUTH_KEY, USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import { challengeSignedData, isValidNonce, sha256DigestInfo } from '../../protocol/signed-data.js';
+import { detectPinPad, type PinPad } from '../pcsc/pin-pad.js';
+import { type PinEntry, PinEntryError, type PinRequest } from '../pin-entry/pin-entry.js';
 import { CardError } from './card-error.js';
 import { type ApduTransport, JpkiCard } from './jpki-card.js';
 import type { BackendReader, CardConnection, ReaderBackend } from './reader-backend.js';
 
 /** What a login needs besides the card. */
 export interface AuthenticateInput {
-  /** The origin of the page (from the WebSocket upgrade), bound into the signed data. */
+  /** The origin the signature is for (the page's), bound into the signed data and shown in the PIN window. */
   readonly origin: string;
   /** The OP's challenge nonce (base64url, 43–128 chars). */
   readonly nonce: string;
-  /** The user-authentication PIN (4 digits). */
-  readonly pin: string;
-  /** Must be true to spend the last PIN try. */
-  readonly confirmLastTry: boolean;
-  /** Aborts between APDUs; a CardError reason (TIMEOUT, CANCELLED) gives the error code. */
+  /** The language of the PIN window. */
+  readonly language: HelperLanguage;
+  /** Where the person enters the PIN (and sees the PIN-pad notice). */
+  readonly pinEntry: PinEntry;
+  /**
+   * Aborts the PIN window and the login between APDUs; a CardError reason (TIMEOUT, CANCELLED)
+   * gives the error code.
+   */
   readonly signal: AbortSignal;
+  /**
+   * Told when the person's turn starts (`pin-entry`: the PIN window opens; `pin-pad`: the keypad
+   * waits; with the tries left) and when the card's turn starts again (`signing`: the PIN was right).
+   */
+  readonly onProgress?: (step: ProgressStep, triesLeft?: number) => void;
 }
 
 /** A login answer: the user-auth certificate (DER) and the signature over the challenge. */
@@ -40,13 +52,16 @@ interface Slot {
   state: CardState;
   applicationSelected: boolean;
   certificate: Uint8Array | undefined;
+  /** Whether the card's reader has a PIN pad, asked once per insertion (no APDU). */
+  pinPad: Promise<PinPad | undefined> | undefined;
 }
 
 /** Errors after which the card is still in a known state (the cached slot stays valid). */
 const KEEP_SLOT: ReadonlySet<string> = new Set([
   'PIN_INCORRECT',
   'PIN_BLOCKED',
-  'LAST_TRY',
+  'USER_CANCELLED',
+  'PIN_ENTRY_UNAVAILABLE',
   'TIMEOUT',
   'CANCELLED',
 ]);
@@ -91,14 +106,12 @@ export class CardService {
 
   /**
    * Signs SHA-256(origin) ‖ SHA-256(nonce) with the card's user-authentication key and returns
-   * it with the certificate. Checks the PIN format and the nonce before touching any card, refuses
-   * a second concurrent call (BUSY), queries the tries left before VERIFY and refuses the last try
-   * unless `confirmLastTry` (LAST_TRY). Never retries a PIN.
+   * it with the certificate. Checks the nonce and origin before touching any card, refuses a
+   * second concurrent call (BUSY), queries the tries left first (none: PIN_BLOCKED, and no PIN
+   * window), then asks the person for the PIN once — the PIN entry itself asks for confirmation
+   * before the last try — and never retries a PIN.
    */
   async authenticate(input: AuthenticateInput): Promise<AuthenticateResult> {
-    if (!USER_AUTH_PIN.pattern.test(input.pin)) {
-      throw new CardError('PIN_FORMAT', `the PIN must be ${USER_AUTH_PIN.description}`);
-    }
     if (!isValidNonce(input.nonce))
       throw new CardError('BAD_REQUEST', 'the nonce must be base64url, 43-128 chars');
     let digestInfo: Uint8Array;
@@ -147,11 +160,10 @@ export class CardService {
         slot.applicationSelected = true;
       }
       slot.certificate ??= await card.readCertificate(USER_AUTH_KEY.certificateFile);
-      const triesLeft = await card.pinTriesLeft(USER_AUTH_KEY.pin.file);
-      if (triesLeft === 1 && !input.confirmLastTry) {
-        throw new CardError('LAST_TRY', 'one PIN try left: confirm to use it', { triesLeft: 1 });
-      }
-      await card.verifyPin(input.pin);
+      // null: the card says the PIN is verified already (its counter is then full).
+      const triesLeft = (await card.pinTriesLeft(USER_AUTH_KEY.pin.file)) ?? USER_AUTH_PIN.maxTries;
+      await this.enterPin(card, name, slot, input, triesLeft);
+      input.onProgress?.('signing');
       const signature = await card.sign(USER_AUTH_KEY.keyFile, digestInfo);
       await this.forgetPin(slot);
       return { certificate: slot.certificate, signature };
@@ -159,6 +171,85 @@ export class CardService {
       await this.forgetPin(slot).catch(() => undefined);
       throw await this.failure(name, slot, error);
     }
+  }
+
+  /**
+   * The person's turn, for `input.origin`: on a PIN-pad reader the keypad (with the helper's
+   * notice window), else the helper's PIN window and then VERIFY. Either closes when
+   * `input.signal` aborts or the card leaves the reader (CARD_REMOVED).
+   */
+  private async enterPin(
+    card: JpkiCard,
+    name: string,
+    slot: Slot,
+    input: AuthenticateInput,
+    triesLeft: number,
+  ): Promise<void> {
+    slot.pinPad ??= detectPinPad(slot.connection);
+    const pad = await slot.pinPad;
+    const watch = this.watchRemoval(name, slot.generation, input.signal);
+    const request: PinRequest = {
+      origin: input.origin,
+      purpose: 'sign-in',
+      secret: 'user-auth-pin',
+      triesLeft,
+      language: input.language,
+      signal: watch.signal,
+    };
+    try {
+      if (pad) return await this.verifyOnPad(pad, request, input);
+      input.onProgress?.('pin-entry', triesLeft);
+      const pin = await input.pinEntry.requestPin(request).catch((error: unknown) => {
+        throw pinEntryFailure(error, watch.signal);
+      });
+      checkAborted(watch.signal);
+      if (!USER_AUTH_PIN.pattern.test(pin)) {
+        throw new CardError('PIN_ENTRY_UNAVAILABLE', 'the PIN window returned a PIN of the wrong format');
+      }
+      await card.verifyPin(pin);
+    } finally {
+      watch.stop();
+    }
+  }
+
+  /**
+   * The PIN pad VERIFYs against the selected PIN file while the helper's notice says where to type;
+   * the notice's Cancel, like the keypad's, is USER_CANCELLED.
+   */
+  private async verifyOnPad(pad: PinPad, request: PinRequest, input: AuthenticateInput): Promise<void> {
+    input.onProgress?.('pin-pad', request.triesLeft);
+    const notice = input.pinEntry.showPinPadNotice(request);
+    const dismissed = new AbortController();
+    void notice.cancelled.then(() =>
+      dismissed.abort(new CardError('USER_CANCELLED', 'the person cancelled the PIN-pad entry')),
+    );
+    const signal = AbortSignal.any([request.signal, dismissed.signal]);
+    try {
+      await pad.verify(signal, { language: input.language });
+    } catch (error) {
+      throw signal.aborted ? abortError(signal) : error;
+    } finally {
+      notice.close();
+    }
+  }
+
+  /**
+   * A signal that aborts with `signal` or, with CARD_REMOVED, as soon as the backend reports that
+   * the card of `generation` left `name` (the person pulled it while the PIN window was open).
+   */
+  private watchRemoval(
+    name: string,
+    generation: number,
+    signal: AbortSignal,
+  ): { readonly signal: AbortSignal; stop(): void } {
+    const removed = new AbortController();
+    const check = async () => {
+      if (await this.cardGone(name, generation)) {
+        removed.abort(new CardError('CARD_REMOVED', 'the card was removed'));
+      }
+    };
+    const unsubscribe = this.backend.onChange(() => void check());
+    return { signal: AbortSignal.any([signal, removed.signal]), stop: unsubscribe };
   }
 
   /** Resets the card so its security state (a verified PIN) does not outlive this login. */
@@ -195,14 +286,19 @@ export class CardService {
         resolve(left);
       };
       const check = async () => {
-        const readers = await this.backend.listReaders().catch(() => []);
-        const reader = readers.find((candidate) => candidate.name === name);
-        if (!reader?.cardPresent || reader.cardGeneration !== generation) finish(true);
+        if (await this.cardGone(name, generation)) finish(true);
       };
       const timer = setTimeout(() => finish(false), REMOVAL_GRACE_MS);
       const unsubscribe = this.backend.onChange(() => void check());
       void check();
     });
+  }
+
+  /** True when the backend no longer sees the card of `generation` in `name`. */
+  private async cardGone(name: string, generation: number): Promise<boolean> {
+    const readers = await this.backend.listReaders().catch(() => []);
+    const reader = readers.find((candidate) => candidate.name === name);
+    return !reader?.cardPresent || reader.cardGeneration !== generation;
   }
 
   private pickReader(readers: readonly BackendReader[]): string {
@@ -248,6 +344,7 @@ export class CardService {
       state: 'unknown',
       applicationSelected: false,
       certificate: undefined,
+      pinPad: undefined,
     };
     this.slots.set(reader.name, slot);
     try {
@@ -299,10 +396,21 @@ export class CardService {
   }
 }
 
-/** Throws the abort reason as a CardError (TIMEOUT/CANCELLED from the daemon; CANCELLED otherwise). */
+/** A PinEntryError as a CardError: the abort's own reason when `signal` ended the window. */
+function pinEntryFailure(error: unknown, signal: AbortSignal): CardError {
+  if (signal.aborted) return abortError(signal);
+  if (error instanceof PinEntryError) return new CardError(error.code, error.message, { cause: error });
+  return new CardError('PIN_ENTRY_UNAVAILABLE', 'the PIN window failed', { cause: error });
+}
+
+/** Throws the abort reason as a CardError when `signal` has aborted. */
 function checkAborted(signal: AbortSignal): void {
-  if (!signal.aborted) return;
+  if (signal.aborted) throw abortError(signal);
+}
+
+/** The abort reason as a CardError (TIMEOUT/CANCELLED from the daemon; CANCELLED otherwise). */
+function abortError(signal: AbortSignal): CardError {
   const reason: unknown = signal.reason;
-  if (reason instanceof CardError) throw new CardError(reason.code, reason.message, { cause: reason });
-  throw new CardError('CANCELLED', 'the operation was cancelled', { cause: reason });
+  if (reason instanceof CardError) return new CardError(reason.code, reason.message, { cause: reason });
+  return new CardError('CANCELLED', 'the operation was cancelled', { cause: reason });
 }

@@ -135,14 +135,7 @@ export class JpkiCard {
    */
   async verifyPin(pin: string): Promise<void> {
     const { sw } = await this.send(verifyCommand(Buffer.from(pin, 'ascii')));
-    if (sw === SW.OK) return;
-    if (BLOCKED_STATUS.has(sw)) throw blocked();
-    const tries = triesFrom(sw);
-    if (tries === 0) throw blocked();
-    if (tries !== undefined) {
-      throw new CardError('PIN_INCORRECT', `wrong PIN, ${tries} tries left`, { triesLeft: tries });
-    }
-    throw unexpected('VERIFY', sw);
+    checkVerifyStatus(sw);
   }
 
   /** Selects `keyFile` and has the card sign `digestInfo` (PKCS#1 v1.5 type 1 applied by the card). */
@@ -184,6 +177,29 @@ function certificateLength(head: Uint8Array): number {
     }
     throw error;
   }
+}
+
+/**
+ * The VERIFY command for the selected PIN file with `pinLength` placeholder bytes, for a PIN-pad
+ * reader that writes the PIN typed on its keypad over them (reader-helper/pcsc/pin-pad.ts).
+ */
+export function verifyCommandTemplate(pinLength: number): Uint8Array {
+  return buildApdu(verifyCommand(new Uint8Array(pinLength)));
+}
+
+/**
+ * The card's answer to VERIFY: returns on 90 00; PIN_INCORRECT with the tries left, PIN_BLOCKED
+ * when none are left, CARD_ERROR otherwise. The PIN never appears in an error.
+ */
+export function checkVerifyStatus(sw: number): void {
+  if (sw === SW.OK) return;
+  if (BLOCKED_STATUS.has(sw)) throw blocked();
+  const tries = triesFrom(sw);
+  if (tries === 0) throw blocked();
+  if (tries !== undefined) {
+    throw new CardError('PIN_INCORRECT', `wrong PIN, ${tries} tries left`, { triesLeft: tries });
+  }
+  throw unexpected('VERIFY', sw);
 }
 
 function verifyCommand(data: Uint8Array): CommandApdu {

@@ -14,6 +14,12 @@ export interface CardConnection {
    * application, so no other program can use a PIN this helper verified.
    */
   reset(): Promise<void>;
+  /**
+   * Sends a control command to the reader (PC/SC SCardControl), e.g. the PC/SC part 10 feature
+   * request and a PIN-pad VERIFY (reader-helper/pcsc/pin-pad.ts). Absent where the backend has
+   * no reader controls (the in-process virtual reader).
+   */
+  control?(code: number, data: Uint8Array): Promise<Uint8Array>;
   /** Releases the connection (the card stays powered). Never throws. */
   disconnect(): Promise<void>;
 }

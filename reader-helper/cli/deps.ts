@@ -2,7 +2,8 @@
  * What the helper's commands need from the outside world, gathered so tests can run every
  * command in-process: the platform and environment, the program to autostart, a command runner,
  * how to wait for Ctrl-C, the PC/SC backend (loaded lazily, so `start --virtual-card` works
- * without the native PC/SC binding) and, in the source tree only, the development tools.
+ * without the native PC/SC binding), the helper's PIN window and, in the source tree only, the
+ * development tools.
  */
 import { execFile } from 'node:child_process';
 import { homedir } from 'node:os';
@@ -12,6 +13,7 @@ import type { AutostartCommand, AutostartContext } from '../autostart/plan.js';
 import type { ReaderBackend } from '../card/reader-backend.js';
 import { helperPackageVersion } from '../helper-version.js';
 import { createLogger, type Logger } from '../log.js';
+import { createPinEntry, type PinEntry } from '../pin-entry/pin-entry.js';
 import type { DevTools } from './dev-tools.js';
 
 /** Set by the product build (esbuild `define`) to the helper package's version. */
@@ -27,6 +29,8 @@ export interface HelperCliDeps {
   /** Resolves when the user asks the running command to stop (SIGINT, SIGTERM). */
   readonly waitForStop: () => Promise<void>;
   readonly openPcsc: () => Promise<ReaderBackend>;
+  /** The PIN window of this desktop session (`createPinEntry()`). */
+  readonly createPinEntry: () => PinEntry;
   /** The development tools; undefined in the installed helper. */
   readonly loadDevTools: (() => Promise<DevTools>) | undefined;
 }
@@ -62,6 +66,7 @@ export async function defaultDeps(
       const { PcscReaderBackend } = await import('../pcsc/pcsc-backend.js');
       return new PcscReaderBackend();
     },
+    createPinEntry: () => createPinEntry({ platform: process.platform, env: process.env }),
     loadDevTools: options.loadDevTools,
   };
 }

@@ -2,13 +2,15 @@
  * `myna-helper start`: runs the daemon until Ctrl-C / SIGTERM, over PC/SC readers or, with
  * --virtual-card (a development tool of the source tree), over an in-process virtual card.
  * `--dev` (any http://localhost page) is refused unless the card is virtual: with a real card,
- * three wrong PINs from any local dev server or tool would block it. http origins may still be
- * listed one by one, and each one is announced as a warning.
+ * any local dev server or tool could have the helper ask the person for the PIN and sign for it.
+ * http origins may still be listed one by one, and each one is announced as a warning. The banner
+ * names the PIN window the helper uses.
  */
 import { parseArgs } from 'node:util';
 import { CardService } from '../card/card-service.js';
 import type { ReaderBackend } from '../card/reader-backend.js';
 import { startHelperDaemon } from '../daemon/server.js';
+import type { PinEntry } from '../pin-entry/pin-entry.js';
 import type { HelperCliDeps } from './deps.js';
 import { requireDevTools } from './dev-tools.js';
 import { type CliIo, ExitCode, UsageError } from './io.js';
@@ -17,12 +19,21 @@ import { configOptions, configUsage, loadHelperConfig } from './options.js';
 export const startUsage = `Usage: myna-helper start [--port <n>] [--allow-origin <url>]... [--config <file>]
        myna-helper start --virtual-card [--identity <dir>] [--dev] ...   (development, source tree only)
 
-Runs the helper until Ctrl-C. Pages connect to ws://127.0.0.1:<port>; people see its state at
-http://127.0.0.1:<port>/.
+Runs the helper until Ctrl-C. Pages connect to ws://127.0.0.1:<port> (or navigate to
+http://127.0.0.1:<port>/authenticate); people see its state at http://127.0.0.1:<port>/ and type
+the PIN only into the helper's own window (Linux: zenity, kdialog or yad in the desktop session;
+macOS: osascript; Windows: PowerShell).
 ${configUsage}
   --virtual-card       use an in-process virtual JPKI card instead of PC/SC readers (development)
   --identity <dir>     the virtual card's identity folder (created there when missing;
                        default: a fresh one in a temporary folder)`;
+
+/** What a start banner says about the PIN window: which one, or why none can be shown now. */
+export function describePinWindow(pinEntry: PinEntry): string {
+  const reason = pinEntry.unavailable?.();
+  if (reason === undefined) return `${pinEntry.kind} (people type the PIN only there, never in a web page)`;
+  return `none can be shown now, so sign-ins answer PIN_ENTRY_UNAVAILABLE. ${reason}`;
+}
 
 /** Runs `start`. */
 export async function startCommand(args: string[], io: CliIo, deps: HelperCliDeps): Promise<number> {
@@ -53,6 +64,7 @@ export async function startCommand(args: string[], io: CliIo, deps: HelperCliDep
     backend = await deps.openPcsc();
   }
   const cards = new CardService(backend);
+  const pinEntry = deps.createPinEntry();
   try {
     const daemon = await startHelperDaemon({
       cards,
@@ -61,9 +73,11 @@ export async function startCommand(args: string[], io: CliIo, deps: HelperCliDep
       dev: config.dev,
       helperVersion: deps.helperVersion,
       logger: deps.logger,
+      pinEntry,
     });
     io.out(`myna-helper ${deps.helperVersion} listening on ${daemon.addresses.join(' ')}`);
     io.out(`Status page: ${daemon.statusPageUrl}`);
+    io.out(`PIN window: ${describePinWindow(pinEntry)}`);
     const allowed = daemon.policy.describe();
     io.out(
       allowed.length === 0 ? 'No origins allowed: add --allow-origin or allowedOrigins.' : 'Allowed origins:',

@@ -1,7 +1,7 @@
 /**
  * `myna-helper status`: asks the running helper's local status endpoint (GET /status on
- * 127.0.0.1, Host-checked, no Origin, no card operation) for its version, readers and whether
- * a card operation is running.
+ * 127.0.0.1, Host-checked, no Origin, no card operation) for its version, readers, its PIN
+ * window and whether a card operation is running.
  */
 import { get } from 'node:http';
 import { parseArgs } from 'node:util';
@@ -43,6 +43,7 @@ export async function statusCommand(args: string[], io: CliIo, deps: HelperCliDe
   }
   io.out(`myna-helper ${status.helperVersion} (protocol ${status.protocolVersion}) on 127.0.0.1:${port}`);
   io.out(status.busy ? 'A card operation is running.' : 'Idle.');
+  io.out(`PIN window: ${status.pinEntry}`);
   io.out(status.readers.length === 0 ? 'No readers.' : 'Readers:');
   for (const reader of status.readers) io.out(`  ${reader.name}: ${reader.card}`);
   return ExitCode.OK;

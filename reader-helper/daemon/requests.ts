@@ -1,11 +1,17 @@
 /**
  * Validation of page → helper frames. Everything is checked here, before the card is touched:
  * a text frame holding a JSON object of a known type, a string id of at most 64 characters, the
- * nonce format, and the PIN format. Errors never repeat the PIN.
+ * nonce format and the language. A request that carries a PIN (or a last-try flag) the way
+ * protocol 1 did is refused, and the PIN is not looked at: the person types it only into the
+ * helper's own window.
  */
 import type { RawData } from 'ws';
-import type { HelperErrorCode, HelperRequest } from '../../protocol/helper-protocol.js';
-import { USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
+import {
+  HELPER_LANGUAGES,
+  type HelperErrorCode,
+  type HelperLanguage,
+  type HelperRequest,
+} from '../../protocol/helper-protocol.js';
 import { isValidNonce } from '../../protocol/signed-data.js';
 
 export const MAX_REQUEST_ID_LENGTH = 64;
@@ -14,7 +20,7 @@ export const MAX_REQUEST_ID_LENGTH = 64;
 export class RequestError extends Error {
   override name = 'RequestError';
   constructor(
-    readonly code: Extract<HelperErrorCode, 'BAD_REQUEST' | 'PIN_FORMAT'>,
+    readonly code: Extract<HelperErrorCode, 'BAD_REQUEST'>,
     message: string,
     readonly id?: string,
   ) {
@@ -51,17 +57,25 @@ export function parseRequest(data: RawData, isBinary: boolean): HelperRequest {
 }
 
 function parseAuthenticate(message: Record<string, unknown>, id: string): HelperRequest {
-  const { nonce, pin, confirmLastTry } = message;
+  const { nonce, language } = message;
+  if ('pin' in message || 'confirmLastTry' in message) {
+    throw new RequestError(
+      'BAD_REQUEST',
+      "the PIN is typed only into the helper's own window; reload the page",
+      id,
+    );
+  }
   if (!isValidNonce(nonce))
     throw new RequestError('BAD_REQUEST', 'nonce must be base64url, 43-128 chars', id);
-  if (confirmLastTry !== undefined && typeof confirmLastTry !== 'boolean') {
-    throw new RequestError('BAD_REQUEST', 'confirmLastTry must be a boolean', id);
+  if (language !== undefined && !isHelperLanguage(language)) {
+    throw new RequestError('BAD_REQUEST', `language must be one of ${HELPER_LANGUAGES.join(', ')}`, id);
   }
-  if (typeof pin !== 'string') throw new RequestError('BAD_REQUEST', 'pin must be a string', id);
-  if (!USER_AUTH_PIN.pattern.test(pin)) {
-    throw new RequestError('PIN_FORMAT', `the PIN is ${USER_AUTH_PIN.description}`, id);
-  }
-  return { type: 'authenticate', id, nonce, pin, confirmLastTry };
+  return { type: 'authenticate', id, nonce, ...(language === undefined ? {} : { language }) };
+}
+
+/** True for a language the helper's windows and pages speak. */
+export function isHelperLanguage(value: unknown): value is HelperLanguage {
+  return (HELPER_LANGUAGES as readonly unknown[]).includes(value);
 }
 
 function rawText(data: RawData): string {

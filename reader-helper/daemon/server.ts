@@ -1,10 +1,12 @@
 /**
  * The helper daemon: HTTP servers on 127.0.0.1 and ::1 (same port) that accept WebSocket
  * upgrades only after the Host and Origin checks, answer everything else with 403 without
- * upgrading, and serve a local `GET /status` for `myna-helper status` and the status page for
- * people at `GET /`. Reader changes are pushed to every connection. Oversize frames
- * (> MAX_MESSAGE_BYTES) close the connection with 1009. Refused upgrades are remembered (site and
- * time) for the status page.
+ * upgrading, and serve a local `GET /status` for `myna-helper status`, the status page for
+ * people at `GET /`, and the navigation path (`GET /authenticate…`, see navigation.ts) for
+ * browsers that cannot open the WebSocket. Both paths share one card-operation slot and the
+ * helper's PIN window. Reader changes are pushed to every connection. Oversize frames
+ * (> MAX_MESSAGE_BYTES) close the connection with 1009. Refused upgrades and return addresses are
+ * remembered (site and time) for the status page.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,12 +19,22 @@ import {
   type ReadersEvent,
 } from '../../protocol/helper-protocol.js';
 import type { Logger } from '../log.js';
+import { PIN_ENTRY_TIMEOUT_MS, type PinEntry } from '../pin-entry/pin-entry.js';
+import type { DaemonContext } from './authentication.js';
 import type { HelperCards } from './cards.js';
+import { HELPER_PAGE_HEADERS, pageLanguage } from './helper-page.js';
+import {
+  NAVIGATION_HOLD_MS,
+  NAVIGATION_KEEP_RESULT_MS,
+  NAVIGATION_PATHS,
+  NavigationPath,
+  type NavigationTimings,
+} from './navigation.js';
 import { OperationSlot } from './operation-slot.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RefusalLog } from './refusals.js';
 import { HelperSession } from './session.js';
-import { pageLanguage, renderStatusPage, STATUS_PAGE_CSP } from './status-page.js';
+import { renderStatusPage } from './status-page.js';
 import {
   checkStatusPageRequest,
   checkStatusRequest,
@@ -31,21 +43,11 @@ import {
   type RefusedRequest,
 } from './upgrade-guard.js';
 
-/** Default per-operation time limit for `authenticate`. */
-export const DEFAULT_OPERATION_TIMEOUT_MS = 30_000;
+/** Default limit of the card's time in one `authenticate` (the clock stops while the person types). */
+export const DEFAULT_CARD_TIMEOUT_MS = 30_000;
 /** The path of the local status endpoint. */
 export const STATUS_PATH = '/status';
 
-/** The security headers of every status-page response, the 200 page and the 403 text alike. */
-const STATUS_PAGE_HEADERS = {
-  'content-security-policy': STATUS_PAGE_CSP,
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'cross-origin-resource-policy': 'same-origin',
-  'cross-origin-opener-policy': 'same-origin',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-} as const;
 /** How long the status page waits for PC/SC before it says the service does not answer. */
 const STATUS_PAGE_READERS_MS = 3000;
 
@@ -67,6 +69,8 @@ export interface HelperStatus {
   readonly helperVersion: string;
   readonly readers: readonly ReaderInfo[];
   readonly busy: boolean;
+  /** The helper's PIN window: `PinEntry.kind` (zenity, kdialog, osascript, …). */
+  readonly pinEntry: string;
 }
 
 export interface HelperDaemonOptions {
@@ -78,7 +82,12 @@ export interface HelperDaemonOptions {
   readonly dev: boolean;
   readonly helperVersion: string;
   readonly logger: Logger;
-  readonly operationTimeoutMs?: number;
+  /** Where people enter the PIN: the helper's own window. */
+  readonly pinEntry: PinEntry;
+  /** Limit of the card's time in one operation (default DEFAULT_CARD_TIMEOUT_MS). */
+  readonly cardTimeoutMs?: number;
+  /** The navigation path's timing (default NAVIGATION_HOLD_MS, NAVIGATION_KEEP_RESULT_MS). */
+  readonly navigation?: Partial<NavigationTimings>;
 }
 
 /** A running daemon. */
@@ -107,11 +116,15 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
     );
   }
   const policy = new OriginPolicy(options.allowedOrigins, options.dev);
-  const slot = new OperationSlot(options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS);
-  const context = {
+  const slot = new OperationSlot({
+    cardMs: options.cardTimeoutMs ?? DEFAULT_CARD_TIMEOUT_MS,
+    personMs: PIN_ENTRY_TIMEOUT_MS,
+  });
+  const context: DaemonContext = {
     cards,
     slot,
     logger,
+    pinEntry: options.pinEntry,
     helperVersion: options.helperVersion,
     protocolVersion: PROTOCOL_VERSION,
   };
@@ -122,6 +135,10 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
   });
   const sessions = new Set<HelperSession>();
   const refusals = new RefusalLog();
+  const navigation = new NavigationPath(context, policy, refusals, {
+    holdMs: options.navigation?.holdMs ?? NAVIGATION_HOLD_MS,
+    keepResultMs: options.navigation?.keepResultMs ?? NAVIGATION_KEEP_RESULT_MS,
+  });
   let port = options.port;
 
   const refuse = (socket: Duplex, reason: RefusalReason, request: IncomingMessage) => {
@@ -151,6 +168,7 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
       helperVersion: options.helperVersion,
       readers: await cards.readers(),
       busy: slot.busy,
+      pinEntry: options.pinEntry.kind,
     };
     response.writeHead(200, {
       'content-type': 'application/json',
@@ -170,13 +188,14 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
         protocolVersion: PROTOCOL_VERSION,
         readers: await readersWithin(cards, STATUS_PAGE_READERS_MS),
         busy: slot.busy,
+        pinEntry: options.pinEntry.kind,
         allowedSites: policy.describe(),
         refusals: refusals.recent(),
       },
       lang,
     );
     response.writeHead(200, {
-      ...STATUS_PAGE_HEADERS,
+      ...HELPER_PAGE_HEADERS,
       'content-type': 'text/html; charset=utf-8',
       'content-language': lang,
       vary: 'accept-language',
@@ -185,7 +204,15 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
   };
 
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
-    const path = (request.url ?? '/').split('?')[0];
+    const path = (request.url ?? '/').split('?')[0] ?? '/';
+    if (NAVIGATION_PATHS.has(path)) {
+      const url = new URL(request.url ?? '/', `http://127.0.0.1:${port}`);
+      return void Promise.resolve(navigation.serve(request, response, url, port)).catch((error: Error) => {
+        logger.log('error', 'navigation failed', { error: error.message });
+        if (!response.headersSent) response.writeHead(500);
+        response.end();
+      });
+    }
     const page = path === '/';
     const refused: RefusedRequest | undefined = page
       ? checkStatusPageRequest(request.headers, port)
@@ -196,7 +223,7 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
         resource: page ? 'page' : 'status',
       });
       if (!page) return void response.writeHead(403).end();
-      response.writeHead(403, { ...STATUS_PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
+      response.writeHead(403, { ...HELPER_PAGE_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
       return void response.end(
         `Open http://127.0.0.1:${port}/ by typing it in the address bar.\n` +
           `アドレスバーに http://127.0.0.1:${port}/ と入力して開いてください。\n`,
@@ -261,6 +288,7 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
     statusPageUrl: `http://127.0.0.1:${port}/`,
     async close() {
       unsubscribe();
+      navigation.close();
       await Promise.all([...wss.clients].map(closeClient));
       await Promise.all(servers.map(closeServer));
       wss.close();

@@ -1,29 +1,17 @@
 /**
  * One accepted WebSocket connection: validates each frame, answers `hello`, runs `authenticate`
- * through the shared operation slot with the origin fixed at upgrade time, handles `cancel`.
- * The PIN only passes through as an argument; it is never logged, kept or echoed.
+ * through the shared operation slot with the origin fixed at upgrade time (pushing `progress` while
+ * the helper's PIN window is open and when the card signs), handles `cancel`. No message carries a
+ * PIN: the person types it into the helper's own window, which closes when the operation is
+ * cancelled or the connection closes.
  */
 import type { WebSocket } from 'ws';
-import type {
-  AuthenticateRequest,
-  ErrorResponse,
-  HelperMessage,
-  HelperRequest,
-} from '../../protocol/helper-protocol.js';
-import { CardError } from '../card/card-error.js';
-import { certificateTag, type Logger } from '../log.js';
-import type { HelperCards } from './cards.js';
-import type { OperationSlot } from './operation-slot.js';
-import { parseRequest, RequestError } from './requests.js';
+import type { AuthenticateRequest, HelperMessage, HelperRequest } from '../../protocol/helper-protocol.js';
+import { authenticateInSlot, type DaemonContext, failureOf } from './authentication.js';
+import { parseRequest, type RequestError } from './requests.js';
 
-/** What every session shares. */
-export interface SessionContext {
-  readonly cards: HelperCards;
-  readonly slot: OperationSlot;
-  readonly logger: Logger;
-  readonly helperVersion: string;
-  readonly protocolVersion: number;
-}
+/** The language of the PIN window when the page names none. */
+const DEFAULT_LANGUAGE = 'ja';
 
 /** Serves one connection until it closes. */
 export class HelperSession {
@@ -31,7 +19,7 @@ export class HelperSession {
     private readonly socket: WebSocket,
     /** The normalized Origin of the accepted upgrade: the only origin this session signs for. */
     private readonly origin: string,
-    private readonly context: SessionContext,
+    private readonly context: DaemonContext,
   ) {
     socket.on('message', (data, isBinary) => {
       void this.handle(() => parseRequest(data, isBinary));
@@ -53,7 +41,12 @@ export class HelperSession {
       request = parse();
       this.send(await this.serve(request));
     } catch (error) {
-      this.send(this.errorResponse(error, request?.id ?? (error as RequestError).id));
+      const id = request?.id ?? (error as RequestError).id;
+      this.send({
+        type: 'error',
+        ...(id === undefined ? {} : { id }),
+        ...failureOf(error, this.context.logger, this.origin),
+      });
     }
   }
 
@@ -75,48 +68,16 @@ export class HelperSession {
     }
   }
 
-  private async authenticate({
-    id,
-    nonce,
-    pin,
-    confirmLastTry,
-  }: AuthenticateRequest): Promise<HelperMessage> {
-    const { cards, slot, logger } = this.context;
-    const origin = this.origin;
-    logger.log('info', 'authenticate', { origin });
-    const { certificate, signature } = await slot.run(this, id, (signal) =>
-      cards.authenticate({ origin, nonce, pin, confirmLastTry: confirmLastTry ?? false, signal }),
-    );
-    logger.log('info', 'authenticated', { origin, certificate: certificateTag(certificate) });
-    return {
-      type: 'authenticated',
+  private async authenticate({ id, nonce, language }: AuthenticateRequest): Promise<HelperMessage> {
+    const answer = await authenticateInSlot(this.context, this, {
       id,
-      certificate: Buffer.from(certificate).toString('base64url'),
-      signature: Buffer.from(signature).toString('base64url'),
-    };
-  }
-
-  private errorResponse(error: unknown, id: string | undefined): ErrorResponse {
-    const base = id === undefined ? {} : { id };
-    if (error instanceof RequestError || error instanceof CardError) {
-      const triesLeft = error instanceof CardError ? error.triesLeft : undefined;
-      this.context.logger.log('info', 'request refused', {
-        origin: this.origin,
-        code: error.code,
-        triesLeft,
-      });
-      return {
-        type: 'error',
-        ...base,
-        code: error.code,
-        message: error.message,
-        ...(triesLeft === undefined ? {} : { triesLeft }),
-      };
-    }
-    this.context.logger.log('error', 'unexpected failure', {
       origin: this.origin,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      nonce,
+      language: language ?? DEFAULT_LANGUAGE,
+      path: 'websocket',
+      onProgress: (step, triesLeft) =>
+        this.send({ type: 'progress', id, step, ...(triesLeft === undefined ? {} : { triesLeft }) }),
     });
-    return { type: 'error', ...base, code: 'CARD_ERROR', message: 'the card reader failed unexpectedly' };
+    return { type: 'authenticated', id, ...answer };
   }
 }

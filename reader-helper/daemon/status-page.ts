@@ -1,13 +1,13 @@
 /**
  * The helper's local status page for people, at http://127.0.0.1:<port>/ (Japanese or English):
- * that it runs, its version, the readers and whether a MyNumber card is in one, the sites it is set
- * up for (plain-http ones with a visible warning), how to add one, and the recent refusals (per
+ * that it runs, its version, the readers and whether a MyNumber card is in one, where the PIN is
+ * entered (the helper's own window), the sites it is set up for (plain-http ones with a visible warning), how to add one, and the recent refusals (per
  * site: count, last time and reason; nothing else). Only a top-level navigation may load it: no
  * CORS header, `frame-ancestors 'none'` + X-Frame-Options DENY, a cross-origin resource policy,
  * and the request checks in upgrade-guard.ts.
  */
-import { createHash } from 'node:crypto';
-import type { CardState, ReaderInfo } from '../../protocol/helper-protocol.js';
+import type { CardState, HelperLanguage, ReaderInfo } from '../../protocol/helper-protocol.js';
+import { escapeHtml, helperPage } from './helper-page.js';
 import type { Refusal } from './refusals.js';
 import type { RefusalReason } from './upgrade-guard.js';
 
@@ -18,26 +18,12 @@ export interface StatusPageModel {
   /** Undefined when the PC/SC service did not answer in time. */
   readonly readers: readonly ReaderInfo[] | undefined;
   readonly busy: boolean;
+  /** The helper's PIN window (`PinEntry.kind`). */
+  readonly pinEntry: string;
   /** What the origin policy allows, as `OriginPolicy.describe()` words it. */
   readonly allowedSites: readonly string[];
   readonly refusals: readonly Refusal[];
 }
-
-export type StatusPageLanguage = 'ja' | 'en';
-
-const STYLE = `body{font-family:system-ui,"Noto Sans CJK JP",sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}code{background:#f1f1f1;padding:0 .2rem}
-.ok{color:#0a6b2d;font-weight:bold}.warn{color:#a10d0d}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
-nav{float:right}`;
-
-/** The Content-Security-Policy of the page: nothing but its own inline style; never framed. */
-export const STATUS_PAGE_CSP = [
-  "default-src 'none'",
-  `style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'`,
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
 
 const TEXT = {
   en: {
@@ -55,6 +41,9 @@ const TEXT = {
       'not-jpki': 'a card that is not a MyNumber card',
       unknown: 'card state unknown',
     } satisfies Record<CardState, string>,
+    pinWindow: 'Where you enter your PIN',
+    pinWindowKind: (kind: string) =>
+      `Only in the helper’s own window (${kind}), which names the site that asks. Never type your PIN into a web page.`,
     sites: 'Sites that may use the card',
     noSites: 'No site is set up yet: the helper refuses every login page.',
     howToAdd: 'How to add a site',
@@ -73,7 +62,10 @@ const TEXT = {
       ORIGIN_MISSING: 'not a web page (no origin)',
       ORIGIN_REFUSED: 'not set up',
       ORIGIN_PRESENT: 'a web page asked for the status',
-      NOT_NAVIGATION: 'not opened from the address bar',
+      NOT_NAVIGATION: 'not opened from the address bar, or inside another page',
+      RETURN_ORIGIN_REFUSED: 'not set up (sent you to the helper to sign in)',
+      RETURN_INVALID:
+        'sent you to the helper with a return address that is not a sign-in page (nothing was signed)',
     } satisfies Record<RefusalReason, string>,
     alreadyAllowed: 'already set up: nothing to add; tell the site its login page connects wrongly.',
     refusalNote:
@@ -96,6 +88,9 @@ const TEXT = {
       'not-jpki': 'マイナンバーカードではないカード',
       unknown: 'カードの状態が不明',
     } satisfies Record<CardState, string>,
+    pinWindow: '暗証番号の入力場所',
+    pinWindowKind: (kind: string) =>
+      `ヘルパー自身の画面（${kind}）だけです。画面には要求しているサイトが表示されます。ウェブページには暗証番号を入力しないでください。`,
     sites: 'カードを使えるサイト',
     noSites: 'まだサイトが設定されていません。すべてのログインページを拒否します。',
     howToAdd: 'サイトの追加方法',
@@ -114,7 +109,9 @@ const TEXT = {
       ORIGIN_MISSING: 'ウェブページではない（オリジンなし）',
       ORIGIN_REFUSED: '未設定',
       ORIGIN_PRESENT: 'ウェブページが状態を要求',
-      NOT_NAVIGATION: 'アドレスバーから開かれていない',
+      NOT_NAVIGATION: 'アドレスバーから開かれていない、または他のページの中に埋め込まれている',
+      RETURN_ORIGIN_REFUSED: '未設定（ヘルパーのログインページへ移動させたサイト）',
+      RETURN_INVALID: 'ログインページではない戻り先を指定してヘルパーへ移動させた（署名していません）',
     } satisfies Record<RefusalReason, string>,
     alreadyAllowed:
       '設定済みです。追加は不要です。ログインページの接続方法が誤っていることをサイトに伝えてください。',
@@ -124,20 +121,8 @@ const TEXT = {
   },
 } as const;
 
-/** The language for `?lang=` or else the first of Accept-Language that the page speaks (English by default). */
-export function pageLanguage(url: URL, acceptLanguage: string | undefined): StatusPageLanguage {
-  const asked = url.searchParams.get('lang');
-  if (asked === 'ja' || asked === 'en') return asked;
-  for (const part of (acceptLanguage ?? '').split(',')) {
-    const tag = part.trim().split(';')[0]?.toLowerCase() ?? '';
-    if (tag === 'ja' || tag.startsWith('ja-')) return 'ja';
-    if (tag === 'en' || tag.startsWith('en-')) return 'en';
-  }
-  return 'en';
-}
-
 /** The page's HTML. */
-export function renderStatusPage(model: StatusPageModel, lang: StatusPageLanguage): string {
+export function renderStatusPage(model: StatusPageModel, lang: HelperLanguage): string {
   const t = TEXT[lang];
   const other = lang === 'ja' ? 'en' : 'ja';
   const readers =
@@ -157,6 +142,7 @@ export function renderStatusPage(model: StatusPageModel, lang: StatusPageLanguag
               `<li><code>${escapeHtml(site)}</code>${site.startsWith('http://') ? ` <strong class="warn">${t.insecureSite}</strong>` : ''}</li>`,
           )
           .join('')}</ul>`;
+  const pinWindow = t.pinWindowKind(escapeHtml(model.pinEntry));
   const allowed = new Set(model.allowedSites);
   const refusals =
     model.refusals.length === 0
@@ -167,22 +153,18 @@ export function renderStatusPage(model: StatusPageModel, lang: StatusPageLanguag
               `<tr><td>${refusal.time.toISOString().slice(0, 19).replace('T', ' ')}</td><td><code>${escapeHtml(refusal.site)}</code></td><td>${refusal.count}</td><td>${t.reason[refusal.reason]}${allowed.has(refusal.site) ? ` — ${t.alreadyAllowed}` : ''}</td></tr>`,
           )
           .join('')}</table><p>${t.refusalNote}</p>`;
-  return `<!doctype html>
-<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t.title}</title><style>${STYLE}</style></head>
-<body><nav><a href="/?lang=${other}" hreflang="${other}">${t.other}</a></nav>
+  return helperPage({
+    lang,
+    title: t.title,
+    body: `<nav><a href="/?lang=${other}" hreflang="${other}">${t.other}</a></nav>
 <h1>${t.title}</h1>
 <p id="state" class="ok">${t.running}</p>
 <p id="version">${t.version(escapeHtml(model.helperVersion), model.protocolVersion)}</p>
 ${model.busy ? `<p>${t.busy}</p>` : ''}
 <h2>${t.readers}</h2>${readers}
+<h2>${t.pinWindow}</h2><p id="pin-window">${pinWindow}</p>
 <h2>${t.sites}</h2>${sites}
 <h2>${t.howToAdd}</h2><ol id="how-to-add">${t.addSteps.map((step) => `<li>${step}</li>`).join('')}</ol>
-<h2>${t.refusals}</h2>${refusals}
-</body></html>
-`;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+<h2>${t.refusals}</h2>${refusals}`,
+  });
 }

@@ -13,7 +13,11 @@ export type RefusalReason =
   | 'ORIGIN_MISSING'
   | 'ORIGIN_REFUSED'
   | 'ORIGIN_PRESENT'
-  | 'NOT_NAVIGATION';
+  | 'NOT_NAVIGATION'
+  /** Navigation path: the return address's site is not allowed. */
+  | 'RETURN_ORIGIN_REFUSED'
+  /** Navigation path: the return address is not exactly `<origin>/interaction/<uid>/card-answer`. */
+  | 'RETURN_INVALID';
 
 export type GuardResult = { readonly ok: true; readonly origin: string } | RefusedRequest;
 export interface RefusedRequest {
@@ -72,9 +76,26 @@ export function checkStatusPageRequest(
 ): RefusedRequest | undefined {
   const refused = checkLocalRequest(headers, port);
   if (refused) return refused;
+  return isTopLevelDocument(headers) ? undefined : { ok: false, reason: 'NOT_NAVIGATION' };
+}
+
+/** Where the browser says how it fetches, a navigation to a document: no frame, image or script. */
+function isTopLevelDocument(headers: IncomingHttpHeaders): boolean {
   const dest = headers['sec-fetch-dest'];
-  if (!isNavigation(headers) || (dest !== undefined && dest !== 'document')) {
-    return { ok: false, reason: 'NOT_NAVIGATION' };
-  }
-  return undefined;
+  return isNavigation(headers) && (dest === undefined || dest === 'document');
+}
+
+/**
+ * Checks a request of the navigation path (`/authenticate…`): loopback Host, and where the
+ * browser says how it fetches (Fetch Metadata), only a top-level navigation — no frame, no
+ * fetch(), no prefetch or prerender — since each one opens the PIN window. The page that sent it
+ * is another site (the login page), so Sec-Fetch-Site is not checked; the return address is.
+ */
+export function checkNavigationRequest(
+  headers: IncomingHttpHeaders,
+  port: number,
+): RefusedRequest | undefined {
+  if (!isLoopbackHost(headers.host, port)) return { ok: false, reason: 'HOST_REFUSED' };
+  const speculative = headers['sec-purpose'] !== undefined || headers.purpose !== undefined;
+  return isTopLevelDocument(headers) && !speculative ? undefined : { ok: false, reason: 'NOT_NAVIGATION' };
 }

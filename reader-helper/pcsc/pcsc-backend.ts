@@ -231,6 +231,14 @@ class PcscConnection implements CardConnection {
     }
   }
 
+  async control(code: number, data: Uint8Array): Promise<Uint8Array> {
+    try {
+      return new Uint8Array(await this.card.control(code, Buffer.from(data)));
+    } catch (error) {
+      throw transmitError(error);
+    }
+  }
+
   async disconnect(): Promise<void> {
     try {
       this.card.disconnect(SCARD_LEAVE_CARD);

@@ -5,15 +5,17 @@ import { join } from 'node:path';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { meterDynamo } from '../../bench/dynamo-meter.js';
 import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
 import { issueUserAuthCertificate } from '../../dev-pki/issue.js';
 import { NO_PREDECESSORS } from '../../functions/accounts/account-store.js';
 import { DynamoAccountStore } from '../../functions/accounts/dynamo-account-store.js';
 import { FilePredecessorSource } from '../../functions/accounts/file-predecessor-source.js';
-import { DEFAULT_ACCOUNT_RETENTION_DAYS } from '../../functions/defaults.js';
+import { CERTIFICATE_POINTER_SLACK_DAYS, DEFAULT_ACCOUNT_RETENTION_DAYS } from '../../functions/defaults.js';
 import { parseCertificate, serialHex } from '../../functions/jpki/certificate.js';
 import type { TrustAnchors } from '../../functions/jpki/trust-anchors.js';
 import { readLambdaEnv } from '../../functions/op/lambda-env.js';
+import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
 import { itemKey } from '../../functions/storage/table.js';
 import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
@@ -162,6 +164,129 @@ describe('DynamoAccountStore', () => {
       expect(dump).not.toContain(serial);
       expect(dump).not.toContain(Buffer.from(serial, 'hex').toString('base64'));
       expect(dump).not.toContain(Buffer.from(serial, 'hex').toString('base64url').toLowerCase());
+    }
+  });
+});
+
+describe('a returning certificate', () => {
+  /** A store on its own metered client (the calls it sends), on a clock. */
+  async function meteredStore(links: Record<string, string> = {}) {
+    const table = await newTable();
+    const path = join(dir, `predecessors-${++files}.json`);
+    await writeFile(path, JSON.stringify(links));
+    const client = createDynamoClient({ endpoint: table.endpoint });
+    const meter = meterDynamo(client);
+    const clock = { now: Date.parse('2025-01-01T00:00:00Z') };
+    const store = new DynamoAccountStore({
+      client,
+      tableName: table.tableName,
+      secret,
+      predecessors: new FilePredecessorSource(path),
+      now: () => clock.now,
+    });
+    const calls = () => meter.calls.map((call) => `${call.command} ${call.kind}`);
+    return { store, table, meter, clock, calls, close: () => client.destroy() };
+  }
+
+  test('logs in with ONE UpdateItem of its account while its pointer needs no write', async () => {
+    const { store, meter, clock, calls, close } = await meteredStore();
+    try {
+      const login = loginOf(alice.userAuth.der);
+      const first = await store.accountForLogin(login);
+      clock.now += 60_000;
+      meter.reset();
+      const second = await store.accountForLogin(login);
+      expect(calls()).toEqual(['UpdateItem ACCOUNT']);
+      expect(second).toEqual({
+        ...first,
+        expiresAt: new Date(clock.now + DEFAULT_ACCOUNT_RETENTION_DAYS * DAY).toISOString(),
+        certificates: [{ ...first.certificates[0], lastSeenAt: new Date(clock.now).toISOString() }],
+      });
+    } finally {
+      close();
+    }
+  });
+
+  test('its pointer is written again when due (the one-write login waits for it), then one write again', async () => {
+    const { store, table, meter, clock, calls, close } = await meteredStore();
+    try {
+      const login = loginOf(alice.userAuth.der);
+      await store.accountForLogin(login);
+      const pointerExpiry = async () =>
+        Number((await scanAll(table)).find((item) => String(item.pk).startsWith('CERT#'))?.expiresAt);
+      const before = await pointerExpiry();
+      clock.now += (CERTIFICATE_POINTER_SLACK_DAYS + 1) * DAY;
+      meter.reset();
+      await store.accountForLogin(login);
+      expect(calls()).toEqual([
+        'UpdateItem ACCOUNT',
+        'GetItem CERT',
+        'UpdateItem CERT',
+        'UpdateItem ACCOUNT',
+      ]);
+      expect(await pointerExpiry()).toBe(before + ((CERTIFICATE_POINTER_SLACK_DAYS + 1) * DAY) / 1000);
+      meter.reset();
+      await store.accountForLogin(login);
+      expect(calls()).toEqual(['UpdateItem ACCOUNT']);
+    } finally {
+      close();
+    }
+  });
+
+  test('a renewed certificate (its account is named after another) takes the full path to the same account', async () => {
+    const renewed = await renew(alice, false);
+    const { store, meter, calls, close } = await meteredStore({
+      [serialHex(parseCertificate(renewed).serialNumber)]: alice.userAuth.serialHex,
+    });
+    try {
+      const original = await store.accountForLogin(loginOf(alice.userAuth.der));
+      await store.accountForLogin(loginOf(renewed));
+      meter.reset();
+      expect((await store.accountForLogin(loginOf(renewed))).accountId).toBe(original.accountId);
+      expect(calls()).toEqual(['UpdateItem ACCOUNT', 'GetItem CERT', 'UpdateItem ACCOUNT']);
+    } finally {
+      close();
+    }
+  });
+
+  test('after the retention is shortened, the pointer is read again: its recorded expiry is not trusted', async () => {
+    const { store, table, clock, close } = await meteredStore();
+    const client = createDynamoClient({ endpoint: table.endpoint });
+    try {
+      const login = loginOf(alice.userAuth.der);
+      await store.accountForLogin(login);
+      const shorter = new DynamoAccountStore({
+        client,
+        tableName: table.tableName,
+        secret,
+        predecessors: NO_PREDECESSORS,
+        retentionDays: 30,
+        now: () => clock.now,
+      });
+      const meter = meterDynamo(client);
+      const account = await shorter.accountForLogin(login);
+      expect(meter.calls.map((call) => `${call.command} ${call.kind}`)).toEqual([
+        'UpdateItem ACCOUNT',
+        'GetItem CERT',
+        'UpdateItem ACCOUNT',
+      ]);
+      expect(account.expiresAt).toBe(new Date(clock.now + 30 * DAY).toISOString());
+    } finally {
+      client.destroy();
+      close();
+    }
+  });
+
+  test('the one-write login keeps the CA-key binding: another CA key with the same certificate key is refused', async () => {
+    const { store, close } = await meteredStore();
+    try {
+      const login = loginOf(alice.userAuth.der);
+      await store.accountForLogin(login);
+      await expect(store.accountForLogin({ ...login, issuerKeyId: 'f'.repeat(64) })).rejects.toMatchObject({
+        code: 'ISSUER_KEY_MISMATCH',
+      });
+    } finally {
+      close();
     }
   });
 });

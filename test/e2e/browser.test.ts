@@ -1,25 +1,34 @@
 /**
  * End to end in a real browser: Debian's Chromium opens the demo RP, signs in through the OP's
  * login page, whose script talks to the reader-helper, which reaches the virtual card through a
- * REAL pcscd with the vsmartcard vpcd driver. Fails loudly (never skips) without pcscd, vpcd or
- * Chromium; the README's test command installs them.
+ * REAL pcscd with the vsmartcard vpcd driver; the person types the PIN into the helper's own
+ * window (zenity on a private Xvfb, typed into with xdotool), never into the page. Fails loudly
+ * (never skips) without pcscd, vpcd, Chromium, Xvfb, zenity or xdotool; the README's test command
+ * installs them.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
+import { fill, message } from '../../functions/op/login-page/messages.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { PcscReaderBackend } from '../../reader-helper/pcsc/pcsc-backend.js';
-import { loadIdentity } from '../../reader-helper/virtual-card/identity.js';
+import { createPinEntry } from '../../reader-helper/pin-entry/pin-entry.js';
+import { type CardIdentity, loadIdentity } from '../../reader-helper/virtual-card/identity.js';
 import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
 import { VpcdConnector } from '../../reader-helper/virtual-card/vpcd-connector.js';
-import { freePort, launchChromium } from '../support/browser.js';
+import { freePort, launchChromium, signInWithHelperWindow } from '../support/browser.js';
 import { ensurePcscd, type PcscdHandle } from '../support/pcscd.js';
+import { PinDialogUser } from '../support/pin-dialog-user.js';
+import { startXvfb, type XDisplay } from '../support/xvfb.js';
 
 let pcscd: PcscdHandle;
+let xdisplay: XDisplay;
+let person: PinDialogUser;
 let stack: LocalStack;
 let card: VpcdConnector;
+let identity: CardIdentity;
 let browser: Browser;
 const quiet = () => {};
 
@@ -48,6 +57,7 @@ async function stackWith(runHelper: boolean, at?: StackPlace): Promise<LocalStac
     dynamoPort: 0,
     runHelper,
     readers: runHelper ? new PcscReaderBackend() : undefined,
+    pinEntry: createPinEntry({ env: xdisplay.env }),
     log: quiet,
   });
 }
@@ -64,9 +74,12 @@ async function openLoginPage(rpUrl: string): Promise<Page> {
 
 beforeAll(async () => {
   pcscd = await ensurePcscd();
+  xdisplay = await startXvfb();
+  person = new PinDialogUser(xdisplay);
   place = await newPlace();
   stack = await stackWith(true, place);
-  card = new VpcdConnector(new VirtualJpkiCard(await loadIdentity(stack.identityDir)));
+  identity = await loadIdentity(stack.identityDir);
+  card = new VpcdConnector(new VirtualJpkiCard(identity));
   card.start();
   browser = await launchChromium();
 }, 60_000);
@@ -76,23 +89,26 @@ afterAll(async () => {
   card?.stop();
   await stack?.close();
   if (pcscd?.owned) await pcscd.stop();
+  await xdisplay?.stop();
 });
 
 describe('sign in with the (virtual) MyNumber card in Chromium', () => {
-  it('a wrong PIN shows the tries left', async () => {
+  it('a wrong PIN typed in the helper window shows the tries left; the page never had a PIN field', async () => {
     const page = await openLoginPage(stack.rpUrl);
-    await page.getByLabel('User-authentication PIN (4 digits)').fill('0000');
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('#alert', { hasText: /\b2\b/ }).waitFor({ timeout: 20_000 });
-    expect(await page.locator('#alert').textContent()).toMatch(/2/);
+    await signInWithHelperWindow(page, person, '0000');
+    await page.locator('#alert', { hasText: /\b2 tries left/ }).waitFor({ timeout: 20_000 });
+    expect(await page.locator('#alert').textContent()).toBe(
+      fill(message('en', 'triesLeft'), { message: message('en', 'HELPER_PIN_INCORRECT'), n: 2 }),
+    );
+    expect(await page.locator('input').count()).toBe(0);
     await page.context().close();
   }, 60_000);
 
   /** Signs in with the right PIN and returns the ID token claims the RP shows. */
   async function signIn(rpUrl: string): Promise<Record<string, unknown>> {
     const page = await openLoginPage(rpUrl);
-    await page.getByLabel('User-authentication PIN (4 digits)').fill('1234');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Through pcscd the card may take a moment to show up after a start: the window opens then.
+    await signInWithHelperWindow(page, person, identity.userAuthPin, 30_000);
     await page.waitForURL(`${rpUrl}/`, { timeout: 30_000 });
     const claims = JSON.parse((await page.locator('#claims').textContent()) ?? '{}');
     await page.context().close();
@@ -125,10 +141,8 @@ describe('sign in with the (virtual) MyNumber card in Chromium', () => {
     try {
       const page = await openLoginPage(noHelper.rpUrl);
       await page.locator('#guide').waitFor({ state: 'visible', timeout: 20_000 });
-      expect(await page.locator('#status').textContent()).toMatch(/Could not connect to the card helper/);
-      expect(await page.locator('#alert').textContent()).toMatch(
-        /not running, or it is not set up for this site/,
-      );
+      expect(await page.locator('#status').textContent()).toBe(message('en', 'stateNoHelper'));
+      expect(await page.locator('#hint').textContent()).toBe(message('en', 'stateNoHelperReasons'));
       expect(await page.locator('#status-link').getAttribute('href')).toMatch(
         /^http:\/\/127\.0\.0\.1:\d+\/$/,
       );

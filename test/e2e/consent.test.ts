@@ -1,8 +1,8 @@
 /**
  * Consent of a third-party client in real Chromium and real Firefox, with the OP's CSRF protection
- * on: the login page's script talks to a reader-helper with a virtual card, the consent page's
- * buttons are clicked, and the relying party (openid-client) redeems the code or sees
- * `access_denied`. No test sets a header a browser sets. A form posted by another site in the same
+ * on: the login page's script talks to a reader-helper with a virtual card, the person types the
+ * PIN into the helper's own window (zenity on Xvfb), the consent page's buttons are clicked, and
+ * the relying party (openid-client) redeems the code or sees `access_denied`. No test sets a header a browser sets. A form posted by another site in the same
  * browser is refused.
  * The last test compares the headers the scripted TestBrowser sends (the OP tests use it) with
  * the ones Chromium sent for the same flow, so the two cannot drift apart.
@@ -16,7 +16,13 @@ import type { Page as FirefoxPage } from 'puppeteer-core';
 import { createOpApp } from '../../functions/op/app.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
 import { useLocalTables } from '../storage/local-table.js';
-import { launchChromium, launchFirefox, startVirtualHelper, type VirtualHelper } from '../support/browser.js';
+import {
+  launchChromium,
+  launchFirefox,
+  signInWithHelperWindow,
+  startVirtualHelper,
+  type VirtualHelper,
+} from '../support/browser.js';
 import { aliceCard } from '../support/card.js';
 import {
   type AuthorizationChecks,
@@ -48,7 +54,7 @@ const loopbackRedirect = () => `${rpSite.url}/cb`;
 
 beforeAll(async () => {
   identity = (await aliceCard()).identity;
-  helper = await startVirtualHelper(identity);
+  helper = await startVirtualHelper({ identity });
   rpSite = await startRpSite();
   op = await startRecordingOp();
   rp = await relyingParty({ issuer: op.url, clientId: THIRD.client_id, clientSecret: THIRD.client_secret });
@@ -126,8 +132,7 @@ async function signInToConsent(): Promise<AtConsent> {
   });
   const { url, checks } = await authorizationRequest(rp, REDIRECT_URI);
   await page.goto(url.href);
-  await page.getByLabel('User-authentication PIN (4 digits)').fill(identity.userAuthPin);
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await signInWithHelperWindow(page, helper.person, identity.userAuthPin);
   await page.getByRole('button', { name: 'Allow', exact: true }).waitFor({ timeout: 20_000 });
   return { page, callbacks, checks };
 }
@@ -213,9 +218,9 @@ describe('third-party consent in Firefox', () => {
     const page = await context.newPage();
     const { url, checks } = await authorizationRequest(loopbackRp, loopbackRedirect());
     await page.goto(url.href);
-    await page.waitForSelector('#pin', { visible: true, timeout: 20_000 });
-    await page.type('#pin', identity.userAuthPin);
-    await page.click('#submit');
+    await page.waitForSelector('#start', { visible: true, timeout: 20_000 });
+    await page.click('#start');
+    await helper.person.enterPin(identity.userAuthPin);
     await page.waitForSelector('form[action$="/confirm"] button', { visible: true, timeout: 20_000 });
     return { context, page, checks };
   }

@@ -13,7 +13,12 @@ import type { Browser } from 'playwright-core';
 import type { OpServer } from '../../functions/op/local-server.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
 import { useLocalTables } from '../storage/local-table.js';
-import { launchChromium, startVirtualHelper, type VirtualHelper } from '../support/browser.js';
+import {
+  launchChromium,
+  signInWithHelperWindow,
+  startVirtualHelper,
+  type VirtualHelper,
+} from '../support/browser.js';
 import { aliceCard } from '../support/card.js';
 import { authorizationRequest, relyingParty } from '../support/oidc-flow.js';
 import { startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
@@ -61,7 +66,7 @@ async function startRpSite(): Promise<{ server: Server; url: string; callbacks: 
 
 beforeAll(async () => {
   identity = (await aliceCard()).identity;
-  helper = await startVirtualHelper(identity);
+  helper = await startVirtualHelper({ identity });
   rpSite = await startRpSite();
   op = await startTestOp({
     table: await newTable(),
@@ -98,8 +103,7 @@ describe('form_post in Chromium with the CSP on', () => {
     const redirectUri = `${rpSite.url}/cb`;
     const { url, checks } = await authorizationRequest(rp, redirectUri, { response_mode: 'form_post' });
     await page.goto(url.href);
-    await page.getByLabel('User-authentication PIN (4 digits)').fill(identity.userAuthPin);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await signInWithHelperWindow(page, helper.person, identity.userAuthPin);
     await page.waitForURL(redirectUri, { timeout: 20_000 });
     await expect(page.locator('h1').textContent()).resolves.toBe('Signed in at the RP');
 

@@ -3,23 +3,33 @@
  * fonts (fonts-noto-cjk): each page must load with no failed request, no CSP violation or script
  * error, no sideways scrolling in a phone-sized window, and the relying party's logo within
  * 48 px. Each state is also saved as a phone and a desktop screenshot, in $MYNA_SCREENSHOTS when set (else in a
- * temporary folder that is removed): look at them after changing a page.
+ * temporary folder that is removed): look at them after changing a page. The helper's own PIN
+ * windows (zenity on a private Xvfb) are saved as screenshots of that display (ImageMagick
+ * `import -window root`), `helper-*.png`; its navigation waiting page like any page.
  *
  *   MYNA_SCREENSHOTS=/tmp/myna-shots npm run jest -- test/e2e/screenshots.test.ts
  */
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { OpServer } from '../../functions/op/local-server.js';
-import { type Locale, message } from '../../functions/op/login-page/messages.js';
+import { fill, type Locale, type MessageKey, message } from '../../functions/op/login-page/messages.js';
+import { USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
 import { useLocalTables } from '../storage/local-table.js';
 import { freePort, launchChromium, startVirtualHelper, type VirtualHelper } from '../support/browser.js';
-import { aliceCard } from '../support/card.js';
+import { denyLoopbackAccess, launchChromiumForPublicSite } from '../support/browsers/chromium.js';
+import { type EngineLoginHarness, startEngineLoginHarness } from '../support/browsers/login-harness.js';
+import { aliceCard, cardWithSpentTries } from '../support/card.js';
 import { authorizationRequest, relyingParty } from '../support/oidc-flow.js';
 import { BRANDED_CLIENT, startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
+import type { PinDialogUser } from '../support/pin-dialog-user.js';
+import type { XDisplay } from '../support/xvfb.js';
 
 const newTable = useLocalTables();
 const SHOP = BRANDED_CLIENT;
@@ -30,7 +40,9 @@ const LOGO = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 60"><rect
 let identity: CardIdentity;
 let helpers: VirtualHelper[] = [];
 let ops: OpServer[] = [];
+let cardHelper: VirtualHelper;
 let withCard: OpServer;
+let withBlockedCard: OpServer;
 let withoutCard: OpServer;
 let withoutHelper: OpServer;
 let browser: Browser;
@@ -39,10 +51,18 @@ const keep = process.env.MYNA_SCREENSHOTS;
 
 beforeAll(async () => {
   identity = (await aliceCard()).identity;
-  const cardHelper = await startVirtualHelper(identity);
+  cardHelper = await startVirtualHelper({ identity });
+  const blockedHelper = await startVirtualHelper({
+    card: await cardWithSpentTries(identity, USER_AUTH_PIN.maxTries),
+  });
   const emptyHelper = await startVirtualHelper();
-  helpers = [cardHelper, emptyHelper];
+  helpers = [cardHelper, blockedHelper, emptyHelper];
   withCard = await startTestOp({ table: await newTable(), clients: CLIENTS, helperPort: cardHelper.port });
+  withBlockedCard = await startTestOp({
+    table: await newTable(),
+    clients: CLIENTS,
+    helperPort: blockedHelper.port,
+  });
   withoutCard = await startTestOp({
     table: await newTable(),
     clients: CLIENTS,
@@ -53,7 +73,7 @@ beforeAll(async () => {
     clients: CLIENTS,
     helperPort: await freePort(),
   });
-  ops = [withCard, withoutCard, withoutHelper];
+  ops = [withCard, withBlockedCard, withoutCard, withoutHelper];
   browser = await launchChromium();
   folder = keep ?? (await mkdtemp(join(tmpdir(), 'myna-shots-')));
   await mkdir(folder, { recursive: true });
@@ -78,9 +98,9 @@ async function authorizationUrl(op: OpServer, params: Record<string, string> = {
 const PHONE = { width: 400, height: 800 };
 const DESKTOP = { width: 1280, height: 800 };
 
-/** A phone-sized Chromium tab in `locale`; the shop's site and CDN answered by the test. */
-async function openTab(locale: Locale): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({
+/** A phone-sized tab of `on` (default: the test's Chromium) in `locale`; the shop's site and CDN answered by the test. */
+async function openTab(locale: Locale, on: Browser = browser): Promise<{ page: Page; problems: string[] }> {
+  const context = await on.newContext({
     locale: locale === 'ja' ? 'ja-JP' : 'en-US',
     viewport: PHONE,
   });
@@ -137,34 +157,71 @@ async function look(page: Page, problems: string[], state: string, locale: Local
   await page.setViewportSize(PHONE);
 }
 
-const t = (locale: Locale, key: Parameters<typeof message>[1]) => message(locale, key);
-/** The console line Chromium writes for the refused WebSocket when no helper listens. */
+const t = (locale: Locale, key: MessageKey) => message(locale, key);
 /** The console line Chromium writes for a page answered 400 (the error page itself). */
 const DOCUMENT_400 = /Failed to load resource: the server responded with a status of 400/;
+/** The console line Chromium writes for the refused WebSocket when no helper listens. */
 const NO_HELPER_SOCKET = /WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/' failed/;
+const run = promisify(execFile);
+
+/**
+ * Saves the helper's window on `display` as `helper-<state>-<locale>.png`, once the window is shown
+ * (zenity maps it before it has painted its text, hence the short pause).
+ */
+async function lookAtHelperWindow(display: XDisplay, person: PinDialogUser, state: string, locale: Locale) {
+  const deadline = Date.now() + 10_000;
+  while ((await person.helperWindows()).length === 0) {
+    if (Date.now() > deadline) throw new Error(`no helper window for ${state} on ${display.display}`);
+    await sleep(25);
+  }
+  await sleep(500);
+  await run('import', ['-window', 'root', join(folder, `helper-${state}-${locale}.png`)], {
+    env: display.env,
+  });
+}
+
+/** Waits until the page's status line shows `key` (filled with `params`). */
+async function statusShows(page: Page, locale: Locale, key: MessageKey, params: Record<string, string> = {}) {
+  await page.locator('#status', { hasText: fill(t(locale, key), params) }).waitFor({ timeout: 20_000 });
+}
+
+/** The alert after a wrong PIN with `left` tries left. */
+const wrongPinAlert = (locale: Locale, left: number) =>
+  fill(t(locale, left === 1 ? 'triesLeftOne' : 'triesLeft'), {
+    message: t(locale, 'HELPER_PIN_INCORRECT'),
+    n: left,
+  });
 
 describe.each(['ja', 'en'] as const)('pages in %s', (locale) => {
-  it('login: PIN, wrong PIN, last try, consent, Back after signing in, logout', async () => {
+  it('login: ready, PIN window, cancelled, wrong PIN, one try left, last try, consent, Back after signing in, logout', async () => {
+    const { person, display } = cardHelper;
     const { page, problems } = await openTab(locale);
     await page.goto(await authorizationUrl(withCard));
-    const pin = page.getByLabel(t(locale, 'pinLabel'));
-    await pin.waitFor({ timeout: 20_000 });
-    await look(page, problems, 'login-pin', locale);
+    const start = page.getByRole('button', { name: t(locale, 'start'), exact: true });
+    await start.waitFor({ timeout: 20_000 });
+    await look(page, problems, 'login-ready', locale);
 
+    await start.click();
+    await statusShows(page, locale, 'statePinWindow', { site: withCard.url });
+    await lookAtHelperWindow(display, person, 'pin-window', locale);
+    await look(page, problems, 'login-pin-window', locale);
+    await person.cancel();
+    await page
+      .locator('#alert', { hasText: t(locale, 'HELPER_USER_CANCELLED') })
+      .waitFor({ timeout: 20_000 });
+    await look(page, problems, 'login-cancelled', locale);
+
+    const retry = page.getByRole('button', { name: t(locale, 'retry'), exact: true });
     for (const left of [2, 1]) {
-      await pin.fill('0000');
-      await page.getByRole('button', { name: t(locale, 'submit'), exact: true }).click();
-      await page.locator('#alert', { hasText: String(left) }).waitFor({ timeout: 20_000 });
+      await retry.click();
+      await person.enterPin('0000');
+      await page.locator('#alert', { hasText: wrongPinAlert(locale, left) }).waitFor({ timeout: 20_000 });
+      await look(page, problems, left === 1 ? 'login-one-try-left' : 'login-wrong-pin', locale);
     }
-    await look(page, problems, 'login-one-try-left', locale);
-    await pin.fill(identity.userAuthPin);
-    await page.getByRole('button', { name: t(locale, 'submit'), exact: true }).click();
-    await page.locator('#last-try').waitFor({ state: 'visible', timeout: 20_000 });
-    await look(page, problems, 'login-last-try', locale);
-
-    await page.locator('#confirm-last-try').check();
-    await pin.fill(identity.userAuthPin);
-    await page.getByRole('button', { name: t(locale, 'submit'), exact: true }).click();
+    await retry.click();
+    await lookAtHelperWindow(display, person, 'last-try', locale);
+    await person.acceptLastTry();
+    await person.enterPin(identity.userAuthPin);
     const allow = page.getByRole('button', { name: t(locale, 'consentAllow'), exact: true });
     await allow.waitFor({ timeout: 20_000 });
     await look(page, problems, 'consent', locale);
@@ -185,6 +242,17 @@ describe.each(['ja', 'en'] as const)('pages in %s', (locale) => {
     await page.context().close();
   }, 120_000);
 
+  it('login: the PIN is blocked (no PIN entry offered)', async () => {
+    const { page, problems } = await openTab(locale);
+    await page.goto(await authorizationUrl(withBlockedCard));
+    await page.getByRole('button', { name: t(locale, 'start'), exact: true }).click();
+    await statusShows(page, locale, 'statePinBlocked');
+    expect(await page.locator('#alert').textContent()).toBe(t(locale, 'HELPER_PIN_BLOCKED'));
+    expect(await page.locator('#start, #retry').filter({ visible: true }).count()).toBe(0);
+    await look(page, problems, 'login-blocked', locale);
+    await page.context().close();
+  }, 60_000);
+
   it('login: no card on the reader', async () => {
     const { page, problems } = await openTab(locale);
     await page.goto(await authorizationUrl(withoutCard));
@@ -197,7 +265,7 @@ describe.each(['ja', 'en'] as const)('pages in %s', (locale) => {
     const { page, problems } = await openTab(locale);
     await page.goto(await authorizationUrl(withoutHelper));
     await page.locator('#guide').waitFor({ state: 'visible', timeout: 20_000 });
-    expect(await page.locator('#alert').textContent()).toBe(t(locale, 'stateNoHelperReasons'));
+    expect(await page.locator('#hint').textContent()).toBe(t(locale, 'stateNoHelperReasons'));
     await look(page, problems, 'login-no-helper', locale, NO_HELPER_SOCKET);
     await page.context().close();
   }, 60_000);
@@ -209,4 +277,71 @@ describe.each(['ja', 'en'] as const)('pages in %s', (locale) => {
     await look(page, problems, 'error', locale, DOCUMENT_400);
     await page.context().close();
   }, 60_000);
+});
+
+/**
+ * The states only a page on a public site has (Chromium's Local Network Access permission): the
+ * explanation before the browser asks, the way back after a denial, and the navigation path — the
+ * helper's own waiting page and its PIN window naming the site.
+ */
+describe('the OP as a public https site', () => {
+  let harness: EngineLoginHarness;
+  let publicBrowser: Browser;
+  beforeAll(async () => {
+    harness = await startEngineLoginHarness();
+    publicBrowser = await launchChromiumForPublicSite(harness.site);
+  }, 60_000);
+  afterAll(async () => {
+    await publicBrowser?.close();
+    await harness?.close();
+  });
+
+  /** From the demo RP's sign-in button to the OP's login page on the public site. */
+  async function toPublicLoginPage(page: Page): Promise<void> {
+    await page.goto(harness.stack.rpUrl);
+    await page.getByRole('button', { name: 'Sign in with MyNumber card' }).click();
+    await page.waitForURL((url) => url.href.startsWith(`${harness.site.origin}/interaction/`));
+  }
+
+  it.each(['ja', 'en'] as const)(
+    '%s: the permission prompt explained before the click',
+    async (locale) => {
+      const { page, problems } = await openTab(locale, publicBrowser);
+      await toPublicLoginPage(page);
+      await page.locator('#hint', { hasText: t(locale, 'hintPromptChromium') }).waitFor({ timeout: 20_000 });
+      await look(page, problems, 'login-permission-prompt', locale);
+      await page.context().close();
+    },
+    60_000,
+  );
+
+  it.each(['ja', 'en'] as const)(
+    "%s: denied — how to re-allow, then the helper's waiting page and its PIN window",
+    async (locale) => {
+      const { page, problems } = await openTab(locale, publicBrowser);
+      const permissions = await denyLoopbackAccess(publicBrowser, page, harness.site.origin);
+      try {
+        await toPublicLoginPage(page);
+        await page
+          .locator('#hint', { hasText: t(locale, 'hintDeniedChromium') })
+          .waitFor({ timeout: 20_000 });
+        await look(page, problems, 'login-permission-denied', locale);
+        // Headless Chromium paints nothing while a navigation is pending, and the waiting page's
+        // refresh starts one at once (held by the helper up to ~20 s): that refresh is cancelled
+        // (ERR_ABORTED keeps the page as it is) so the page can be looked at.
+        await page.route(/\/authenticate\/wait\?/, (route) => route.abort('aborted'));
+        await page.getByRole('button', { name: t(locale, 'start'), exact: true }).click();
+        await lookAtHelperWindow(harness.display, harness.person, 'pin-window-navigation', locale);
+        // The helper holds its first answer ~20 s for the card, then shows its waiting page.
+        await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/authenticate\?/, { timeout: 40_000 });
+        await look(page, problems, 'helper-waiting-page', locale);
+        await harness.person.cancel();
+      } finally {
+        if ((await harness.person.helperWindows()).length > 0) await harness.person.cancel();
+        await permissions.detach();
+        await page.context().close();
+      }
+    },
+    90_000,
+  );
 });

@@ -1,7 +1,14 @@
-/** The deployment settings read from CDK context: the limits' and the secrets' defaults and checks. */
+/**
+ * The deployment settings read from CDK context: the limits', the secrets' and the OP settings'
+ * defaults (also written in cdk.json) and checks.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
+import { DEFAULT_ACCOUNT_RETENTION_DAYS, LOGIN_LIMITS } from '../../functions/defaults.js';
 import { ConfigError, DEFAULTS, readConfig } from '../../infra/config.js';
+import { findProjectRoot } from '../../infra/paths.js';
 
 const configOf = (context: Record<string, unknown>) => readConfig(new App({ context }).node);
 
@@ -49,5 +56,73 @@ describe('deployment settings', () => {
     ]) {
       expect(() => configOf(context)).toThrow(ConfigError);
     }
+  });
+
+  it("default the OP's login limits, account retention and private RP hosts to the OP's own defaults", () => {
+    expect(configOf({})).toMatchObject({
+      loginLimits: LOGIN_LIMITS,
+      accountRetentionDays: DEFAULT_ACCOUNT_RETENTION_DAYS,
+      privateRpHosts: [],
+    });
+  });
+
+  it('cdk.json documents the same defaults (and the customer-managed key)', async () => {
+    const { context } = JSON.parse(await readFile(join(findProjectRoot(), 'cdk.json'), 'utf8')) as {
+      context: Record<string, unknown>;
+    };
+    expect(context).toMatchObject({
+      encryption: 'customer',
+      privateRpHosts: '',
+      accountRetentionDays: DEFAULTS.accountRetentionDays,
+      limitAnswersPerInteraction: LOGIN_LIMITS.answersPerInteraction,
+      limitChallengesPerInteraction: LOGIN_LIMITS.challengesPerInteraction,
+      limitInteractionsPerAddressPerMinute: LOGIN_LIMITS.interactionsPerAddressPerMinute,
+    });
+    expect(configOf(context)).toEqual(configOf({}));
+  });
+
+  it('take login limits, retention and private RP hosts from context', () => {
+    expect(
+      configOf({
+        limitAnswersPerInteraction: 3,
+        limitChallengesPerInteraction: '6',
+        limitInteractionsPerAddressPerMinute: 1000,
+        accountRetentionDays: '365',
+        privateRpHosts: 'rp.internal.example, 10.0.0.7,[fd00::7]',
+      }),
+    ).toMatchObject({
+      loginLimits: {
+        answersPerInteraction: 3,
+        challengesPerInteraction: 6,
+        interactionsPerAddressPerMinute: 1000,
+      },
+      accountRetentionDays: 365,
+      privateRpHosts: ['rp.internal.example', '10.0.0.7', '[fd00::7]'],
+    });
+  });
+
+  it.each([
+    [{ limitAnswersPerInteraction: 0 }, 'context limitAnswersPerInteraction must be at least 1 (default 5)'],
+    [
+      { limitChallengesPerInteraction: 'ten' },
+      'context limitChallengesPerInteraction must be a positive integer',
+    ],
+    [
+      { limitInteractionsPerAddressPerMinute: -1 },
+      'context limitInteractionsPerAddressPerMinute must be a positive integer',
+    ],
+    [{ accountRetentionDays: 0 }, 'context accountRetentionDays must be at least 1 (default 1095)'],
+    [{ accountRetentionDays: 1.5 }, 'context accountRetentionDays must be a positive integer'],
+    [
+      { privateRpHosts: 'https://rp.example' },
+      'context privateRpHosts: private RP host "https://rp.example" must be',
+    ],
+    [
+      { privateRpHosts: 'rp.example:8443' },
+      'context privateRpHosts: private RP host "rp.example:8443" must be',
+    ],
+  ])('refuse %j with a clear error', (context, message) => {
+    expect(() => configOf(context)).toThrow(ConfigError);
+    expect(() => configOf(context)).toThrow(message);
   });
 });

@@ -10,27 +10,45 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { DEFAULT_ACCOUNT_RETENTION_DAYS, LOGIN_LIMITS } from '../../functions/defaults.js';
 import { encodePem } from '../../functions/jpki/pem.js';
 import { OP_LAMBDA_BUNDLING } from '../../functions/op/bundle-options.js';
-import { ORIGIN_VERIFY_HEADER } from '../../functions/op/origin-verify.js';
+import { clientAddressHeaderFor, ORIGIN_VERIFY_HEADER } from '../../functions/op/origin-verify.js';
 import { EXPIRES_AT_ATTRIBUTE, GRANT_INDEX, PARTITION_KEY, SORT_KEY } from '../../functions/storage/table.js';
 import { buildApp } from '../../infra/app.js';
 import { CRL_IMPORT_PARTITIONS } from '../../infra/constructs/crl-import-role.js';
+import { LOGOUT_SIGNER_CONCURRENCY } from '../../infra/constructs/logout-signer-function.js';
 import { OP_WRITE_PARTITIONS, TRUST_ANCHORS_FILE } from '../../infra/constructs/op-function.js';
 import type { MynaOidcStack } from '../../infra/stack.js';
 import { devPki } from '../support/dev-pki.js';
 
 const DOMAIN = 'login.example.jp';
 const ADMIN = 'arn:aws:iam::123456789012:role/MynaOidcOperator';
-/** The environment both table functions (OP and notification job) get: issuer, table, three secrets. */
-const TABLE_FUNCTION_VARIABLES = [
+/** The environment of the OP: issuer, table, three secrets, trust anchors, retention, login limits. */
+const OP_VARIABLES = [
   'NODE_OPTIONS',
+  'OP_ACCOUNT_RETENTION_DAYS',
   'OP_CERTIFICATE_KEY_SECRET_ID',
   'OP_ISSUER',
+  'OP_LIMIT_ANSWERS_PER_INTERACTION',
+  'OP_LIMIT_CHALLENGES_PER_INTERACTION',
+  'OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE',
   'OP_PAIRWISE_SECRET_ID',
   'OP_SECRET_ID',
   'OP_TABLE_NAME',
+  'OP_TRUST_ANCHORS_FILE',
 ];
+/** The notification job's: issuer, table, the two identity secrets, its signer — no signing secret. */
+const NOTIFY_VARIABLES = [
+  'NODE_OPTIONS',
+  'OP_CERTIFICATE_KEY_SECRET_ID',
+  'OP_ISSUER',
+  'OP_LOGOUT_TOKEN_SIGNER_FUNCTION',
+  'OP_PAIRWISE_SECRET_ID',
+  'OP_TABLE_NAME',
+];
+/** The private RP hosts of the main stack's context. */
+const PRIVATE_RP_HOSTS = 'rp.internal.example,10.0.0.7';
 const CERTIFICATE =
   'arn:aws:acm:ap-northeast-1:123456789012:certificate/11111111-2222-3333-4444-555555555555';
 
@@ -86,6 +104,18 @@ const TABLE_ITEM_ACTIONS = [
   'dynamodb:UpdateItem',
 ];
 
+/**
+ * What a function reading its secrets does besides its work: the customer-managed key of the table
+ * and the secrets (the default encryption), its log group, GetSecretValue.
+ */
+const READS_SECRETS_AND_LOGS = [
+  'kms:Decrypt',
+  'kms:GenerateDataKey',
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'secretsmanager:GetSecretValue',
+];
+
 /** The actions of the identity policies of the role of `fn` (a Lambda function resource), sorted. */
 function functionRoleActions(fn: { Properties?: { Role?: unknown } } | undefined): string[] {
   const role = (fn?.Properties?.Role as { 'Fn::GetAtt': [string, string] } | undefined)?.['Fn::GetAtt'][0];
@@ -94,6 +124,17 @@ function functionRoleActions(fn: { Properties?: { Role?: unknown } } | undefined
     .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[])
     .flatMap((statement) => [statement.Action].flat())
     .sort();
+}
+
+/** The logout-token signer Lambda: its logical id and resource. */
+function signerFunction(of: Template = template) {
+  const [id, fn] = Object.entries(
+    of.findResources('AWS::Lambda::Function', {
+      Properties: { Description: Match.stringLikeRegexp('logout-token signer') },
+    }),
+  )[0] ?? [undefined, undefined];
+  expect(id).toEqual(expect.any(String));
+  return { id: id as string, fn };
 }
 
 /** Every IAM statement of the template (identity policies and inline role policies). */
@@ -127,6 +168,11 @@ beforeAll(async () => {
       reservedConcurrency: 50,
       trustAnchors: anchors,
       secretAdminArns: ADMIN,
+      privateRpHosts: PRIVATE_RP_HOSTS,
+      accountRetentionDays: 730,
+      limitAnswersPerInteraction: 3,
+      limitChallengesPerInteraction: '8',
+      limitInteractionsPerAddressPerMinute: 250,
     },
   });
   stack = buildApp(app).op;
@@ -152,15 +198,21 @@ describe('the OP Lambda', () => {
     });
     const [op] = Object.values(functions);
     const variables = op?.Properties.Environment.Variables as Record<string, unknown>;
-    expect(Object.keys(variables).sort()).toEqual(
-      [...TABLE_FUNCTION_VARIABLES, 'OP_TRUST_ANCHORS_FILE'].sort(),
-    );
+    expect(Object.keys(variables).sort()).toEqual([...OP_VARIABLES, 'OP_PRIVATE_RP_HOSTS'].sort());
     expect(variables.OP_ISSUER).toBe(`https://${DOMAIN}`);
     expect(variables.OP_TRUST_ANCHORS_FILE).toBe(TRUST_ANCHORS_FILE);
     const ids = secretIds();
     expect(variables.OP_SECRET_ID).toEqual({ Ref: ids.signing });
     expect(variables.OP_CERTIFICATE_KEY_SECRET_ID).toEqual({ Ref: ids.certificateKey });
     expect(variables.OP_PAIRWISE_SECRET_ID).toEqual({ Ref: ids.pairwise });
+    // The context's retention, limits and private RP hosts (cdk.json documents the defaults).
+    expect(variables).toMatchObject({
+      OP_PRIVATE_RP_HOSTS: PRIVATE_RP_HOSTS,
+      OP_ACCOUNT_RETENTION_DAYS: '730',
+      OP_LIMIT_ANSWERS_PER_INTERACTION: '3',
+      OP_LIMIT_CHALLENGES_PER_INTERACTION: '8',
+      OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE: '250',
+    });
     // Nothing that looks like key material anywhere in the template.
     const text = JSON.stringify(template.toJSON());
     expect(text).not.toMatch(
@@ -213,9 +265,10 @@ describe('the revocation notification job', () => {
       Architectures: ['arm64'],
       ReservedConcurrentExecutions: 1,
     });
-    expect(Object.keys(job?.Properties.Environment.Variables).sort()).toEqual(
-      [...TABLE_FUNCTION_VARIABLES].sort(),
-    );
+    const variables = job?.Properties.Environment.Variables as Record<string, unknown>;
+    expect(Object.keys(variables).sort()).toEqual([...NOTIFY_VARIABLES, 'OP_PRIVATE_RP_HOSTS'].sort());
+    expect(variables.OP_PRIVATE_RP_HOSTS).toBe(PRIVATE_RP_HOSTS);
+    expect(variables.OP_LOGOUT_TOKEN_SIGNER_FUNCTION).toEqual({ Ref: signerFunction().id });
     const rules = Object.values(template.findResources('AWS::Events::Rule'));
     expect(rules).toHaveLength(1);
     expect(rules[0]?.Properties).toMatchObject({
@@ -230,19 +283,16 @@ describe('the revocation notification job', () => {
     });
   });
 
-  it('may use the table, its grant index and GetSecretValue on its secrets, nothing more', () => {
+  it('may use the table, its grant index, GetSecretValue on its secrets and invoke its signer, nothing more', () => {
     const { job } = jobFunction();
     expect(functionRoleActions(job)).toEqual(
       [
         ...TABLE_ITEM_ACTIONS,
         // Its grant index.
         'dynamodb:Query',
-        // The customer-managed key of the table and the secrets (the default encryption).
-        'kms:Decrypt',
-        'kms:GenerateDataKey',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        'secretsmanager:GetSecretValue',
+        // The logout-token signer.
+        'lambda:InvokeFunction',
+        ...READS_SECRETS_AND_LOGS,
       ].sort(),
     );
   });
@@ -253,6 +303,63 @@ describe('the revocation notification job', () => {
     );
     expect(descriptions.some((text) => /notification job Lambda errors/.test(text))).toBe(true);
     expect(descriptions.some((text) => /given up/.test(text))).toBe(true);
+  });
+});
+
+describe('the logout-token signer', () => {
+  it('is a Lambda of the OP bundle options with the issuer, the table and the signing secret only', () => {
+    const { fn } = signerFunction();
+    expect(fn?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      ReservedConcurrentExecutions: LOGOUT_SIGNER_CONCURRENCY,
+    });
+    const variables = fn?.Properties.Environment.Variables as Record<string, unknown>;
+    expect(Object.keys(variables).sort()).toEqual([
+      'NODE_OPTIONS',
+      'OP_ISSUER',
+      'OP_SECRET_ID',
+      'OP_TABLE_NAME',
+    ]);
+    expect(variables.OP_SECRET_ID).toEqual({ Ref: secretIds().signing });
+    expect(variables.OP_ISSUER).toBe(`https://${DOMAIN}`);
+    // Named in the outputs: force new environments after a key rotation (docs/deploy.md).
+    template.hasOutput('LogoutTokenSignerFunctionName', { Value: { Ref: signerFunction().id } });
+  });
+
+  it('may read client registrations (GetItem in the Client partition) and the signing secret, nothing more', () => {
+    const { fn } = signerFunction();
+    expect(functionRoleActions(fn)).toEqual(['dynamodb:GetItem', ...READS_SECRETS_AND_LOGS].sort());
+    const reads = roleStatements('^myna-oidc logout-token signer').find((statement) =>
+      [statement.Action].flat().includes('dynamodb:GetItem'),
+    );
+    expect(reads?.Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['Client'] } });
+  });
+
+  it('may be invoked by the notification job alone, and alarms on errors and on every refusal', () => {
+    const { id } = signerFunction();
+    const invokers = iamStatements().filter((statement) =>
+      [statement.Action].flat().includes('lambda:InvokeFunction'),
+    );
+    expect(invokers).toHaveLength(1);
+    expect(invokers[0]?.Resource).toEqual({ 'Fn::GetAtt': [id, 'Arn'] });
+    expect(roleStatements('^myna-oidc revocation notification job')).toContainEqual(invokers[0]);
+    // No resource policy lets anything else (a service, another account) invoke it.
+    expect(
+      Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+        (permission) =>
+          JSON.stringify(permission.Properties.FunctionName) ===
+            JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }) ||
+          JSON.stringify(permission.Properties.FunctionName) === JSON.stringify({ Ref: id }),
+      ),
+    ).toEqual([]);
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.event = "logout_token.refused" }',
+    });
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties.AlarmDescription as string,
+    );
+    expect(descriptions.filter((text) => /logout-token signer/.test(text))).toHaveLength(2);
   });
 });
 
@@ -363,6 +470,7 @@ describe('the secrets', () => {
     const arnOf = (role: string) => ({ 'Fn::GetAtt': [role, 'Arn'] });
     const op = arnOf(roleId('^myna-oidc OP:'));
     const job = arnOf(roleId('^myna-oidc revocation notification job'));
+    const signer = arnOf(roleId('^myna-oidc logout-token signer'));
     const provisioner = arnOf(roleId('^myna-oidc secret provisioner'));
     const crlImport = arnOf(roleId('^myna-oidc CRL import'));
     const policies = Object.values(template.findResources('AWS::SecretsManager::ResourcePolicy'));
@@ -378,10 +486,14 @@ describe('the secrets', () => {
       );
       expect(read).toMatchObject({ Effect: 'Deny', Principal: { AWS: '*' } });
       const readers = read?.Condition?.ArnNotLike?.['aws:PrincipalArn'];
-      expect(readers).toEqual(expect.arrayContaining([op, job, provisioner, ADMIN]));
-      // The CRL importer reads the certificate-key secret, and no other.
+      // The signing secret: the OP and the logout-token signer — not the notification job. The
+      // CRL importer reads the certificate-key secret, and no other.
       expect(readers).toEqual(
-        id === ids.certificateKey ? [op, job, crlImport, provisioner, ADMIN] : [op, job, provisioner, ADMIN],
+        {
+          [ids.signing]: [op, signer, provisioner, ADMIN],
+          [ids.certificateKey]: [op, job, crlImport, provisioner, ADMIN],
+          [ids.pairwise]: [op, job, provisioner, ADMIN],
+        }[id],
       );
       const write = statements.find((statement) =>
         [statement.Action].flat().includes('secretsmanager:PutSecretValue'),
@@ -390,19 +502,27 @@ describe('the secrets', () => {
     }
   });
 
-  it('the OP and the job read exactly their secrets; the provisioner reads and first-writes them', () => {
+  it('the OP, the job and the signer read exactly their secrets; the provisioner reads and first-writes them', () => {
     const ids = secretIds();
     const all = [ids.signing, ids.certificateKey, ids.pairwise].map((id) => ({ Ref: id }));
     const secretStatements = (description: string) =>
       roleStatements(description).filter((statement) =>
         [statement.Action].flat().some((action) => action.startsWith('secretsmanager:')),
       );
-    for (const description of ['^myna-oidc OP:', '^myna-oidc revocation notification job']) {
+    const reads: [string, unknown[]][] = [
+      ['^myna-oidc OP:', all],
+      // The job that talks to every RP's network cannot read the signing secret.
+      ['^myna-oidc revocation notification job', [{ Ref: ids.certificateKey }, { Ref: ids.pairwise }]],
+      ['^myna-oidc logout-token signer', [{ Ref: ids.signing }]],
+    ];
+    for (const [description, resources] of reads) {
       const [statement, ...more] = secretStatements(description);
       expect(more).toEqual([]);
       expect(statement?.Action).toBe('secretsmanager:GetSecretValue');
-      expect(statement?.Resource).toEqual(all);
+      expect([statement?.Resource].flat()).toEqual(resources);
     }
+    const jobStatements = JSON.stringify(roleStatements('^myna-oidc revocation notification job'));
+    expect(jobStatements).not.toContain(ids.signing);
     const provisioner = secretStatements('^myna-oidc secret provisioner');
     expect(provisioner.map((statement) => statement.Resource)).toEqual(all);
   });
@@ -618,6 +738,32 @@ describe('behind CloudFront + WAF (webAclArn)', () => {
     // The managed policy's id (aws-cdk-lib OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER):
     // all viewer headers but Host, and CloudFront's own headers (op-edge.ts).
     expect(behavior?.OriginRequestPolicyId).toBe('b689b0a8-53d0-40ab-baf2-68738e2966ac');
+    // And the OP this stack configures reads its client address from that header (and only here:
+    // without the WAF option the OP ignores it, test/op/origin-verify-viewer-address.test.ts).
+    const opVariables = (of: Template) =>
+      Object.values(
+        of.findResources('AWS::Lambda::Function', {
+          Properties: { Description: Match.stringLikeRegexp('OpenID Provider') },
+        }),
+      )[0]?.Properties.Environment.Variables as NodeJS.ProcessEnv;
+    expect(clientAddressHeaderFor(opVariables(edge))).toBe('cloudfront-viewer-address');
+    expect(clientAddressHeaderFor(opVariables(template))).toBeUndefined();
+  });
+
+  it('passes the default retention and login limits without context values, and no private RP host', () => {
+    const [op] = Object.values(
+      edge.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('OpenID Provider') },
+      }),
+    );
+    const variables = op?.Properties.Environment.Variables as Record<string, unknown>;
+    expect(variables).toMatchObject({
+      OP_ACCOUNT_RETENTION_DAYS: String(DEFAULT_ACCOUNT_RETENTION_DAYS),
+      OP_LIMIT_ANSWERS_PER_INTERACTION: String(LOGIN_LIMITS.answersPerInteraction),
+      OP_LIMIT_CHALLENGES_PER_INTERACTION: String(LOGIN_LIMITS.challengesPerInteraction),
+      OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE: String(LOGIN_LIMITS.interactionsPerAddressPerMinute),
+    });
+    expect(variables).not.toHaveProperty('OP_PRIVATE_RP_HOSTS');
   });
 
   it('uses the default reserved concurrency (20) and warns that no operator can reach the secrets', () => {

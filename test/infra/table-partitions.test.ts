@@ -139,7 +139,6 @@ describe('the OP writes only in its partitions', () => {
       'RefreshToken',
       'ACCOUNT',
       'CERT',
-      'LoginChallenge',
       'AccountRef',
       'MynaRawSerial',
       'PushedAuthorizationRequest',

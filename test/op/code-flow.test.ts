@@ -187,6 +187,51 @@ describe('re-authentication', () => {
   });
 });
 
+describe('first-party grant', () => {
+  it('is written once per OP session: a single sign-on finds it covering the request and writes nothing', async () => {
+    const table = await newTable();
+    const grantWrites: string[] = [];
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as {
+          Item?: Record<string, { S?: string }>;
+          RequestItems?: Record<string, { PutRequest?: { Item: Record<string, { S?: string }> } }[]>;
+        };
+        const items =
+          context.commandName === 'PutItemCommand'
+            ? [input.Item]
+            : Object.values(input.RequestItems ?? {}).flatMap((requests) =>
+                requests.map((request) => request.PutRequest?.Item),
+              );
+        for (const item of items) {
+          const pk = item?.pk?.S ?? '';
+          if (pk.startsWith('Grant#')) grantWrites.push(pk);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'grantWrites' },
+    );
+    const own = await startTestOp({ table });
+    try {
+      const ownRp = await relyingParty({
+        issuer: own.url,
+        clientId: A.client_id,
+        clientSecret: A.client_secret,
+      });
+      const browser = new TestBrowser();
+      const redirectUri = A.redirect_uris[0] as string;
+      await rpLogin({ rp: ownRp, browser, card, redirectUri });
+      expect(grantWrites).toHaveLength(1);
+      const { tokens } = await rpLogin({ rp: ownRp, browser, card, redirectUri });
+      expect(grantWrites).toHaveLength(1);
+      const sub = tokens.claims()?.sub as string;
+      expect(await client.fetchUserInfo(ownRp, tokens.access_token, sub)).toMatchObject({ sub });
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('logout', () => {
   it('ends the OP session through RP-initiated logout and redirects to the registered URI', async () => {
     const browser = new TestBrowser();

@@ -8,8 +8,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { build } from 'esbuild';
 import * as client from 'openid-client';
 import { OCSPRequest } from 'pkijs';
 import { startFakeSecretsManager } from '../../bench/lambda-coldstart.js';
@@ -19,6 +21,7 @@ import { X509CrlReason } from '../../dev-pki/x509.js';
 import { parseCertificate } from '../../functions/jpki/certificate.js';
 import { encodePem } from '../../functions/jpki/pem.js';
 import type { TrustAnchor } from '../../functions/jpki/trust-anchors.js';
+import { opLambdaSplitBuildOptions, SPLIT_ENTRY_FILE } from '../../functions/op/bundle-options.js';
 import type { OpConfig } from '../../functions/op/config.js';
 import { createLambdaHandler, lambdaConfig, handler as lambdaEntryPoint } from '../../functions/op/lambda.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
@@ -36,7 +39,7 @@ import {
   type Transport,
   VirtualCardSigner,
 } from '../support/oidc-flow.js';
-import { TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
+import { memoryLogger, TEST_CLIENTS, testOpConfig } from '../support/op-stack.js';
 
 const ISSUER = 'https://login.example.jp';
 const newTable = useLocalTables();
@@ -139,6 +142,29 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
     const metadata = (await response.json()) as { issuer: string; token_endpoint: string };
     expect(metadata.issuer).toBe(ISSUER);
     expect(metadata.token_endpoint).toBe(`${ISSUER}/token`);
+  });
+
+  it('answers before the start-up listing of clients does; a failed listing is logged, not fatal', async () => {
+    const logger = memoryLogger();
+    const config = await testOpConfig(ISSUER, { table: await newTable(), logger });
+    let failListing: (error: Error) => void = () => undefined;
+    const listing = new Promise<never>((_, reject) => {
+      failListing = reject;
+    });
+    const started = await createLambdaHandler({
+      ...config,
+      storage: { ...config.storage, clients: { list: () => listing } },
+    });
+    const answer = (await started(
+      lambdaEvent(`${ISSUER}/.well-known/openid-configuration`, {}),
+      {},
+    )) as V2Result;
+    expect(answer.statusCode).toBe(200);
+    failListing(new Error('throttled'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', event: 'client.list_failed' }),
+    );
   });
 
   it('redirects an authorization request to the interaction and sets its cookies', async () => {
@@ -359,4 +385,31 @@ describe('the Lambda configuration from its environment (lambdaConfig, one cold 
       Object.assign(process.env, saved);
     }
   });
+});
+
+describe('the Lambda bundle (bundle-options.ts, split as the stack deploys it)', () => {
+  it('leaves the OCSP messages with pkijs to a chunk loaded on first use, and that chunk loads', async () => {
+    const outdir = await mkdtemp(join(tmpdir(), 'op-bundle-'));
+    try {
+      const entry = fileURLToPath(new URL('../../functions/op/lambda.ts', import.meta.url));
+      const { metafile } = await build({ ...opLambdaSplitBuildOptions(entry, outdir), metafile: true });
+      const outputs = Object.entries(metafile.outputs).filter(([path]) => path.endsWith('.mjs'));
+      const fromPkijs = (inputs: object) =>
+        Object.keys(inputs).some((path) => path.includes('node_modules/pkijs/'));
+      const [entryFile, entryOutput] =
+        outputs.find(([, output]) => output.entryPoint?.endsWith('lambda.ts')) ?? [];
+      expect(entryFile?.endsWith(`/${SPLIT_ENTRY_FILE}`)).toBe(true);
+      expect(fromPkijs(entryOutput?.inputs ?? {})).toBe(false);
+      const [ocspChunk] = outputs.find(([, output]) => fromPkijs(output.inputs)) ?? [];
+      expect(ocspChunk).toMatch(/\/chunks\/ocsp-[A-Z0-9]+\.mjs$/);
+      // Only ever imported dynamically, so a cold start neither reads nor compiles it.
+      const importers = outputs.flatMap(([, output]) =>
+        output.imports.filter((imported) => imported.path === ocspChunk).map((imported) => imported.kind),
+      );
+      expect(new Set(importers)).toEqual(new Set(['dynamic-import']));
+      await import(pathToFileURL(join(outdir, 'chunks', basename(ocspChunk as string))).href);
+    } finally {
+      await rm(outdir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -3,6 +3,7 @@
  * page, plain-words consent, error texts per code in both languages, the icon, no inline script,
  * CSP, the script.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { clientDisplay } from '../../functions/op/login-page/client-display.js';
@@ -83,12 +84,16 @@ function expectNoInlineScript(html: string) {
 }
 
 describe('login page', () => {
-  it('is in English for Accept-Language en, with labels, a live region and a password PIN field', async () => {
+  it('is in English for Accept-Language en, with a live region, a sign-in button and no PIN field at all', async () => {
     const { response, html } = await loginPage({}, { 'accept-language': 'en-GB,en;q=0.9,ja;q=0.5' });
     expect(html).toContain('<html lang="en">');
     expect(html).toContain('Sign in with your MyNumber card');
-    expect(html).toMatch(/<label for="pin">/);
-    expect(html).toMatch(/<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off"/);
+    expect(html).toContain(
+      '<button id="start" class="primary" type="button" hidden>Sign in with MyNumber card</button>',
+    );
+    expect(html).toContain('never on this page');
+    // The PIN is typed only into the helper's own window: no field, no form the page could read.
+    expect(html).not.toMatch(/<input\b|<form id="pin|type="password"/);
     expect(html).toContain('role="status" aria-live="polite"');
     expect(html).toContain('data-helper-port="47123"');
     expect(html).toContain('RP A');
@@ -103,19 +108,43 @@ describe('login page', () => {
     const { html } = await loginPage({ ui_locales: 'ja en' }, { 'accept-language': 'en' });
     expect(html).toContain('<html lang="ja">');
     expect(html).toContain('マイナンバーカードでサインイン');
-    expect(html).toContain('利用者証明用電子証明書の暗証番号');
+    expect(html).toContain('このページには入力しません');
     expectNoInlineScript(html);
   });
 
-  it('serves the bundled script and the style sheet from fixed paths', async () => {
-    const script = await fetch(`${op.url}/assets/myna-login.js`);
+  it('serves the script and the style sheet under content-hashed paths, cached immutable', async () => {
+    const { html } = await loginPage({}, {});
+    const scriptPath = /<script src="(\/assets\/myna-login\.[0-9a-f]{16}\.js)" defer>/.exec(html)?.[1];
+    const stylePath = /<link rel="stylesheet" href="(\/assets\/myna\.[0-9a-f]{16}\.css)">/.exec(html)?.[1];
+    expect({ scriptPath, stylePath }).toEqual({
+      scriptPath: expect.any(String),
+      stylePath: expect.any(String),
+    });
+    const script = await fetch(`${op.url}${scriptPath}`);
     expect(script.headers.get('content-type')).toMatch(/^application\/javascript/);
+    expect(script.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     const text = await script.text();
     expect(text).toMatch(/^"use strict";\(\(\)=>\{/);
     expect(text).toContain('authenticate');
     expect(text).toContain('ws://127.0.0.1:');
-    const style = await fetch(`${op.url}/assets/myna.css`);
+    expect(scriptPath).toContain(createHash('sha256').update(text).digest('hex').slice(0, 16));
+    const style = await fetch(`${op.url}${stylePath}`);
     expect(style.headers.get('content-type')).toMatch(/^text\/css/);
+    expect(style.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(stylePath).toContain(
+      createHash('sha256')
+        .update(await style.text())
+        .digest('hex')
+        .slice(0, 16),
+    );
+    // Another hash, or the old unhashed paths: not served.
+    for (const path of [
+      '/assets/myna-login.js',
+      '/assets/myna.css',
+      '/assets/myna-login.0000000000000000.js',
+    ]) {
+      expect({ path, status: (await fetch(`${op.url}${path}`)).status }).toEqual({ path, status: 404 });
+    }
   });
 });
 

@@ -1,15 +1,24 @@
 /** CardService + JpkiCard against the in-process backend with virtual cards (real crypto). */
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { ScriptedPinEntry } from '../../dev-card/virtual-card-tools.js';
 import type { DevPki } from '../../dev-pki/hierarchy.js';
 import type { ReaderInfo } from '../../protocol/helper-protocol.js';
 import { CardError } from '../../reader-helper/card/card-error.js';
 import { CardService } from '../../reader-helper/card/card-service.js';
+import type { ReaderBackend } from '../../reader-helper/card/reader-backend.js';
+import {
+  FEATURE_VERIFY_PIN_DIRECT,
+  GET_FEATURE_REQUEST_FUNCTION,
+  scardCtlCode,
+} from '../../reader-helper/pcsc/pin-pad.js';
+import type { PinEntry } from '../../reader-helper/pin-entry/pin-entry.js';
 import { type CardIdentity, cardIdentityOf } from '../../reader-helper/virtual-card/identity.js';
 import { InProcessReaderBackend } from '../../reader-helper/virtual-card/in-process-backend.js';
 import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
 import { aliceCard, cardErrorOf, verifyAnswer } from '../support/card.js';
 import { newNonce, ORIGIN } from '../support/dev-pki.js';
 import { hooked, INS_SIGN, INS_VERIFY, otherCard } from '../support/virtual-readers.js';
+import { ScriptedPerson } from './scripted-person.js';
 
 let pki: DevPki;
 let alice: CardIdentity;
@@ -33,20 +42,24 @@ function setup(options: { extendedLength?: boolean } = {}) {
   return { backend, card, service: new CardService(backend) };
 }
 
+/** One login; the person types `pin` into the PIN window (or does what `person` was scripted to do). */
 function login(
   service: CardService,
   pin = '1234',
-  extra: { confirmLastTry?: boolean; signal?: AbortSignal } = {},
+  extra: { person?: ScriptedPerson; pinEntry?: PinEntry; signal?: AbortSignal; progress?: string[] } = {},
 ) {
   const nonce = newNonce();
+  const person = extra.person ?? new ScriptedPerson(pin);
   const result = service.authenticate({
     origin: ORIGIN,
     nonce,
-    pin,
-    confirmLastTry: extra.confirmLastTry ?? false,
+    language: 'en',
+    pinEntry: extra.pinEntry ?? person.pinEntry,
     signal: extra.signal ?? new AbortController().signal,
+    onProgress: (step, triesLeft) =>
+      extra.progress?.push(triesLeft === undefined ? step : `${step}:${triesLeft}`),
   });
-  return { nonce, result };
+  return { nonce, result, person };
 }
 
 /** The tries-left status word the card reports now (selects the application and the PIN EF first). */
@@ -124,44 +137,88 @@ describe('PIN handling', () => {
     });
   });
 
-  it('refuses the last try without confirmation and sends no VERIFY', async () => {
+  it('tells the PIN window it is the last try; declined, it sends no VERIFY and the try stays', async () => {
     const { service, card } = setup();
     await cardErrorOf(login(service, '0000').result);
     await cardErrorOf(login(service, '0000').result);
-    const error = await cardErrorOf(login(service, '1234').result);
-    expect(error).toMatchObject({ code: 'LAST_TRY', triesLeft: 1 });
+    const person = new ScriptedPerson().cancels();
+    const error = await cardErrorOf(login(service, '1234', { person }).result);
+    expect(error).toMatchObject({ code: 'USER_CANCELLED' });
+    expect(person.requests[0]?.triesLeft).toBe(1);
     expect(cardTriesSw(card)).toBe('63C1');
   });
 
-  it('spends the last try when confirmed', async () => {
+  it('spends the last try when the person confirms it in the window (types the PIN)', async () => {
     const { service } = setup();
     await cardErrorOf(login(service, '0000').result);
     await cardErrorOf(login(service, '0000').result);
-    const { nonce, result } = login(service, '1234', { confirmLastTry: true });
+    const { nonce, result, person } = login(service, '1234');
     await verifyAnswer(pki, await result, nonce);
+    expect(person.requests[0]?.triesLeft).toBe(1);
   });
 
-  it('reports PIN_BLOCKED when the last try fails and on every later attempt', async () => {
+  it('reports PIN_BLOCKED when the last try fails, and later without opening the PIN window', async () => {
+    const { service, card } = setup();
+    await cardErrorOf(login(service, '0000').result);
+    await cardErrorOf(login(service, '0000').result);
+    expect(await cardErrorOf(login(service, '0000').result)).toMatchObject({
+      code: 'PIN_BLOCKED',
+      triesLeft: 0,
+    });
+    const later = login(service, '1234');
+    expect(await cardErrorOf(later.result)).toMatchObject({ code: 'PIN_BLOCKED', triesLeft: 0 });
+    expect(later.person.requests).toHaveLength(0);
+    expect(cardTriesSw(card)).toBe('6984');
+  });
+
+  it('asks the PIN window for the origin, the purpose, the secret, the tries left and the language, and reports progress', async () => {
     const { service } = setup();
-    await cardErrorOf(login(service, '0000').result);
-    await cardErrorOf(login(service, '0000').result);
-    expect(await cardErrorOf(login(service, '0000', { confirmLastTry: true }).result)).toMatchObject({
-      code: 'PIN_BLOCKED',
-      triesLeft: 0,
+    const progress: string[] = [];
+    const { result, person } = login(service, '1234', { progress });
+    await result;
+    expect(person.requests).toHaveLength(1);
+    expect(person.requests[0]).toMatchObject({
+      origin: ORIGIN,
+      purpose: 'sign-in',
+      secret: 'user-auth-pin',
+      triesLeft: 3,
+      language: 'en',
     });
-    expect(await cardErrorOf(login(service, '1234', { confirmLastTry: true }).result)).toMatchObject({
-      code: 'PIN_BLOCKED',
-      triesLeft: 0,
+    expect(progress).toEqual(['pin-entry:3', 'signing']);
+  });
+
+  it.each(['USER_CANCELLED', 'PIN_ENTRY_UNAVAILABLE', 'TIMEOUT', 'CANCELLED'] as const)(
+    'answers %s from the PIN window with the same code, sends no VERIFY and keeps the card',
+    async (code) => {
+      const { service, card } = setup();
+      const person = new ScriptedPerson().fails(code);
+      expect(await cardErrorOf(login(service, '1234', { person }).result)).toMatchObject({ code });
+      expect(cardTriesSw(card)).toBe('63C3');
+      card.resetStats();
+      await login(service).result;
+      expect(card.apduCount).toBe(6);
+    },
+  );
+
+  it('answers PIN_ENTRY_UNAVAILABLE when the PIN window fails unexpectedly', async () => {
+    const { service } = setup();
+    const failing = new ScriptedPinEntry(async () => {
+      throw new Error('spawn zenity ENOENT');
     });
+    const error = await cardErrorOf(login(service, '1234', { pinEntry: failing }).result);
+    expect(error.code).toBe('PIN_ENTRY_UNAVAILABLE');
   });
 
   it.each(['123', '12345', 'abcd', '12a4', '', ' 1234'])(
-    'refuses PIN %j with PIN_FORMAT before any APDU',
+    'never sends a PIN of the wrong format (%j) from the PIN window to the card',
     async (pin) => {
       const { service, card } = setup();
+      await service.readers();
+      card.resetStats();
       const error = await cardErrorOf(login(service, pin).result);
-      expect(error.code).toBe('PIN_FORMAT');
-      expect(card.apduCount).toBe(0);
+      expect(error.code).toBe('PIN_ENTRY_UNAVAILABLE');
+      expect(error.message).not.toContain(pin || '\u0000');
+      expect(cardTriesSw(card)).toBe('63C3');
     },
   );
 
@@ -178,17 +235,19 @@ describe('request checks', () => {
     'refuses nonce %j with BAD_REQUEST before any APDU',
     async (nonce) => {
       const { service, card } = setup();
+      const person = new ScriptedPerson();
       const error = await cardErrorOf(
         service.authenticate({
           origin: ORIGIN,
           nonce,
-          pin: '1234',
-          confirmLastTry: false,
+          language: 'ja',
+          pinEntry: person.pinEntry,
           signal: new AbortController().signal,
         }),
       );
       expect(error.code).toBe('BAD_REQUEST');
       expect(card.apduCount).toBe(0);
+      expect(person.requests).toHaveLength(0);
     },
   );
 
@@ -198,8 +257,8 @@ describe('request checks', () => {
       service.authenticate({
         origin: 'https://login.example.jp/path',
         nonce: newNonce(),
-        pin: '1234',
-        confirmLastTry: false,
+        language: 'ja',
+        pinEntry: new ScriptedPerson().pinEntry,
         signal: new AbortController().signal,
       }),
     );
@@ -349,5 +408,104 @@ describe('interruptions', () => {
       code: 'CANCELLED',
     });
     expect(card.apduCount).toBe(0);
+  });
+});
+
+/** The keypad of a PIN-pad reader: what the person does there (type a PIN, or press its Cancel key). */
+type Keypad = () => Promise<string | 'cancel-key'>;
+
+const VERIFY_PIN_DIRECT_CODE = 0x4233_0001;
+
+/**
+ * One in-process reader with a PIN pad (PC/SC part 10): it announces FEATURE_VERIFY_PIN_DIRECT and,
+ * for that control code, puts what the person types on `keypad` into the VERIFY of the
+ * PIN_VERIFY_STRUCTURE and sends it to the card — the PIN never passes through the helper.
+ */
+function padSetup(keypad: Keypad) {
+  const inner = new InProcessReaderBackend(['Pad Reader']);
+  const card = new VirtualJpkiCard(alice);
+  inner.reader('Pad Reader').insert(card);
+  const controls: number[] = [];
+  const backend: ReaderBackend = {
+    virtual: true,
+    listReaders: () => inner.listReaders(),
+    onChange: (listener) => inner.onChange(listener),
+    close: () => inner.close(),
+    async connect(reader) {
+      const connection = await inner.connect(reader);
+      return {
+        atr: connection.atr,
+        transmit: (apdu) => connection.transmit(apdu),
+        reset: () => connection.reset(),
+        disconnect: () => connection.disconnect(),
+        async control(code, data) {
+          controls.push(code);
+          if (code === scardCtlCode(GET_FEATURE_REQUEST_FUNCTION)) {
+            return Uint8Array.of(FEATURE_VERIFY_PIN_DIRECT, 4, 0x42, 0x33, 0x00, 0x01);
+          }
+          if (code !== VERIFY_PIN_DIRECT_CODE) throw new Error('unknown control code');
+          const typed = await keypad();
+          if (typed === 'cancel-key') return Uint8Array.of(0x64, 0x01);
+          const apdu = data.slice(19);
+          apdu.set(Buffer.from(typed, 'ascii'), 5);
+          return connection.transmit(apdu);
+        },
+      };
+    },
+  };
+  return { card, controls, service: new CardService(backend) };
+}
+
+describe('PIN-pad readers', () => {
+  it('use the keypad instead of the PIN window: the notice names the site and the tries left; asked once per card; same APDU economy', async () => {
+    const { service, card, controls } = padSetup(async () => '1234');
+    const progress: string[] = [];
+    const first = login(service, '1234', { progress });
+    await verifyAnswer(pki, await first.result, first.nonce);
+    expect(first.person.requests).toHaveLength(0);
+    expect(first.person.pinEntry.padNotices).toHaveLength(1);
+    expect(first.person.pinEntry.padNotices[0]).toMatchObject({
+      origin: ORIGIN,
+      triesLeft: 3,
+      language: 'en',
+    });
+    expect(progress).toEqual(['pin-pad:3', 'signing']);
+    expect(card.apduCount).toBe(9);
+    card.resetStats();
+    const second = login(service);
+    await verifyAnswer(pki, await second.result, second.nonce);
+    expect(card.apduCount).toBe(6);
+    expect(controls.filter((code) => code === scardCtlCode(GET_FEATURE_REQUEST_FUNCTION))).toHaveLength(1);
+  });
+
+  it('report a wrong PIN typed on the keypad with the tries left', async () => {
+    const { service } = padSetup(async () => '0000');
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'PIN_INCORRECT', triesLeft: 2 });
+  });
+
+  it('answer the keypad’s Cancel key with USER_CANCELLED and keep the try', async () => {
+    const { service, card } = padSetup(async () => 'cancel-key');
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'USER_CANCELLED' });
+    expect(cardTriesSw(card)).toBe('63C3');
+  });
+
+  it('answer Cancel in the helper’s notice with USER_CANCELLED, and close the notice', async () => {
+    let pressCancelKey: () => void = () => {};
+    const { service } = padSetup(
+      () =>
+        new Promise((resolve) => {
+          pressCancelKey = () => resolve('cancel-key');
+        }),
+    );
+    let closed = false;
+    const person: PinEntry = {
+      kind: 'scripted',
+      requestPin: async () => '1234',
+      showPinPadNotice: () => ({ cancelled: Promise.resolve(), close: () => (closed = true) }),
+    };
+    const error = await cardErrorOf(login(service, '1234', { pinEntry: person }).result);
+    expect(error.code).toBe('USER_CANCELLED');
+    expect(closed).toBe(true);
+    pressCancelKey();
   });
 });

@@ -11,6 +11,7 @@ import { VpcdConnector } from '../../reader-helper/virtual-card/vpcd-connector.j
 import { aliceCard, cardErrorOf, verifyAnswer } from '../support/card.js';
 import { newNonce, ORIGIN } from '../support/dev-pki.js';
 import { ensurePcscd, type PcscdHandle, VPCD_READER } from '../support/pcscd.js';
+import { ScriptedPerson } from './scripted-person.js';
 
 let pcscd: PcscdHandle;
 let service: CardService;
@@ -33,15 +34,17 @@ function cardState(state: ReaderInfo['card']): Promise<void> {
   return readersWhere((readers) => readers.find((reader) => reader.name === VPCD_READER)?.card === state);
 }
 
-function login(pin: string, confirmLastTry = false) {
+/** One login; the person types `pin` into the helper's PIN window (or does what `person` says). */
+function login(pin: string, person = new ScriptedPerson(pin)) {
   const nonce = newNonce();
   return {
     nonce,
+    person,
     result: service.authenticate({
       origin: ORIGIN,
       nonce,
-      pin,
-      confirmLastTry,
+      language: 'ja',
+      pinEntry: person.pinEntry,
       signal: new AbortController().signal,
     }),
   };
@@ -98,12 +101,16 @@ describe('through pcscd + vpcd', () => {
     });
   }, 20_000);
 
-  it('reports the tries left after wrong PINs and refuses the last try unconfirmed', async () => {
+  it('reports the tries left after wrong PINs; a declined last try is kept, a confirmed one signs', async () => {
     await withCard(async () => {
       expect(await cardErrorOf(login('0000').result)).toMatchObject({ code: 'PIN_INCORRECT', triesLeft: 2 });
       expect(await cardErrorOf(login('0001').result)).toMatchObject({ code: 'PIN_INCORRECT', triesLeft: 1 });
-      expect(await cardErrorOf(login('1234').result)).toMatchObject({ code: 'LAST_TRY', triesLeft: 1 });
-      await login('1234', true).result;
+      const declined = login('1234', new ScriptedPerson().cancels());
+      expect(await cardErrorOf(declined.result)).toMatchObject({ code: 'USER_CANCELLED' });
+      expect(declined.person.requests[0]?.triesLeft).toBe(1);
+      const confirmed = login('1234');
+      await confirmed.result;
+      expect(confirmed.person.requests[0]?.triesLeft).toBe(1);
     });
   }, 20_000);
 
@@ -111,14 +118,13 @@ describe('through pcscd + vpcd', () => {
     await withCard(async () => {
       await cardErrorOf(login('0000').result);
       await cardErrorOf(login('0000').result);
-      expect(await cardErrorOf(login('0000', true).result)).toMatchObject({
+      expect(await cardErrorOf(login('0000').result)).toMatchObject({
         code: 'PIN_BLOCKED',
         triesLeft: 0,
       });
-      expect(await cardErrorOf(login('1234', true).result)).toMatchObject({
-        code: 'PIN_BLOCKED',
-        triesLeft: 0,
-      });
+      const blocked = login('1234');
+      expect(await cardErrorOf(blocked.result)).toMatchObject({ code: 'PIN_BLOCKED', triesLeft: 0 });
+      expect(blocked.person.requests).toHaveLength(0);
     });
   }, 20_000);
 

@@ -1,8 +1,9 @@
 /**
  * Back-channel logout in the local stack (`npm start`): the demo RP is on localhost, which the
  * OP's SSRF guard refuses by default, so the stack allow-lists its host (privateRpHosts). Signed
- * in at the demo RP in real Chromium, the user logs out at the OP; the OP's logout token reaches
- * the demo RP, which ends its own session — the RP page shows the user signed out.
+ * in at the demo RP in real Chromium (the PIN typed into the helper's own window: zenity on a
+ * private Xvfb), the user logs out at the OP; the OP's logout token reaches the demo RP, which ends
+ * its own session — the RP page shows the user signed out.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,20 +11,26 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
-import { freePort, launchChromium } from '../support/browser.js';
+import { createPinEntry } from '../../reader-helper/pin-entry/pin-entry.js';
+import { freePort, launchChromium, signInWithHelperWindow } from '../support/browser.js';
+import { PinDialogUser } from '../support/pin-dialog-user.js';
+import { startXvfb, type XDisplay } from '../support/xvfb.js';
 
 let stack: LocalStack;
 let browser: Browser;
 let dataDir: string;
+let xdisplay: XDisplay;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'myna-local-bc-'));
+  xdisplay = await startXvfb();
   stack = await startLocalStack({
     dataDir,
     opPort: await freePort(),
     rpPort: await freePort(),
     dynamoPort: 0,
     helperPort: await freePort(),
+    pinEntry: createPinEntry({ env: xdisplay.env }),
     log: () => undefined,
   });
   browser = await launchChromium();
@@ -31,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stack?.close();
+  await xdisplay?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
 
@@ -42,8 +50,7 @@ describe('the local stack', () => {
       await page.goto(stack.rpUrl);
       await page.getByRole('button', { name: 'Sign in with MyNumber card' }).click();
       await page.waitForURL(/\/interaction\//);
-      await page.getByLabel('User-authentication PIN (4 digits)').fill(stack.pin as string);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signInWithHelperWindow(page, new PinDialogUser(xdisplay), stack.pin as string);
       await page.waitForURL(`${stack.rpUrl}/`, { timeout: 30_000 });
       const claims = JSON.parse((await page.locator('#claims').textContent()) ?? '{}') as { sid?: string };
       expect(claims.sid).toEqual(expect.any(String));

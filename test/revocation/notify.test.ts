@@ -22,6 +22,10 @@ import type { OpServer } from '../../functions/op/local-server.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
 import { BACKCHANNEL_LOGOUT_EVENT } from '../../functions/revocation/notification/logout-token.js';
 import {
+  InProcessLogoutTokenSigner,
+  registeredClients,
+} from '../../functions/revocation/notification/logout-token-signer.js';
+import {
   listRevocationAudit,
   NotifyJob,
   type NotifyJobOptions,
@@ -29,6 +33,7 @@ import {
 } from '../../functions/revocation/notification/notify-job.js';
 import { generateSecrets } from '../../functions/secrets/local-secrets.js';
 import type { OpSecrets } from '../../functions/secrets/op-secrets.js';
+import { ClientRegistry } from '../../functions/storage/client-registry.js';
 import { type TestTable, useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
@@ -210,6 +215,13 @@ async function scenario(
         ...table,
         issuer: op.url,
         secrets,
+        // The signer Lambda shares the job's clock (it checks that iat is now).
+        signer: new InProcessLogoutTokenSigner({
+          issuer: op.url,
+          secrets,
+          findClient: registeredClients(new ClientRegistry(table)),
+          ...(options.now ? { now: options.now } : {}),
+        }),
         logger: memoryLogger(),
         privateRpHosts: ['127.0.0.1'],
         retryDelayMs: 10,

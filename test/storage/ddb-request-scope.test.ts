@@ -8,6 +8,7 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { type DynamoMeter, meterDynamo } from '../../bench/dynamo-meter.js';
 import { accountItemKey } from '../../functions/accounts/dynamo-account-store.js';
 import { CLIENT_CACHE_TTL_MS, storageReads } from '../../functions/op/storage-reads.js';
+import { DynamoChallengeStore } from '../../functions/storage/challenge-store.js';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
 import { createDynamoAdapter, uidPointerKey } from '../../functions/storage/oidc-adapter.js';
 import { RequestScope } from '../../functions/storage/request-scope.js';
@@ -60,19 +61,42 @@ describe('RequestScope', () => {
     expect(await interactions.find('uid-1')).toEqual({ returnTo: '/a' });
   });
 
-  test('sends a uid pointer on its own after its session: the pointer never lands without its target', async () => {
+  test('sends a uid pointer with its session, in the BatchWriteItem that ends the request', async () => {
     const { table, scope, meter } = await setup();
     const sessions = new (createDynamoAdapter(table))('Session');
     const outside = { ...table, client: clientFor(table.endpoint) };
     await scope.run(async () => {
       await sessions.upsert('session-1', { uid: 'uid-1', accountId: 'account-1' }, 60);
-      // The session was sent (held writes first), then its pointer; the account pointer is held.
-      expect(commands(meter)).toEqual(['BatchWriteItem', 'PutItem']);
-      expect((await scanAll(outside)).map((item) => item.sk).sort()).toEqual(['item', 'uid']);
-      expect(await sessions.find('session-1')).toMatchObject({ uid: 'uid-1' });
+      expect(await sessions.findByUid('uid-1')).toMatchObject({ accountId: 'account-1' });
+      expect(await scanAll(outside)).toHaveLength(0);
     });
-    expect(commands(meter)).toEqual(['BatchWriteItem', 'PutItem', 'BatchWriteItem']);
-    expect(await scanAll(table)).toHaveLength(3);
+    expect(commands(meter)).toEqual(['BatchWriteItem']);
+    // The session, its account pointer and its uid pointer.
+    expect((await scanAll(outside)).map((item) => item.sk).sort()).toEqual([
+      'Session#session-1',
+      'item',
+      'uid',
+    ]);
+    expect(await sessions.findByUid('uid-1')).toMatchObject({ accountId: 'account-1' });
+  });
+
+  test('a session whose batch fails is handed to no one: the request fails', async () => {
+    const { table, scope } = await setup();
+    const sessions = new (createDynamoAdapter(table))('Session');
+    const throttled = new Error('the table refused the batch');
+    table.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'BatchWriteItemCommand') throw throttled;
+        return next(args);
+      },
+      { step: 'initialize', name: 'refuseBatches' },
+    );
+    await expect(
+      scope.run(async () => {
+        await sessions.upsert('session-1', { uid: 'uid-1', accountId: 'account-1' }, 60);
+        return 'the response';
+      }),
+    ).rejects.toBe(throttled);
   });
 
   test('reads an item once per request; the next request reads it again', async () => {
@@ -108,6 +132,29 @@ describe('RequestScope', () => {
       expect(await codes.find('code-1')).toMatchObject({ consumed: expect.any(Number) });
     });
     expect(commands(meter)).toEqual(['BatchWriteItem', 'UpdateItem', 'UpdateItem', 'GetItem']);
+  });
+
+  test('an update that returns the whole new item leaves it as the copy: the next read costs nothing', async () => {
+    const { table, scope, meter } = await setup();
+    const challenges = new DynamoChallengeStore(table);
+    const interactions = new (createDynamoAdapter(table))('Interaction');
+    const prompt = { name: 'login', reasons: ['no_session'], details: {} };
+    await interactions.upsert('uid-1', { uid: 'uid-1', prompt }, 60);
+    meter.reset();
+    await scope.run(async () => {
+      // Issue and consume are each one conditional UpdateItem on the interaction's item (ALL_NEW),
+      // whose answer is the copy oidc-provider's next read gets: no GetItem.
+      expect(await challenges.issue('uid-1', 10)).toEqual(expect.any(String));
+      expect(await interactions.find('uid-1')).toMatchObject({ uid: 'uid-1' });
+      expect(await challenges.consume('uid-1', 10)).toEqual(expect.any(String));
+      expect(await interactions.find('uid-1')).toMatchObject({ uid: 'uid-1' });
+      expect(commands(meter)).toEqual(['UpdateItem', 'UpdateItem']);
+      // A refused update answers nothing: the store reads the item once to tell why (a limit or
+      // no challenge), and that read is the copy the next read gets.
+      expect(await challenges.consume('uid-1', 10)).toBeUndefined();
+      expect(await interactions.find('uid-1')).toMatchObject({ uid: 'uid-1' });
+    });
+    expect(commands(meter)).toEqual(['UpdateItem', 'UpdateItem', 'UpdateItem', 'GetItem']);
   });
 
   test('of concurrent consumes in separate requests exactly one wins', async () => {

@@ -1,24 +1,29 @@
 /**
  * Debian's Chromium driven by playwright-core and Debian's Firefox ESR driven by puppeteer-core
  * (never a downloaded browser), and a reader-helper with an in-process virtual card for the login
- * page to talk to. Fails loudly when a browser is missing: the README's test command installs them.
+ * page to talk to, its PIN window on a private Xvfb. Fails loudly when a browser, Xvfb, zenity or
+ * xdotool is missing: the README's test command installs them.
  */
 import { access, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium } from 'playwright-core';
+import { type Browser, chromium, type Page } from 'playwright-core';
 import puppeteer, { type Browser as PuppeteerBrowser } from 'puppeteer-core';
 import { readerWithVirtualCard } from '../../dev-card/virtual-card-tools.js';
 import { CardService } from '../../reader-helper/card/card-service.js';
 import { startHelperDaemon } from '../../reader-helper/daemon/server.js';
 import { createLogger } from '../../reader-helper/log.js';
+import { createPinEntry } from '../../reader-helper/pin-entry/pin-entry.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
+import type { SimulatedCard } from '../../reader-helper/virtual-card/in-process-backend.js';
+import { PinDialogUser } from './pin-dialog-user.js';
+import { startXvfb, type XDisplay } from './xvfb.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
-/** Launches headless Chromium with the flags this environment needs (root, no GPU, no network). */
-export async function launchChromium(): Promise<Browser> {
+/** Launches headless Chromium with the flags this environment needs (root, no GPU, no network), then `extraArgs`. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   await access(CHROMIUM).catch(() => {
     throw new Error(`${CHROMIUM} is missing: apt-get install chromium`);
   });
@@ -31,28 +36,45 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--no-first-run',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }
 
 export const FIREFOX = '/usr/bin/firefox-esr';
 
+/** What a test adds to the Firefox profile: prefs, and a step on the fresh profile folder before launch. */
+export interface FirefoxProfileOptions {
+  readonly prefs?: Readonly<Record<string, unknown>>;
+  readonly prepareProfile?: (profileDir: string) => Promise<void>;
+}
+
 /**
  * Launches headless Firefox ESR through puppeteer-core over WebDriver BiDi (no geckodriver, no
  * downloaded browser) with a fresh profile, removed again by `close()`.
  */
-export async function launchFirefox(): Promise<{ browser: PuppeteerBrowser; close(): Promise<void> }> {
+export async function launchFirefox(
+  options: FirefoxProfileOptions = {},
+): Promise<{ browser: PuppeteerBrowser; close(): Promise<void> }> {
   await access(FIREFOX).catch(() => {
     throw new Error(`${FIREFOX} is missing: apt-get install firefox-esr`);
   });
   const profile = await mkdtemp(join(tmpdir(), 'myna-firefox-'));
+  await options.prepareProfile?.(profile).catch(async (error: unknown) => {
+    await rm(profile, { recursive: true, force: true });
+    throw error;
+  });
   const browser = await puppeteer.launch({
     browser: 'firefox',
     executablePath: FIREFOX,
     headless: true,
     userDataDir: profile,
     // No updates, telemetry or other traffic: the tests run without network.
-    extraPrefsFirefox: { 'app.update.enabled': false, 'network.captive-portal-service.enabled': false },
+    extraPrefsFirefox: {
+      'app.update.enabled': false,
+      'network.captive-portal-service.enabled': false,
+      ...options.prefs,
+    },
   });
   return {
     browser,
@@ -63,12 +85,12 @@ export async function launchFirefox(): Promise<{ browser: PuppeteerBrowser; clos
   };
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
+/** A TCP port that was free a moment ago on `host` (default 127.0.0.1). */
+export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address();
       server.close(() =>
         typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
@@ -77,35 +99,73 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A running reader-helper with one virtual card. */
+/** A running reader-helper with one virtual card, its PIN window on a private X display. */
 export interface VirtualHelper {
   readonly port: number;
+  /** The Xvfb display where the helper's PIN windows open. */
+  readonly display: XDisplay;
+  /** The person at the PC, answering those windows. */
+  readonly person: PinDialogUser;
   close(): Promise<void>;
+}
+
+const VIRTUAL_HELPER_READER = 'Virtual Reader 0';
+
+/** What a virtual helper holds and admits. */
+export interface VirtualHelperOptions {
+  /** The card in its reader (an empty reader without it). */
+  readonly identity?: CardIdentity;
+  /** A card already set up (e.g. with PIN tries spent), put in the reader instead. */
+  readonly card?: SimulatedCard;
+  /** Origins it admits besides http loopback pages. */
+  readonly allowedOrigins?: readonly string[];
 }
 
 /**
  * Starts the reader-helper (`--dev`: admits http loopback pages, and the `allowedOrigins`) on a
  * free port with one in-process reader holding `identity`'s virtual card (an empty reader
- * without `identity`).
+ * without `identity`), and its real PIN window (zenity) on a private Xvfb.
  */
-export async function startVirtualHelper(
-  identity?: CardIdentity,
-  allowedOrigins: readonly string[] = [],
-): Promise<VirtualHelper> {
-  const cards = new CardService(readerWithVirtualCard('Virtual Reader 0', identity));
+export async function startVirtualHelper(options: VirtualHelperOptions = {}): Promise<VirtualHelper> {
+  const display = await startXvfb();
+  const readers = readerWithVirtualCard(VIRTUAL_HELPER_READER, options.identity);
+  if (options.card) readers.reader(VIRTUAL_HELPER_READER).insert(options.card);
+  const cards = new CardService(readers);
   const daemon = await startHelperDaemon({
     cards,
     port: await freePort(),
-    allowedOrigins,
+    allowedOrigins: options.allowedOrigins ?? [],
     dev: true,
     helperVersion: 'test',
     logger: createLogger({ level: 'error' }),
+    pinEntry: createPinEntry({ env: display.env }),
+  }).catch(async (error: unknown) => {
+    await cards.close();
+    await display.stop();
+    throw error;
   });
   return {
     port: daemon.port,
+    display,
+    person: new PinDialogUser(display),
     close: async () => {
       await daemon.close();
       await cards.close();
+      await display.stop();
     },
   };
+}
+
+/**
+ * What a person does on the OP's login page: press its button, then type `pin` into the helper's
+ * PIN window once it opens (within `windowTimeoutMs`: the helper opens it when it sees the card).
+ */
+export async function signInWithHelperWindow(
+  page: Page,
+  person: PinDialogUser,
+  pin: string,
+  windowTimeoutMs?: number,
+): Promise<void> {
+  await page.locator('#start').click();
+  await person.enterPin(pin, windowTimeoutMs === undefined ? {} : { timeoutMs: windowTimeoutMs });
 }

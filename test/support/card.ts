@@ -1,9 +1,16 @@
-/** Helpers for card-layer tests: card identities from the test PKI and checking login answers. */
+/**
+ * Helpers for card-layer tests: card identities from the test PKI, checking login answers, and
+ * virtual cards with PIN tries already spent.
+ */
 import { randomBytes } from 'node:crypto';
 import type { DevPki } from '../../dev-pki/hierarchy.js';
 import { type VerifiedLogin, verifyLogin } from '../../functions/jpki/verify-login.js';
+import { USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import { CardError } from '../../reader-helper/card/card-error.js';
+import { JpkiCard } from '../../reader-helper/card/jpki-card.js';
 import { type CardIdentity, cardIdentityOf } from '../../reader-helper/virtual-card/identity.js';
+import type { SimulatedCard } from '../../reader-helper/virtual-card/in-process-backend.js';
+import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
 import { devPki, ORIGIN, userAuthAnchors } from './dev-pki.js';
 
 /** The card contents of the test PKI's `alice`. */
@@ -40,4 +47,46 @@ export async function cardErrorOf(promise: Promise<unknown>): Promise<CardError>
     throw error;
   }
   throw new Error('expected a CardError, but the operation succeeded');
+}
+
+function jpkiOn(card: SimulatedCard): JpkiCard {
+  return new JpkiCard({ transmit: async (apdu) => card.transmit(apdu) });
+}
+
+/**
+ * `identity`'s virtual card with `spent` wrong user-auth PIN tries already used, as a person who
+ * mistyped before would bring it (3 − `spent` tries left; 3 spent: blocked). The card is reset after.
+ */
+export async function cardWithSpentTries(identity: CardIdentity, spent: number): Promise<VirtualJpkiCard> {
+  const card = new VirtualJpkiCard(identity);
+  const wrong = identity.userAuthPin === '0000' ? '1111' : '0000';
+  const jpki = jpkiOn(card);
+  await jpki.selectApplication();
+  await jpki.selectFile(USER_AUTH_PIN.file);
+  for (let tries = 0; tries < spent; tries += 1) {
+    await jpki.verifyPin(wrong).then(
+      () => {
+        throw new Error('the wrong PIN was accepted');
+      },
+      (error: unknown) => {
+        if (!(error instanceof CardError)) throw error;
+      },
+    );
+  }
+  card.reset();
+  return card;
+}
+
+/** The user-auth PIN tries `card` has left, read from the card itself (0: blocked). Resets the card. */
+export async function userAuthTriesLeft(card: SimulatedCard): Promise<number> {
+  const jpki = jpkiOn(card);
+  try {
+    await jpki.selectApplication();
+    return (await jpki.pinTriesLeft(USER_AUTH_PIN.file)) ?? USER_AUTH_PIN.maxTries;
+  } catch (error) {
+    if (error instanceof CardError && error.code === 'PIN_BLOCKED') return 0;
+    throw error;
+  } finally {
+    card.reset();
+  }
 }

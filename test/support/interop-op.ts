@@ -12,9 +12,13 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startOpServer } from '../../functions/op/local-server.js';
 import { type MessageKey, message } from '../../functions/op/login-page/messages.js';
 import type { TestTable } from '../storage/local-table.js';
-import { launchChromium, startVirtualHelper } from './browser.js';
+import { launchChromium, signInWithHelperWindow, startVirtualHelper } from './browser.js';
 import { aliceCard } from './card.js';
 import { testOpConfig } from './op-stack.js';
+import type { PinDialogUser } from './pin-dialog-user.js';
+
+/** The person at the helper's PIN window, for each browser context an interop OP opened. */
+const peopleAt = new WeakMap<BrowserContext, PinDialogUser>();
 
 /** Raised by {@link step}: names the RP software and the step that failed. */
 export class InteropStepError extends Error {
@@ -78,7 +82,7 @@ export async function startInteropOp(options: InteropOpOptions): Promise<Interop
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
   try {
-    const helper = await startVirtualHelper((await aliceCard()).identity);
+    const helper = await startVirtualHelper({ identity: (await aliceCard()).identity });
     closers.push(() => helper.close());
 
     const server = await startOpServer({
@@ -99,7 +103,11 @@ export async function startInteropOp(options: InteropOpOptions): Promise<Interop
     return {
       issuer: server.url,
       accountOf: (clientId) => accounts.get(clientId),
-      newContext: () => browser.newContext({ locale: 'en-US' }),
+      newContext: async () => {
+        const context = await browser.newContext({ locale: 'en-US' });
+        peopleAt.set(context, helper.person);
+        return context;
+      },
       close,
     };
   } catch (error) {
@@ -143,13 +151,15 @@ const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-lo
 const en = (key: MessageKey) => message('en', key);
 
 /**
- * What a person does on the OP's pages once an RP has sent the browser there: enter the PIN on the
- * card page and press "Sign in"; for a third-party client, then answer the consent page.
+ * What a person does on the OP's pages once an RP has sent the browser there (in a context of
+ * InteropOp.newContext): press the card page's button and type the PIN into the helper's window;
+ * for a third-party client, then answer the consent page.
  */
 export async function signInOnCardPage(page: Page, consent?: 'allow' | 'deny'): Promise<void> {
+  const person = peopleAt.get(page.context());
+  if (!person) throw new Error('signInOnCardPage needs a page of InteropOp.newContext()');
   await page.waitForURL(/\/interaction\//, { timeout: 20_000 });
-  await page.getByLabel(en('pinLabel')).fill(await alicePin());
-  await page.getByRole('button', { name: en('submit'), exact: true }).click();
+  await signInWithHelperWindow(page, person, await alicePin());
   if (!consent) return;
   const answer = consent === 'allow' ? en('consentAllow') : en('consentDeny');
   await page.getByRole('button', { name: answer, exact: true }).click({ timeout: 20_000 });

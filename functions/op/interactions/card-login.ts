@@ -1,7 +1,8 @@
 /**
  * The card login itself: from the posted certificate + signature to an interaction result.
- * The signed data is rebuilt from the OP's own origin and the nonce consumed from the challenge
- * store; nothing the browser says about origin or nonce is used.
+ * The signed data is rebuilt from the OP's own origin and the nonce the route consumed from the
+ * challenge store (counted as an answer, limits.ts); nothing the browser says about origin or nonce
+ * is used.
  */
 import type { Interaction, InteractionResults } from 'oidc-provider';
 import { serialHex } from '../../jpki/certificate.js';
@@ -31,20 +32,21 @@ export interface CardLoginContext {
   readonly rawSerial: RawSerialCarrier;
   /** The client of the interaction (its metadata decides about the raw serial). */
   readonly client: object | undefined;
+  /** The nonce of the interaction's challenge, consumed for this answer; undefined: none was left. */
+  readonly nonce: string | undefined;
 }
 
 /**
- * Verifies the answer of `interaction`'s challenge (consumed here, once) and returns the login
+ * Verifies the answer of `interaction`'s challenge (consumed once, `nonce`) and returns the login
  * result: the account, acr, amr and time; plus the sealed serial for a flagged client.
  * Throws LoginError or VerificationError.
  */
 export async function cardLogin(
   interaction: Interaction,
   fields: Record<string, unknown>,
-  { config, rawSerial, client }: CardLoginContext,
+  { config, rawSerial, client, nonce }: CardLoginContext,
 ): Promise<InteractionResults> {
   const answer = { certificate: decodeField(fields.certificate), signature: decodeField(fields.signature) };
-  const nonce = await config.storage.challenges.consume(interaction.uid);
   if (nonce === undefined) throw new LoginError('CHALLENGE_UNAVAILABLE');
   const verified = await verifyLogin(
     answer,

@@ -1,9 +1,12 @@
 /**
- * The login's application limits (defaults in defaults.ts LOGIN_LIMITS), counted in the table
- * (storage/rate-counter.ts) so they hold across Lambda instances:
- * - card answers per sign-in: each answer is a full verification (chain, revocation, signature);
- * - challenges per sign-in: page loads and the fresh challenge after a refused answer;
- * - authorization requests per client address per minute: each may store an interaction.
+ * The login's application limits (defaults in defaults.ts LOGIN_LIMITS), counted in the table so
+ * they hold across Lambda instances:
+ * - card answers per sign-in: each answer is a full verification (chain, revocation, signature),
+ *   and needs a challenge consumed: counted by that consume, in the interaction's item;
+ * - challenges per sign-in: page loads and the fresh challenge after a refused answer, counted by
+ *   the write that sets the challenge, in the interaction's item (storage/challenge-store.ts);
+ * - authorization requests per client address per minute: each may store an interaction
+ *   (storage/rate-counter.ts).
  * A request over a limit is refused with LoginError TOO_MANY_ATTEMPTS (429, Retry-After) before
  * it does any other work. The relying party learns nothing: the browser gets the page or JSON,
  * no redirect is made.
@@ -13,8 +16,9 @@
  * prefix (addressBucket): one subscriber usually gets a whole /64 and could rotate through it.
  */
 import { isIP } from 'node:net';
-import { ADDRESS_WINDOW_SECONDS, TTL } from '../../defaults.js';
+import { ADDRESS_WINDOW_SECONDS } from '../../defaults.js';
 import type { OpLogger } from '../../log/logger.js';
+import { ChallengeLimitError, type ChallengeStore } from '../../storage/challenge-store.js';
 import type { RateCounter } from '../../storage/rate-counter.js';
 import { keyedHash } from '../../subject/keyed-hash.js';
 import type { LoginLimitSettings } from '../limit-settings.js';
@@ -58,7 +62,10 @@ export function addressBucket(address: string): string {
 
 /** What LoginLimits needs. */
 export interface LoginLimitsOptions {
+  /** The per-address counters. */
   readonly counter: RateCounter;
+  /** The challenges, which count the per-interaction limits. */
+  readonly challenges: ChallengeStore;
   readonly settings: LoginLimitSettings;
   /** The secret the address hash is keyed with (the pairwise secret: the label separates the use). */
   readonly addressSecret: Uint8Array;
@@ -69,42 +76,54 @@ export interface LoginLimitsOptions {
 /** Checks the limits of LoginLimitSettings; each check counts one hit. */
 export class LoginLimits {
   readonly #counter: RateCounter;
+  readonly #challenges: ChallengeStore;
   readonly #settings: LoginLimitSettings;
   readonly #addressSecret: Uint8Array;
   readonly #logger: OpLogger;
 
   constructor(options: LoginLimitsOptions) {
     this.#counter = options.counter;
+    this.#challenges = options.challenges;
     this.#settings = options.settings;
     this.#addressSecret = options.addressSecret;
     this.#logger = options.logger;
   }
 
-  /** One more card answer for interaction `uid`. */
-  answer(uid: string): Promise<void> {
-    return this.#check('answer', uid, this.#settings.answersPerInteraction, TTL.Interaction);
+  /**
+   * Consumes the challenge of interaction `uid` for one more card answer: its nonce, or undefined
+   * when it has none to consume (expired, consumed, never issued).
+   */
+  answer(uid: string): Promise<string | undefined> {
+    return this.#limited(this.#challenges.consume(uid, this.#settings.answersPerInteraction));
   }
 
-  /** One more challenge for interaction `uid`. */
-  challenge(uid: string): Promise<void> {
-    return this.#check('challenge', uid, this.#settings.challengesPerInteraction, TTL.Interaction);
+  /**
+   * One more challenge for interaction `uid`: its nonce, or undefined when `uid` is no live
+   * interaction at its login prompt.
+   */
+  challenge(uid: string): Promise<string | undefined> {
+    return this.#limited(this.#challenges.issue(uid, this.#settings.challengesPerInteraction));
   }
 
   /** One more authorization request from client address `address` (its bucket: addressBucket). */
-  authorization(address: string): Promise<void> {
+  async authorization(address: string): Promise<void> {
     const key = keyedHash(this.#addressSecret, ADDRESS_LABEL, [addressBucket(address)]);
-    return this.#check(
-      'address',
-      key,
-      this.#settings.interactionsPerAddressPerMinute,
-      ADDRESS_WINDOW_SECONDS,
-    );
+    const { hits, resetsInSeconds } = await this.#counter.hit('address', key, ADDRESS_WINDOW_SECONDS);
+    if (hits > this.#settings.interactionsPerAddressPerMinute) this.#refuse('address', resetsInSeconds);
   }
 
-  async #check(bucket: string, key: string, limit: number, windowSeconds: number): Promise<void> {
-    const { hits, resetsInSeconds } = await this.#counter.hit(bucket, key, windowSeconds);
-    if (hits <= limit) return;
-    this.#logger.info('login.limited', { limit: bucket, retryAfterSeconds: resetsInSeconds });
-    throw new LoginError('TOO_MANY_ATTEMPTS', { retryAfterSeconds: resetsInSeconds });
+  /** `counted`'s result; its ChallengeLimitError as the refusal. */
+  async #limited<T>(counted: Promise<T>): Promise<T> {
+    try {
+      return await counted;
+    } catch (error) {
+      if (error instanceof ChallengeLimitError) this.#refuse(error.count, error.retryAfterSeconds);
+      throw error;
+    }
+  }
+
+  #refuse(limit: string, retryAfterSeconds: number): never {
+    this.#logger.info('login.limited', { limit, retryAfterSeconds });
+    throw new LoginError('TOO_MANY_ATTEMPTS', { retryAfterSeconds });
   }
 }

@@ -2,6 +2,7 @@
  * Reading the interaction requests: the bound interaction, the same-origin check, the client's
  * address and a small body.
  */
+import { isIP } from 'node:net';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction } from 'oidc-provider';
@@ -49,15 +50,29 @@ export function assertSameOrigin(ctx: Koa.Context, origin: string): void {
  * The client's address for the per-address limit: the connection's peer (the local server's
  * socket; on Lambda, API Gateway's `sourceIp`, which serverless-http puts there) — never
  * `X-Forwarded-For`, which any client can write. With `header` (the proxy in front sets it and
- * nothing else can reach the OP, e.g. CloudFront-Viewer-Address behind origin verification), its
- * address, without the `:port` CloudFront appends.
+ * nothing else can reach the OP: CloudFront-Viewer-Address behind origin verification, see
+ * origin-verify.ts), the address in its `address:port` value (viewerAddress); a value that is
+ * not one counts as the peer.
  */
 export function clientAddress(ctx: Koa.Context, header?: string): string {
   const peer = ctx.req.socket.remoteAddress ?? '';
   const value = header ? ctx.get(header) : '';
-  if (value === '') return peer;
-  const port = value.lastIndexOf(':');
-  return port > 0 && /^[0-9]+$/.test(value.slice(port + 1)) ? value.slice(0, port) : value;
+  return (value && viewerAddress(value)) || peer;
+}
+
+/**
+ * The IP address of a CloudFront-Viewer-Address value, which is always `address:port`:
+ * `198.51.100.7:46532`, `2001:db8::1:443` (CloudFront's own IPv6 form, unbracketed: the port is
+ * what follows the last colon) or `[2001:db8::1]:443`; undefined for anything else. Of a repeated
+ * header (comma-joined), the last value: the one the proxy added.
+ */
+export function viewerAddress(value: string): string | undefined {
+  const last = value.split(',').at(-1)?.trim() ?? '';
+  const bracketed = /^\[([0-9a-fA-F:.]+)\]:[0-9]{1,5}$/.exec(last);
+  if (bracketed) return isIP(bracketed[1] as string) === 6 ? bracketed[1] : undefined;
+  const colon = last.lastIndexOf(':');
+  const address = last.slice(0, colon);
+  return colon > 0 && /^[0-9]{1,5}$/.test(last.slice(colon + 1)) && isIP(address) !== 0 ? address : undefined;
 }
 
 /** True when the client asked for JSON (the login script does; a plain form does not). */

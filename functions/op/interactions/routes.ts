@@ -1,25 +1,39 @@
 /**
- * The OP's own routes, mounted on the provider (provider.use): the login script, style sheet and
- * icon (also at /favicon.ico), and the interaction pages —
- *   GET  /interaction/:uid          login page (issues the challenge) or consent page; once the
- *                                   interaction is over, a page saying so with a way back;
- *   POST /interaction/:uid/login    certificate + signature (JSON or form) → login result;
- *   POST /interaction/:uid/confirm  consent given;
- *   POST /interaction/:uid/abort    login or consent cancelled: the RP gets access_denied.
+ * The OP's own routes, mounted on the provider (provider.use): the login script and style sheet
+ * (content-hashed paths, cached immutable), the icon (also at /favicon.ico), and the interaction
+ * pages —
+ *   GET  /interaction/:uid              login page (issues the challenge) or consent page; once
+ *                                       the interaction is over, a page saying so with a way back;
+ *   GET  /interaction/:uid/card-answer  the login page in card-answer mode: where the helper's
+ *                                       navigation path returns (answer in the fragment, which
+ *                                       never reaches the server); issues no challenge. A
+ *                                       cross-site top-level GET from 127.0.0.1, so only the
+ *                                       interaction cookie (SameSite=Lax) binds it, no origin check;
+ *   POST /interaction/:uid/challenge    a new challenge → JSON `{ nonce, ttlSeconds }`;
+ *   POST /interaction/:uid/login        certificate + signature (JSON or form) → login result;
+ *   POST /interaction/:uid/confirm      consent given;
+ *   POST /interaction/:uid/abort        login or consent cancelled: the RP gets access_denied.
  * Every POST must carry the interaction cookie of that uid and come from the OP's own origin.
  * The login limits (limits.ts) are checked here: answers and challenges per sign-in, and
  * authorization requests per client address (before oidc-provider stores an interaction).
+ *
+ * DynamoDB round trips: a login page and a card answer each start with their one conditional
+ * write to the interaction's item (set a counted challenge; consume it as a counted answer) when
+ * the browser's interaction cookie names the uid, so oidc-provider's read of the interaction that
+ * follows is answered from the item that write returned (storage/request-scope.ts) — one round
+ * trip where a read and then a write were two.
  */
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
 import type { Interaction, InteractionResults } from 'oidc-provider';
+import { CHALLENGE_TTL_SECONDS } from '../../defaults.js';
 import { VerificationError } from '../../jpki/errors.js';
 import { FIRST_PARTY_FLAG, hasFlag } from '../client-flags.js';
 import type { ResolvedOpConfig } from '../config.js';
 import {
   FAVICON_PATH,
   FAVICON_SVG,
-  LOGIN_SCRIPT_PATH,
+  IMMUTABLE_CACHE_CONTROL,
   pageHeaders,
   STYLE_PATH,
   STYLE_SHEET,
@@ -32,7 +46,7 @@ import {
   renderLoginPage,
 } from '../login-page/html.js';
 import { negotiateLocale } from '../login-page/locale.js';
-import { loadLoginScript } from '../login-page/login-script.js';
+import { loginScriptAsset } from '../login-page/login-script.js';
 import { fill, type Locale, message } from '../login-page/messages.js';
 import type { RawSerialCarrier } from '../raw-serial.js';
 import { cardLogin } from './card-login.js';
@@ -43,13 +57,16 @@ import { assertSameOrigin, boundInteraction, clientAddress, readFields, wantsJso
 
 export { MYNA_RESULT } from './card-login.js';
 
+/** The seconds a challenge just handed out has left (each is new). The page renews from this. */
+const CHALLENGE_SECONDS_LEFT = CHALLENGE_TTL_SECONDS;
+
 /** A challenge refused by its limit counts as none (the page then says the sign-in is over). */
 function overLimit(error: unknown): undefined {
   if (error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS') return undefined;
   throw error;
 }
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort))?$/;
+const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|challenge|card-answer))?$/;
 /** Remembers, per finished interaction, which client it was for (so Back finds the way home). */
 const DONE_COOKIE = 'myna_done';
 const DONE_COOKIE_MS = 10 * 60 * 1000;
@@ -62,6 +79,7 @@ export function interactionRoutes(
 ): Koa.Middleware {
   const limits = new LoginLimits({
     counter: config.storage.rateCounter,
+    challenges: config.storage.challenges,
     settings: config.limits,
     addressSecret: config.secrets.pairwiseSecret,
     logger: config.logger,
@@ -83,6 +101,12 @@ export function interactionRoutes(
     ctx.type = 'html';
     ctx.set(pageHeaders(config.helperPort, client?.logoUri));
     ctx.body = html;
+  };
+  /** A JSON answer for the page's script (never cached). */
+  const json = (ctx: Koa.Context, status: number, body: object) => {
+    ctx.status = status;
+    ctx.set('cache-control', 'no-store');
+    ctx.body = body;
   };
   /** The text of a refusal; `Retry-After` with it when the refusal says when to retry. */
   const refusalText = (ctx: Koa.Context, locale: Locale, error: LoginError | VerificationError): string => {
@@ -107,8 +131,19 @@ export function interactionRoutes(
   };
   /** A new challenge for `uid`; LoginError TOO_MANY_ATTEMPTS once the sign-in had its share. */
   const issueChallenge = async (uid: string): Promise<string> => {
-    await limits.challenge(uid);
-    return config.storage.challenges.issue(uid);
+    const nonce = await limits.challenge(uid);
+    if (nonce === undefined) throw new LoginError('INTERACTION_EXPIRED');
+    return nonce;
+  };
+  /**
+   * True when this browser's interaction cookie names `uid`: the check boundInteraction makes
+   * (oidc-provider's signed cookie, read as it reads it), made before the interaction is read.
+   */
+  const cookieNames = (ctx: Koa.Context, uid: string): boolean =>
+    ctx.cookies.get(provider.cookieName('interaction')) === uid;
+  /** Waits for `write` to be done, its refusal included (looked at once the interaction is read). */
+  const finished = async (write: Promise<unknown> | undefined): Promise<void> => {
+    await write?.catch(() => undefined);
   };
   const finish = async (
     ctx: Koa.Context,
@@ -140,7 +175,16 @@ export function interactionRoutes(
     return displayOf(clientId ? decodeURIComponent(clientId) : undefined, locale);
   };
 
-  async function showInteraction(ctx: Koa.Context, uid: string): Promise<void> {
+  /**
+   * The page of interaction `uid`. `cardAnswer`: where the helper's navigation path returns — the
+   * login page in card-answer mode (its script reads the answer from the fragment and posts it),
+   * issuing no challenge: the one the card signed is still the interaction's. An interaction past
+   * its login prompt shows the same either way.
+   */
+  async function showInteraction(ctx: Koa.Context, uid: string, cardAnswer = false): Promise<void> {
+    // The login page's challenge first (module comment); an interaction at another prompt gets none.
+    const early = !cardAnswer && cookieNames(ctx, uid) ? limits.challenge(uid) : undefined;
+    await finished(early);
     let interaction: Interaction;
     try {
       interaction = await boundInteraction(provider, ctx, uid);
@@ -156,22 +200,10 @@ export function interactionRoutes(
     const client = await provider.Client.find(String(interaction.params.client_id));
     const display = client ? clientDisplay(client, locale) : { name: String(interaction.params.client_id) };
     const abortUrl = `/interaction/${uid}/abort`;
-    if (interaction.prompt.name === 'login') {
-      const nonce = await issueChallenge(uid);
-      page(
-        ctx,
-        200,
-        renderLoginPage({
-          locale,
-          loginUrl: `/interaction/${uid}/login`,
-          abortUrl,
-          nonce,
-          helperPort: config.helperPort,
-          client: display,
-          helperGuideUrl: config.helperGuideUrl,
-        }),
-        display,
-      );
+    if (interaction.prompt.name === 'login' && cardAnswer) await loginPage(ctx, uid, locale, display);
+    else if (interaction.prompt.name === 'login') {
+      const nonce = (await early) ?? (await issueChallenge(uid));
+      await loginPage(ctx, uid, locale, display, { nonce, ttlSeconds: CHALLENGE_SECONDS_LEFT });
     } else if (hasFlag(client, FIRST_PARTY_FLAG)) {
       const result = { consent: { grantId: await grantConsent(provider, interaction) } };
       await finish(ctx, interaction, result, false);
@@ -192,17 +224,67 @@ export function interactionRoutes(
     }
   }
 
-  async function login(ctx: Koa.Context, uid: string): Promise<void> {
-    const json = wantsJson(ctx);
+  /** The login page of `uid`: with its challenge (login mode), or without (card-answer mode). */
+  async function loginPage(
+    ctx: Koa.Context,
+    uid: string,
+    locale: Locale,
+    display: ClientDisplay,
+    challenge?: { nonce: string; ttlSeconds: number },
+  ): Promise<void> {
+    const base = `/interaction/${uid}`;
+    const html = renderLoginPage({
+      locale,
+      mode: challenge ? 'login' : 'card-answer',
+      ...(challenge ? { challenge } : {}),
+      loginUrl: `${base}/login`,
+      challengeUrl: `${base}/challenge`,
+      returnUrl: `${config.origin}${base}/card-answer`,
+      abortUrl: `${base}/abort`,
+      helperPort: config.helperPort,
+      client: display,
+      helperGuideUrl: config.helperGuideUrl,
+      scriptPath: (await loginScriptAsset()).path,
+    });
+    // The card-answer page loads nothing from another site (the RP's logo included).
+    page(ctx, 200, html, challenge ? display : { name: display.name });
+  }
+
+  /** A new challenge for the page's script (before an authenticate or a navigation to the helper). */
+  async function renewChallenge(ctx: Koa.Context, uid: string): Promise<void> {
     let interaction: Interaction | undefined;
     try {
       assertSameOrigin(ctx, config.origin);
       interaction = await boundInteraction(provider, ctx, uid);
-      await limits.answer(uid);
+      if (interaction.prompt.name !== 'login') throw new LoginError('INTERACTION_MISMATCH');
+      json(ctx, 200, { nonce: await issueChallenge(uid), ttlSeconds: CHALLENGE_SECONDS_LEFT });
+    } catch (error) {
+      if (!(error instanceof LoginError)) throw error;
+      config.logger.info('challenge.refused', { interaction: uid, code: error.code });
+      const locale = localeOf(ctx, interaction);
+      json(ctx, error.status, { error: { code: error.code, message: refusalText(ctx, locale, error) } });
+    }
+  }
+
+  async function login(ctx: Koa.Context, uid: string): Promise<void> {
+    const wanted = wantsJson(ctx);
+    let interaction: Interaction | undefined;
+    try {
+      assertSameOrigin(ctx, config.origin);
+      // The answer consumes the challenge first (module comment); limits.answer may refuse it.
+      const consumed = cookieNames(ctx, uid) ? limits.answer(uid) : undefined;
+      await finished(consumed);
+      interaction = await boundInteraction(provider, ctx, uid);
+      const nonce = await (consumed ?? limits.answer(uid));
       const client = await provider.Client.find(String(interaction.params.client_id));
-      const result = await cardLogin(interaction, await readFields(ctx), { config, rawSerial, client });
+      const result = await cardLogin(interaction, await readFields(ctx), {
+        config,
+        rawSerial,
+        client,
+        nonce,
+      });
       config.logger.info('login.succeeded', { interaction: uid });
-      await finish(ctx, interaction, result, json);
+      await finish(ctx, interaction, result, wanted);
     } catch (error) {
       if (!(error instanceof LoginError || error instanceof VerificationError)) throw error;
       config.logger.info('login.refused', { interaction: uid, code: error.code });
@@ -210,13 +292,11 @@ export function interactionRoutes(
       // The interaction is still good: a fresh challenge lets the page try again (within limits).
       const retry = interaction && !(error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS');
       const nonce = retry ? await issueChallenge(uid).catch(overLimit) : undefined;
-      if (json) {
-        ctx.status = error instanceof LoginError ? error.status : 400;
-        ctx.set('cache-control', 'no-store');
-        ctx.body = {
+      if (wanted) {
+        json(ctx, error instanceof LoginError ? error.status : 400, {
           error: { code: error.code, message: refusalText(ctx, locale, error) },
-          ...(nonce ? { nonce } : {}),
-        };
+          ...(nonce ? { nonce, ttlSeconds: CHALLENGE_SECONDS_LEFT } : {}),
+        });
       } else errorPage(ctx, locale, error, await displayOf(interaction?.params.client_id, locale));
     }
   }
@@ -240,20 +320,22 @@ export function interactionRoutes(
     await finish(ctx, interaction, result, false);
   }
 
-  const asset = (ctx: Koa.Context, type: string, body: string) => {
+  /** An asset; content-hashed ones are cached immutable, the icon (fixed paths) for 5 minutes. */
+  const asset = (ctx: Koa.Context, type: string, body: string, cacheControl = IMMUTABLE_CACHE_CONTROL) => {
     ctx.type = type;
-    ctx.set({ 'cache-control': 'public, max-age=300', 'x-content-type-options': 'nosniff' });
+    ctx.set({ 'cache-control': cacheControl, 'x-content-type-options': 'nosniff' });
     ctx.body = body;
   };
 
   return async (ctx, next) => {
-    if (ctx.method === 'GET' && ctx.path === LOGIN_SCRIPT_PATH) {
-      return asset(ctx, 'application/javascript; charset=utf-8', await loadLoginScript());
+    if (ctx.method === 'GET' && ctx.path.startsWith('/assets/myna-login.')) {
+      const script = await loginScriptAsset();
+      if (ctx.path === script.path) return asset(ctx, 'application/javascript; charset=utf-8', script.body);
     }
     if (ctx.method === 'GET' && ctx.path === STYLE_PATH)
       return asset(ctx, 'text/css; charset=utf-8', STYLE_SHEET);
     if (ctx.method === 'GET' && (ctx.path === FAVICON_PATH || ctx.path === '/favicon.ico')) {
-      return asset(ctx, 'image/svg+xml', FAVICON_SVG);
+      return asset(ctx, 'image/svg+xml', FAVICON_SVG, 'public, max-age=300');
     }
     if (ctx.path === authorizationPath) {
       try {
@@ -269,6 +351,8 @@ export function interactionRoutes(
     const [, uid = '', action] = match;
     try {
       if (ctx.method === 'GET' && !action) await showInteraction(ctx, uid);
+      else if (ctx.method === 'GET' && action === 'card-answer') await showInteraction(ctx, uid, true);
+      else if (ctx.method === 'POST' && action === 'challenge') await renewChallenge(ctx, uid);
       else if (ctx.method === 'POST' && action === 'login') await login(ctx, uid);
       else if (ctx.method === 'POST' && (action === 'confirm' || action === 'abort'))
         await answer(ctx, uid, action);

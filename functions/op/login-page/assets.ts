@@ -1,9 +1,18 @@
-/** The fixed paths, the style sheet and the Content-Security-Policy of the OP's own pages. */
+/**
+ * The asset paths, the style sheet and the Content-Security-Policy of the OP's own pages. The
+ * script and the style sheet are served under content-hashed paths (`/assets/myna.<hash>.css`)
+ * with IMMUTABLE_CACHE_CONTROL: a browser fetches each version once and never revalidates it; a
+ * new version has a new path.
+ */
+import { createHash } from 'node:crypto';
 
-/** Where the login script is served. */
-export const LOGIN_SCRIPT_PATH = '/assets/myna-login.js';
-/** Where the style sheet is served. */
-export const STYLE_PATH = '/assets/myna.css';
+/** `Cache-Control` of a content-hashed asset: cached for a year, never revalidated. */
+export const IMMUTABLE_CACHE_CONTROL = 'public, max-age=31536000, immutable';
+
+/** The content-hashed path of an asset: `/assets/<name>.<first 16 hex digits of SHA-256(body)>.<ext>`. */
+export function hashedAssetPath(name: string, ext: string, body: string): string {
+  return `/assets/${name}.${createHash('sha256').update(body).digest('hex').slice(0, 16)}.${ext}`;
+}
 
 /**
  * The referrer policy of every OP page (header and `<meta>`): browsers send the page's origin on
@@ -46,17 +55,18 @@ h1{font-size:1.35rem;line-height:1.45;margin:.25rem 0 1rem;text-wrap:balance}
 .error{color:#a4000f}.error:empty{display:none}.hint{color:#58626e;font-size:.9rem}
 .guide{margin:.5rem 0 1rem;padding-left:1.25rem}.guide li{margin:.35rem 0}
 .scopes{padding-left:1.25rem}.scopes li{margin:.4rem 0}
-label{display:block;font-weight:600;margin-top:1rem}#last-try label{display:inline;font-weight:400}
-input[type=password]{font-size:1.6rem;letter-spacing:.6rem;width:9rem;padding:.3rem .6rem;border:1px solid #8a96a3;border-radius:6px}
 a{color:#1a4b8c}
 button,a.button{display:inline-block;font:inherit;font-size:1rem;line-height:1.4;padding:.65rem 1.4rem;border-radius:8px;border:1px solid #1a4b8c;background:#fff;color:#1a4b8c;cursor:pointer;text-decoration:none}
 button.primary,a.button{background:#1a4b8c;color:#fff}button.primary:hover,a.button:hover{background:#143c71}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}.actions form{margin:0}
-#pin-form button,#retry{margin-top:1rem}
+#start,#retry{margin-top:1rem}#start{font-weight:700}#hint{margin:1rem 0 0}
 .cancel{margin:1.75rem 0 0;padding-top:1rem;border-top:1px solid #e5e9ee}
 .link-button{border:none;background:none;padding:0;color:#1a4b8c;text-decoration:underline;font-size:.95rem}
 :focus-visible{outline:3px solid #f2c14e;outline-offset:2px}
 `;
+
+/** Where the style sheet is served (content-hashed). */
+export const STYLE_PATH = hashedAssetPath('myna', 'css', STYLE_SHEET);
 
 /**
  * The CSP of the OP's HTML pages (and, with the SHA-256 of its auto-submit script added by

@@ -1,10 +1,10 @@
 /**
- * Server-rendered pages of the OP: login, consent, error, "sign-in over", logout. Every page names
- * the relying party it is about (when known) and offers a way back to it. Every dynamic value is
- * escaped; no page contains inline script or style (the CSP forbids both), scripts, styles and
- * the icon come from fixed paths on the OP (assets.ts).
+ * Server-rendered pages of the OP: login (and its card-answer mode), consent, error, "sign-in
+ * over", logout. Every page names the relying party it is about (when known) and offers a way back
+ * to it. Every dynamic value is escaped; no page contains inline script or style (the CSP forbids
+ * both), scripts, styles and the icon come from the OP's own paths (assets.ts).
  */
-import { FAVICON_PATH, LOGIN_SCRIPT_PATH, PAGE_REFERRER_POLICY, STYLE_PATH } from './assets.js';
+import { FAVICON_PATH, PAGE_REFERRER_POLICY, STYLE_PATH } from './assets.js';
 import type { ClientDisplay } from './client-display.js';
 import { fill, type Locale, type MessageKey, message, messagesOf, SCOPE_KEYS } from './messages.js';
 
@@ -88,57 +88,79 @@ function cancelForm(locale: Locale, client: ClientDisplay, abortUrl: string): st
 /** What the login page needs. */
 export interface LoginPageInput {
   readonly locale: Locale;
+  /**
+   * `login`: a new sign-in, served with a challenge; `card-answer`: the helper brought the browser
+   * back with the card's answer in the fragment (no new challenge, no third-party resource).
+   */
+  readonly mode: 'login' | 'card-answer';
+  /** The challenge the card signs and the seconds it has left (login mode). */
+  readonly challenge?: { readonly nonce: string; readonly ttlSeconds: number };
   /** Where the script POSTs the certificate and signature (same origin). */
   readonly loginUrl: string;
+  /** Where the script asks for a new challenge (same origin). */
+  readonly challengeUrl: string;
+  /** The absolute card-answer URL the helper returns to on the navigation path. */
+  readonly returnUrl: string;
   /** Where "cancel" posts (the RP gets access_denied). */
   readonly abortUrl: string;
-  /** The challenge nonce the card signs. */
-  readonly nonce: string;
   readonly helperPort: number;
   /** The relying party. */
   readonly client: ClientDisplay;
   /** Where people learn to install the helper. */
   readonly helperGuideUrl: string;
+  /** The login script's (content-hashed) path. */
+  readonly scriptPath: string;
 }
 
 /**
- * The login page: the states the script switches between (all hidden but the first), the PIN
- * form, a live region for status, and every text the script may show, rendered as data elements.
- * When the helper cannot be reached the page links the helper's own status page on this PC
- * (http://127.0.0.1:PORT/, opened by the user) and the install guide.
+ * The login page: no PIN field (the PIN is typed into the helper's own window); a "Sign in with
+ * MyNumber card" button, a live region for status, an alert, guidance, "try again", and every
+ * text the script may show, rendered as data elements. When the helper cannot be reached the
+ * page links the helper's own status page on this PC (http://127.0.0.1:PORT/, opened by the
+ * user) and the install guide. The card-answer mode shows no logo of the relying party: nothing
+ * is loaded from another site while the answer is in the address bar.
  */
 export function renderLoginPage(input: LoginPageInput): string {
   const t = (key: MessageKey) => escapeHtml(message(input.locale, key));
   const texts = Object.entries(messagesOf(input.locale))
     .map(([key, text]) => `<span data-key="${escapeHtml(key)}">${escapeHtml(text)}</span>`)
     .join('');
+  const data = {
+    mode: input.mode,
+    ...(input.challenge ? { nonce: input.challenge.nonce } : {}),
+    'challenge-ttl': String(input.challenge?.ttlSeconds ?? 0),
+    'helper-port': String(input.helperPort),
+    'login-url': input.loginUrl,
+    'challenge-url': input.challengeUrl,
+    'return-url': input.returnUrl,
+  };
+  const attributes = Object.entries(data)
+    .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
+    .join('');
+  const { logoUri: _logo, ...withoutLogo } = input.client;
+  const client = input.mode === 'card-answer' ? withoutLogo : input.client;
   const body = `<h1 id="heading" tabindex="-1">${t('heading')}</h1>
 <p>${t('intro')}</p>
 <noscript><p class="error">${t('noscript')}</p></noscript>
-<div id="myna-login" data-nonce="${escapeHtml(input.nonce)}" data-helper-port="${input.helperPort}" data-login-url="${escapeHtml(input.loginUrl)}">
-<p id="status" role="status" aria-live="polite">${t('stateLooking')}</p>
-<p id="alert" role="alert" class="error"></p>
+<div id="myna-login"${attributes}>
+<p id="alert" role="alert" class="error" tabindex="-1"></p>
+<p id="status" role="status" aria-live="polite">${t('statePreparing')}</p>
+<p id="hint" class="hint" hidden></p>
 <ul id="guide" class="guide" hidden>
 <li><a id="status-link" href="http://127.0.0.1:${input.helperPort}/" target="_blank" rel="noopener noreferrer">${t('stateHelperStatusLink')}</a></li>
 <li><a id="guide-link" href="${escapeHtml(input.helperGuideUrl)}" target="_blank" rel="noopener">${t('stateInstallLink')}</a></li>
 </ul>
-<button id="retry" type="button" hidden>${t('retry')}</button>
-<form id="pin-form" hidden autocomplete="off">
-<label for="pin">${t('pinLabel')}</label>
-<input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" pattern="[0-9]{4}" minlength="4" maxlength="4" required aria-describedby="pin-hint">
-<p id="pin-hint" class="hint">${t('pinHint')}</p>
-<p id="last-try" hidden><input id="confirm-last-try" type="checkbox"> <label for="confirm-last-try">${t('lastTryConfirm')}</label></p>
-<button id="submit" class="primary" type="submit">${t('submit')}</button>
-</form>
+<button id="start" class="primary" type="button" hidden>${t('start')}</button>
+<button id="retry" class="primary" type="button" hidden>${t('retry')}</button>
 </div>
-${cancelForm(input.locale, input.client, input.abortUrl)}
+${cancelForm(input.locale, client, input.abortUrl)}
 <div id="myna-texts" hidden>${texts}</div>`;
   return layout(
     {
       locale: input.locale,
       title: message(input.locale, 'title'),
-      client: input.client,
-      script: LOGIN_SCRIPT_PATH,
+      client,
+      script: input.scriptPath,
     },
     body,
   );

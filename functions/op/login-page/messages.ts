@@ -26,26 +26,37 @@ type UiKey =
   | 'clientPolicy'
   | 'clientTos'
   | 'cancel'
+  | 'start'
+  | 'statePreparing'
+  | 'stateReady'
   | 'stateLooking'
+  | 'stateAnswerPrompt'
   | 'stateNoHelper'
   | 'stateNoHelperReasons'
   | 'stateHelperStatusLink'
   | 'stateInstallLink'
-  | 'stateBlocked'
-  | 'stateBlockedPrompt'
-  | 'stateBlockedSafari'
   | 'stateHelperOutdated'
   | 'stateNoReader'
   | 'stateNoCard'
   | 'stateNotJpki'
-  | 'statePin'
+  | 'stateOpening'
+  | 'statePinWindow'
+  | 'statePinPad'
   | 'stateSigning'
+  | 'stateNavigating'
+  | 'stateFallback'
   | 'stateSending'
   | 'stateVerified'
-  | 'pinLabel'
-  | 'pinHint'
-  | 'lastTryConfirm'
-  | 'submit'
+  | 'stateTryAgain'
+  | 'statePinBlocked'
+  | 'stateAnswerUnreadable'
+  | 'networkError'
+  | 'hintPromptChromium'
+  | 'hintPromptFirefox'
+  | 'hintDeniedChromium'
+  | 'hintDeniedFirefox'
+  | 'hintDeniedOther'
+  | 'hintNavigation'
   | 'retry'
   | 'triesLeft'
   | 'triesLeftOne'
@@ -116,35 +127,54 @@ const ja: Record<MessageKey, string> = {
   title: 'マイナンバーカードでサインイン',
   heading: 'マイナンバーカードでサインイン',
   intro:
-    'カードリーダーにマイナンバーカードを置き、利用者証明用電子証明書の暗証番号（数字4桁）を入力してください。',
+    'カードリーダーにマイナンバーカードを置いて、下のボタンを押してください。暗証番号（利用者証明用、数字4桁）は、このパソコンのカード読み取りアプリ（myna-helper）が開く専用の画面に入力します。このページには入力しません。',
   noscript: 'このページを使うにはJavaScriptを有効にしてください。',
   signingInTo: 'サインイン先',
   clientPolicy: '{rp}のプライバシーポリシー',
   clientTos: '{rp}の利用規約',
   cancel: 'キャンセルして{rp}に戻る',
+  start: 'マイナンバーカードでサインイン',
+  statePreparing: '準備しています…',
+  stateReady: 'カードをリーダーに置いたら、「マイナンバーカードでサインイン」を押してください。',
   stateLooking: 'カード読み取りアプリ（myna-helper）を探しています…',
+  stateAnswerPrompt: 'ブラウザーの確認画面で「許可」を選んでください。',
   stateNoHelper: 'このパソコンのカード読み取りアプリ（myna-helper）に接続できませんでした。',
   stateNoHelperReasons:
     'アプリが起動していないか、このサイトで使えるように設定されていない可能性があります。アプリの状態を確認してから「もう一度試す」を押してください。',
   stateHelperStatusLink: 'アプリの状態を確認する（このパソコン上のページが開きます）',
   stateInstallLink: 'はじめての方：アプリのインストール方法',
-  stateBlocked: 'ブラウザーがこのパソコン内のカード読み取りアプリへの接続をブロックしました。',
-  stateBlockedPrompt:
-    'Chromeの場合：アドレスバーの表示から「ローカルネットワークへのアクセス」を許可して、「もう一度試す」を押してください。',
-  stateBlockedSafari: 'Safariではこの接続を使えません。Chrome、EdgeまたはFirefoxをお使いください。',
   stateHelperOutdated:
     'このパソコンのカード読み取りアプリ（myna-helper）が古いため使えません。新しいバージョンに更新してから「もう一度試す」を押してください。',
   stateNoReader: 'カードリーダーが見つかりません。リーダーを接続してください。',
   stateNoCard: 'カードリーダーにマイナンバーカードを置いてください。',
   stateNotJpki: 'リーダーのカードはマイナンバーカードではありません。',
-  statePin: '暗証番号を入力してください。',
+  stateOpening: 'カード読み取りアプリの画面を開いています…',
+  statePinWindow:
+    'カード読み取りアプリ（myna-helper）の画面に暗証番号を入力してください（このページではありません）。その画面にサインイン先として「{site}」が表示されていることを確かめてください。',
+  statePinPad:
+    'カードリーダーのキーで暗証番号を入力してください。カード読み取りアプリの画面に、サインイン先として「{site}」が表示されます。',
   stateSigning: 'カードで署名しています。カードを動かさないでください…',
+  stateNavigating: 'カード読み取りアプリのページを開いています…',
+  stateFallback:
+    'ブラウザーがアプリへの直接の接続を許可しなかったため、カード読み取りアプリのページを開きます…',
   stateSending: '確認しています…',
   stateVerified: '確認できました。元のサイトに戻ります…',
-  pinLabel: '利用者証明用電子証明書の暗証番号（数字4桁）',
-  pinHint: '暗証番号は保存されず、このパソコンのカードにだけ送られます。',
-  lastTryConfirm: '残り1回です。間違えるとロックされることを理解したうえで入力します',
-  submit: 'サインイン',
+  stateTryAgain: '準備ができたら「もう一度試す」を押してください。',
+  statePinBlocked: 'このカードでは、暗証番号の初期化が済むまでサインインできません。',
+  stateAnswerUnreadable: 'カード読み取りアプリからの応答を読み取れませんでした。',
+  networkError: 'サーバーに接続できませんでした。通信環境を確認して、もう一度お試しください。',
+  hintPromptChromium:
+    'ボタンを押すと、ブラウザーが「このデバイス上の他のアプリやサービスへのアクセス」を許可するか尋ねます。「許可」を選んでください。このページがこのパソコンのカード読み取りアプリと通信するためで、ほかの機器には接続しません。',
+  hintPromptFirefox:
+    'ボタンを押すと、Firefoxがこのデバイス上の他のアプリやサービスへのアクセスを許可するか尋ねます。「許可」を選んでください。このページがこのパソコンのカード読み取りアプリと通信するためです。',
+  hintDeniedChromium:
+    'このサイトは、ブラウザーの設定でこのパソコン内のアプリへの接続がブロックされています。ボタンを押すと、カード読み取りアプリのページを開いてサインインできます。直接の接続を許可するには、アドレスバー左端のサイト情報のアイコンを押し、「ローカルネットワークへのアクセス」を「許可」にしてから、ページを再読み込みしてください。',
+  hintDeniedFirefox:
+    'このサイトは、ブラウザーの設定でこのパソコン内のアプリへの接続がブロックされています。ボタンを押すと、カード読み取りアプリのページを開いてサインインできます。直接の接続を許可するには、アドレスバーの許可設定のアイコンを押してブロックを解除し、ページを再読み込みしてください。',
+  hintDeniedOther:
+    'このサイトは、ブラウザーの設定でこのパソコン内のアプリへの接続がブロックされています。ボタンを押すと、カード読み取りアプリのページを開いてサインインできます。',
+  hintNavigation:
+    'ボタンを押すと、このパソコンのカード読み取りアプリのページが開きます。アプリの画面に暗証番号を入力すると、自動的にこのサイトに戻ります。',
   retry: 'もう一度試す',
   triesLeft: '{message}残り{n}回です。',
   triesLeftOne: '{message}残り1回です。',
@@ -222,15 +252,17 @@ const ja: Record<MessageKey, string> = {
   HELPER_NO_READER: 'カードリーダーが見つかりません。リーダーを接続してください。',
   HELPER_NO_CARD: 'カードリーダーにカードがありません。マイナンバーカードを置いてください。',
   HELPER_NOT_JPKI: 'リーダーのカードはマイナンバーカードではありません。',
-  HELPER_PIN_FORMAT: '暗証番号は数字4桁です。',
   HELPER_PIN_INCORRECT: '暗証番号が違います。',
-  HELPER_PIN_BLOCKED: '暗証番号がロックされています。市区町村の窓口で暗証番号の初期化を申請してください。',
-  HELPER_LAST_TRY: '残り1回です。続けるには確認のチェックを入れてください。',
+  HELPER_PIN_BLOCKED:
+    '暗証番号がロックされています。マイナンバーカードを持って、お住まいの市区町村の窓口で暗証番号の再設定を申請してください。',
   HELPER_CARD_REMOVED: 'カードが取り外されました。カードを置き直してください。',
   HELPER_CARD_ERROR: 'カードとの通信に失敗しました。カードを置き直してください。',
   HELPER_BUSY: '別の操作を実行中です。少し待ってからお試しください。',
   HELPER_TIMEOUT: '時間内に完了しませんでした。もう一度お試しください。',
   HELPER_CANCELLED: '操作は取り消されました。',
+  HELPER_USER_CANCELLED: 'カード読み取りアプリの画面で暗証番号の入力が取り消されました。',
+  HELPER_PIN_ENTRY_UNAVAILABLE:
+    'カード読み取りアプリが暗証番号の入力画面を表示できません。このパソコンにログインした状態でアプリが動いているか、アプリの状態を確認してください。',
   HELPER_BAD_REQUEST: 'カード読み取りアプリとの通信に失敗しました。ページを再読み込みしてください。',
 };
 
@@ -239,35 +271,54 @@ const en: Record<MessageKey, string> = {
   title: 'Sign in with your MyNumber card',
   heading: 'Sign in with your MyNumber card',
   intro:
-    'Place your MyNumber card on the card reader and enter the PIN of its user-authentication certificate (4 digits).',
+    'Place your MyNumber card on the card reader and press the button below. You enter the PIN (user authentication, 4 digits) in the window of the card helper (myna-helper) on this computer, never on this page.',
   noscript: 'This page needs JavaScript. Please turn it on.',
   signingInTo: 'Signing in to',
   clientPolicy: 'Privacy policy of {rp}',
   clientTos: 'Terms of service of {rp}',
   cancel: 'Cancel and return to {rp}',
+  start: 'Sign in with MyNumber card',
+  statePreparing: 'Getting ready…',
+  stateReady: 'Place your card on the reader, then press "Sign in with MyNumber card".',
   stateLooking: 'Looking for the card helper (myna-helper) on this computer…',
+  stateAnswerPrompt: 'Your browser is asking for permission: choose "Allow".',
   stateNoHelper: 'Could not connect to the card helper (myna-helper) on this computer.',
   stateNoHelperReasons:
     'Either it is not running, or it is not set up for this site. Check its status, then press "Try again".',
   stateHelperStatusLink: 'Check the helper’s status (opens a page on this computer)',
   stateInstallLink: 'First time? How to install the helper',
-  stateBlocked: 'Your browser blocked the connection to the card helper on this computer.',
-  stateBlockedPrompt:
-    'Chrome: allow "local network access" for this site (see the address bar), then press "Try again".',
-  stateBlockedSafari: 'Safari does not allow this connection. Please use Chrome, Edge or Firefox.',
   stateHelperOutdated:
     'The card helper (myna-helper) on this computer is outdated. Please update it, then press "Try again".',
   stateNoReader: 'No card reader found. Please connect a reader.',
   stateNoCard: 'Please place your MyNumber card on the reader.',
   stateNotJpki: 'The card on the reader is not a MyNumber card.',
-  statePin: 'Enter your PIN.',
+  stateOpening: 'Opening the card helper’s window…',
+  statePinWindow:
+    'Enter your PIN in the card helper’s window (not on this page). Check that the window names {site} as the site you are signing in to.',
+  statePinPad:
+    'Enter your PIN on the card reader’s keypad. The card helper’s window names {site} as the site.',
   stateSigning: 'Your card is signing. Do not move the card…',
+  stateNavigating: 'Opening the card helper’s page…',
+  stateFallback:
+    'Your browser did not allow a direct connection to the helper. Opening the card helper’s page…',
   stateSending: 'Checking…',
   stateVerified: 'Verified. Taking you back…',
-  pinLabel: 'User-authentication PIN (4 digits)',
-  pinHint: 'Your PIN is never stored; it only goes to the card on this computer.',
-  lastTryConfirm: '1 try left: I understand a wrong PIN now locks the card',
-  submit: 'Sign in',
+  stateTryAgain: 'Press "Try again" when you are ready.',
+  statePinBlocked: 'This card cannot sign in until its PIN has been reset.',
+  stateAnswerUnreadable: 'The answer from the card helper could not be read.',
+  networkError: 'Could not reach the sign-in service. Check your connection and try again.',
+  hintPromptChromium:
+    'When you press the button, your browser asks whether this site may access other apps and services on this device. Choose "Allow": it lets this page talk to the card helper on this computer, nothing else.',
+  hintPromptFirefox:
+    'When you press the button, Firefox asks whether this site may access other apps and services on this device. Choose "Allow": it lets this page talk to the card helper on this computer.',
+  hintDeniedChromium:
+    'Your browser blocks this site from reaching apps on this computer. The button opens the card helper’s page instead, and you can sign in there. To allow the direct connection again, click the site information icon at the left of the address bar, set "Local network access" to "Allow", then reload the page.',
+  hintDeniedFirefox:
+    'Your browser blocks this site from reaching apps on this computer. The button opens the card helper’s page instead, and you can sign in there. To allow the direct connection again, click the permissions icon in the address bar, remove the block, then reload the page.',
+  hintDeniedOther:
+    'Your browser blocks this site from reaching apps on this computer. The button opens the card helper’s page instead, and you can sign in there.',
+  hintNavigation:
+    'The button opens the card helper’s page on this computer. After you enter your PIN in the helper’s window, the browser brings you back here automatically.',
   retry: 'Try again',
   triesLeft: '{message} {n} tries left.',
   triesLeftOne: '{message} 1 try left.',
@@ -344,15 +395,17 @@ const en: Record<MessageKey, string> = {
   HELPER_NO_READER: 'No card reader found. Please connect a reader.',
   HELPER_NO_CARD: 'There is no card on the reader. Please place your MyNumber card on it.',
   HELPER_NOT_JPKI: 'The card on the reader is not a MyNumber card.',
-  HELPER_PIN_FORMAT: 'The PIN is 4 digits.',
   HELPER_PIN_INCORRECT: 'Wrong PIN.',
-  HELPER_PIN_BLOCKED: 'The PIN is locked. Ask your municipal office to reset it.',
-  HELPER_LAST_TRY: '1 try left. Tick the confirmation to continue.',
+  HELPER_PIN_BLOCKED:
+    'The PIN is locked. Take your MyNumber card to your municipal office to have the PIN reset.',
   HELPER_CARD_REMOVED: 'The card was removed. Please place it on the reader again.',
   HELPER_CARD_ERROR: 'The card did not answer correctly. Please place it on the reader again.',
   HELPER_BUSY: 'Another card operation is running. Please wait a moment and try again.',
   HELPER_TIMEOUT: 'The card operation took too long. Please try again.',
   HELPER_CANCELLED: 'The card operation was cancelled.',
+  HELPER_USER_CANCELLED: 'The PIN entry was cancelled in the card helper’s window.',
+  HELPER_PIN_ENTRY_UNAVAILABLE:
+    'The card helper cannot show its PIN window. Make sure it runs in your desktop session (signed in to this computer), and check its status.',
   HELPER_BAD_REQUEST: 'Talking to the card helper failed. Please reload the page.',
 };
 

@@ -6,11 +6,11 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { buildLoginScript } from './login-script.js';
+import { buildLoginScript, LOGIN_SCRIPT_ENTRY } from './login-script.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const sourceEntry = fileURLToPath(
-  new URL('../../../../functions/op/login-page/browser/login-client.ts', import.meta.url),
+  new URL(LOGIN_SCRIPT_ENTRY, new URL('../../../../functions/op/login-page/', import.meta.url)),
 );
 const script = await buildLoginScript(sourceEntry);
 await writeFile(`${here}login-script.bundle.js`, `export default ${JSON.stringify(script)};\n`);

@@ -1,8 +1,8 @@
 /**
  * The one sender of back-channel logout tokens, for RP-initiated logout (op/backchannel-logout.ts)
  * and the revocation notification job: takes deliveries from the durable queue
- * (storage/logout-queue.ts), signs each logout token (logout-token.ts, the delivery's stable
- * `jti`), POSTs it under the private-network rule (private-network.ts) and records the outcome.
+ * (storage/logout-queue.ts), has each logout token signed (logout-token.ts claims with the
+ * delivery's stable `jti`, signed by the LogoutTokenSigner it is given: logout-token-signer.ts), POSTs it under the private-network rule (private-network.ts) and records the outcome.
  *
  * Within one call a delivery is tried up to `attemptsPerRun` times with a doubling delay from
  * `retryDelayMs`; what is still failing is left to a later run on the queue's schedule, and after
@@ -14,9 +14,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BACKCHANNEL_RETRY } from '../../defaults.js';
 import { type OpLogger, stderrLogger } from '../../log/logger.js';
-import type { SigningSecrets } from '../../secrets/op-secrets.js';
 import type { DeliveryOutcome, LogoutDelivery, LogoutQueue } from '../../storage/logout-queue.js';
-import { deliverLogoutToken, signLogoutToken } from './logout-token.js';
+import { deliverLogoutToken, logoutTokenPayload } from './logout-token.js';
+import type { LogoutTokenSigner } from './logout-token-signer.js';
 import { PrivateRpHosts } from './private-network.js';
 
 /** What a sender did; the caller's summary. */
@@ -40,7 +40,8 @@ export interface BackchannelSenderOptions {
   readonly queue: LogoutQueue;
   /** The OP's issuer (iss of logout tokens). */
   readonly issuer: string;
-  readonly secrets: SigningSecrets;
+  /** Signs the logout tokens (the OP's keys, held by the signer only). */
+  readonly signer: LogoutTokenSigner;
   /** RP hosts that may be on private networks (default: none). */
   readonly privateRpHosts?: PrivateRpHosts;
   readonly logger?: OpLogger;
@@ -123,14 +124,16 @@ export class BackchannelSender {
   /** One attempt; the reason it failed, or undefined when the RP took the token. */
   async #attempt(delivery: LogoutDelivery): Promise<string | undefined> {
     try {
-      const token = await signLogoutToken(this.#o.secrets, {
-        issuer: this.#o.issuer,
-        clientId: delivery.clientId,
-        sub: delivery.sub,
-        sid: delivery.sid,
-        jti: delivery.jti,
+      const token = await this.#o.signer.sign({
+        payload: logoutTokenPayload({
+          issuer: this.#o.issuer,
+          clientId: delivery.clientId,
+          sub: delivery.sub,
+          sid: delivery.sid,
+          jti: delivery.jti,
+          now: this.#now(),
+        }),
         alg: delivery.alg,
-        now: this.#now(),
       });
       await deliverLogoutToken(delivery.uri, token, {
         timeoutMs: this.#o.timeoutMs ?? BACKCHANNEL_RETRY.timeoutMs,

@@ -1,14 +1,12 @@
 /**
- * OpenID Connect Back-Channel Logout 1.0 logout tokens, signed with the OP's active signing key
- * (as oidc-provider signs its own: the client's id_token_signed_response_alg, default RS256), and
- * their delivery: POST application/x-www-form-urlencoded `logout_token=…`, 200 or 204 expected,
+ * OpenID Connect Back-Channel Logout 1.0 logout tokens: their claims (logoutTokenPayload — signed by
+ * a LogoutTokenSigner, logout-token-signer.ts, with the OP's active key, as the specification asks)
+ * and their delivery: POST application/x-www-form-urlencoded `logout_token=…`, 200 or 204 expected,
  * only to public addresses unless the RP's host is allow-listed (private-network.ts).
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { importJWK, SignJWT } from 'jose';
 import { LOGOUT_TOKEN_TTL_SECONDS } from '../../defaults.js';
-import { activeSigningJwk, type SigningSecrets } from '../../secrets/op-secrets.js';
 import { type PrivateRpHosts, RpAddressRefusedError } from './private-network.js';
 
 /** The event claim that makes a JWT a logout token. */
@@ -22,28 +20,21 @@ export interface LogoutTokenClaims {
   readonly sid?: string;
   readonly jti: string;
   readonly now: Date;
-  /** The client's id_token_signed_response_alg (default RS256). */
-  readonly alg?: string;
 }
 
-/** Signs a logout token (typ logout+jwt, no nonce) with the active key of the algorithm. */
-export async function signLogoutToken(secrets: SigningSecrets, claims: LogoutTokenClaims): Promise<string> {
-  const alg = claims.alg ?? 'RS256';
-  const jwk = activeSigningJwk(secrets, alg);
-  if (!jwk?.kid) throw new Error(`no active signing key for ${alg}`);
+/** The JWT claims set of a logout token: iss, aud, iat, exp (LOGOUT_TOKEN_TTL_SECONDS), jti, events, sub/sid. */
+export function logoutTokenPayload(claims: LogoutTokenClaims): Record<string, unknown> {
   const iat = Math.floor(claims.now.getTime() / 1000);
-  return new SignJWT({
+  return {
+    iss: claims.issuer,
+    aud: claims.clientId,
+    iat,
+    exp: iat + LOGOUT_TOKEN_TTL_SECONDS,
+    jti: claims.jti,
     events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
     ...(claims.sub === undefined ? {} : { sub: claims.sub }),
     ...(claims.sid === undefined ? {} : { sid: claims.sid }),
-  })
-    .setProtectedHeader({ alg, kid: jwk.kid, typ: 'logout+jwt' })
-    .setIssuer(claims.issuer)
-    .setAudience(claims.clientId)
-    .setIssuedAt(iat)
-    .setExpirationTime(iat + LOGOUT_TOKEN_TTL_SECONDS)
-    .setJti(claims.jti)
-    .sign(await importJWK(jwk, alg));
+  };
 }
 
 /** Options of deliverLogoutToken. */

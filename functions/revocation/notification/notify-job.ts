@@ -14,7 +14,10 @@
  * - the account's grants and sessions, found and revoked (storage/account-artifacts.ts);
  * - the `sub` each client knows (subject/subject-for.ts, the rule the OP applies);
  * - the durable delivery queue and its one sender (storage/logout-queue.ts, backchannel-sender.ts),
- *   shared with RP-initiated logout: retries within the run, then on later runs, then `failed`.
+ *   shared with RP-initiated logout: retries within the run, then on later runs, then `failed`;
+ * - the logout-token signer (logout-token-signer.ts), which holds the signing keys: the job itself
+ *   never does (on AWS the signer is its own Lambda, so the process that talks to every RP's
+ *   network cannot sign an ID token).
  *
  * Every step is conditional or idempotent, so a run killed at any point is finished by the next:
  * a feed chunk is deleted only after all its certificates reached `revoked`; a delivery is
@@ -26,7 +29,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { NO_PREDECESSORS } from '../../accounts/account-store.js';
 import { DynamoAccountStore } from '../../accounts/dynamo-account-store.js';
 import { type OpLogger, stderrLogger } from '../../log/logger.js';
-import type { OpSecrets } from '../../secrets/op-secrets.js';
+import type { IdentitySecrets } from '../../secrets/op-secrets.js';
 import { type AccountArtifactSet, AccountArtifacts } from '../../storage/account-artifacts.js';
 import { ClientRegistry } from '../../storage/client-registry.js';
 import { LogoutQueue, type LogoutRequest } from '../../storage/logout-queue.js';
@@ -34,6 +37,7 @@ import { RevocationAuditLog } from '../../storage/revocation-audit.js';
 import { subjectFor } from '../../subject/subject-for.js';
 import { CrlStore } from '../crl-store.js';
 import { BackchannelSender, type DeliveryCounts, noDeliveries } from './backchannel-sender.js';
+import type { LogoutTokenSigner } from './logout-token-signer.js';
 import { PrivateRpHosts } from './private-network.js';
 
 const CERT_LOOKUP_BATCH = 100;
@@ -47,8 +51,10 @@ export interface NotifyJobOptions {
   readonly tableName: string;
   /** The OP's issuer (iss of logout tokens). */
   readonly issuer: string;
-  /** Signing keys (logout tokens) and the identity secrets (accounts, pairwise subs). */
-  readonly secrets: OpSecrets;
+  /** The identity secrets (accounts, pairwise subs); no signing key. */
+  readonly secrets: IdentitySecrets;
+  /** Signs the logout tokens (logout-token-signer.ts). */
+  readonly signer: LogoutTokenSigner;
   /** RP hosts that may be on private networks (as the OP's `privateRpHosts`; default none). */
   readonly privateRpHosts?: readonly string[];
   readonly logger?: OpLogger;
@@ -116,7 +122,7 @@ export class NotifyJob {
     this.#sender = new BackchannelSender({
       queue: this.#queue,
       issuer: options.issuer,
-      secrets: options.secrets,
+      signer: options.signer,
       privateRpHosts: new PrivateRpHosts(options.privateRpHosts),
       logger: this.#logger,
       now: this.#now,

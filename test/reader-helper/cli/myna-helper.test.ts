@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from '@jest/globals';
+import { ScriptedPinEntry } from '../../../dev-card/virtual-card-tools.js';
 import { writeDevIdentity } from '../../../dev-pki/hierarchy.js';
 import type { AuthenticateResponse } from '../../../protocol/helper-protocol.js';
 import { challengeSignedData } from '../../../protocol/signed-data.js';
@@ -11,6 +12,7 @@ import type { CommandRunner } from '../../../reader-helper/autostart/apply.js';
 import type { HelperCliDeps } from '../../../reader-helper/cli/deps.js';
 import { runHelperCli } from '../../../reader-helper/cli/main.js';
 import { createLogger } from '../../../reader-helper/log.js';
+import { createPinEntry } from '../../../reader-helper/pin-entry/pin-entry.js';
 import { cardIdentityOf } from '../../../reader-helper/virtual-card/identity.js';
 import { InProcessReaderBackend } from '../../../reader-helper/virtual-card/in-process-backend.js';
 import { VirtualJpkiCard } from '../../../reader-helper/virtual-card/virtual-jpki-card.js';
@@ -78,6 +80,7 @@ async function testDeps(options: { runCommand?: CommandRunner } = {}): Promise<T
       return backend;
     },
     loadDevTools: async () => (await import('../../../dev-card/virtual-card-tools.js')).devTools,
+    createPinEntry: () => new ScriptedPinEntry('1234'),
     commands,
     logLines,
     stop: () => stop(),
@@ -113,16 +116,12 @@ describe('myna-helper CLI', () => {
     const [, port] = await out.waitFor(/listening on ws:\/\/127\.0\.0\.1:(\d+)/);
     expect(out.text()).toContain('test PIN 1234');
     expect(out.text()).toContain('http://localhost:*');
+    expect(out.text()).toContain('PIN window: scripted');
 
     const origin = 'http://localhost:5173';
     const client = await Client.open(Number(port), { origin });
     const nonce = newNonce();
-    const answer = (await client.request({
-      type: 'authenticate',
-      id: 'a',
-      nonce,
-      pin: '1234',
-    })) as AuthenticateResponse;
+    const answer = (await client.request({ type: 'authenticate', id: 'a', nonce })) as AuthenticateResponse;
     const certificate = new X509Certificate(Buffer.from(answer.certificate, 'base64url'));
     const key = createPublicKey(certificate.publicKey.export({ type: 'spki', format: 'pem' }));
     expect(
@@ -132,8 +131,9 @@ describe('myna-helper CLI', () => {
 
     const status = collector();
     expect(await runHelperCli(['status', '--port', String(port)], status.io, deps)).toBe(0);
-    expect(status.text()).toContain('myna-helper 9.9.9 (protocol 1)');
+    expect(status.text()).toContain('myna-helper 9.9.9 (protocol 2)');
     expect(status.text()).toContain('myna-helper virtual reader: jpki');
+    expect(status.text()).toContain('PIN window: scripted');
 
     deps.stop();
     expect(await exit).toBe(0);
@@ -225,9 +225,29 @@ describe('myna-helper CLI', () => {
     expect(deps.logLines.join('')).toContain('insecure origin allowed');
     const client = await Client.open(Number(port), { origin: listed });
     const hello = await client.request({ type: 'hello', id: 'h' });
-    expect(hello).toMatchObject({ type: 'hello', protocolVersion: 1, helperVersion: '9.9.9' });
+    expect(hello).toMatchObject({ type: 'hello', protocolVersion: 2, helperVersion: '9.9.9' });
     client.close();
     await expect(Client.open(Number(port), { origin: 'http://localhost:5174' })).rejects.toThrow(/403/);
+    deps.stop();
+    expect(await exit).toBe(0);
+  });
+
+  it.each([
+    ['no desktop session', { PATH: '/usr/bin' }, 'neither DISPLAY nor WAYLAND_DISPLAY is set'],
+    ['no dialog program', { PATH: '/nonexistent', DISPLAY: ':99' }, 'install zenity'],
+  ])('starts anyway with %s, and says why no PIN window can be shown', async (_, env, why) => {
+    const deps = { ...(await testDeps()), createPinEntry: () => createPinEntry({ platform: 'linux', env }) };
+    const out = collector();
+    const exit = runHelperCli(
+      ['start', '--virtual-card', '--identity', aliceDir, '--port', '0'],
+      out.io,
+      deps,
+    );
+    await out.waitFor(/Press Ctrl-C/);
+    expect(out.text()).toContain(
+      'PIN window: none can be shown now, so sign-ins answer PIN_ENTRY_UNAVAILABLE.',
+    );
+    expect(out.text()).toContain(why);
     deps.stop();
     expect(await exit).toBe(0);
   });

@@ -1,14 +1,23 @@
-/** A daemon on an ephemeral port over CardService + in-process virtual card, and a small ws client. */
+/**
+ * A daemon on an ephemeral port over CardService + in-process virtual card, the person at the PC
+ * (a ScriptedPerson answering the helper's PIN window), and a small ws client.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterEach } from '@jest/globals';
 import WebSocket from 'ws';
-import type { HelperMessage } from '../../../protocol/helper-protocol.js';
+import { verifyLogin } from '../../../functions/jpki/verify-login.js';
+import type { HelperMessage, ProgressEvent } from '../../../protocol/helper-protocol.js';
 import { CardService } from '../../../reader-helper/card/card-service.js';
 import type { CardConnection, ReaderBackend } from '../../../reader-helper/card/reader-backend.js';
+import type { NavigationTimings } from '../../../reader-helper/daemon/navigation.js';
 import { type HelperDaemon, startHelperDaemon } from '../../../reader-helper/daemon/server.js';
 import { createLogger } from '../../../reader-helper/log.js';
+import type { PinEntry } from '../../../reader-helper/pin-entry/pin-entry.js';
 import { cardIdentityOf } from '../../../reader-helper/virtual-card/identity.js';
 import { InProcessReaderBackend } from '../../../reader-helper/virtual-card/in-process-backend.js';
 import { VirtualJpkiCard } from '../../../reader-helper/virtual-card/virtual-jpki-card.js';
-import { devPki, ORIGIN } from '../../support/dev-pki.js';
+import { devPki, ORIGIN, userAuthAnchors } from '../../support/dev-pki.js';
+import { ScriptedPerson } from '../scripted-person.js';
 
 export const READER = 'Test Reader 0';
 
@@ -85,13 +94,21 @@ export interface Fixture {
   readonly port: number;
   readonly card: VirtualJpkiCard;
   readonly backend: GatedBackend;
+  /** The person who answers the helper's PIN window (types 1234 unless scripted otherwise). */
+  readonly person: ScriptedPerson;
   readonly logLines: string[];
   close(): Promise<void>;
 }
 
 /** Starts a daemon allowing ORIGIN, with Alice's card inserted. */
 export async function startFixture(
-  options: { dev?: boolean; operationTimeoutMs?: number } = {},
+  options: {
+    dev?: boolean;
+    cardTimeoutMs?: number;
+    navigation?: Partial<NavigationTimings>;
+    /** The PIN window instead of the scripted person (e.g. the real zenity window on an Xvfb). */
+    pinEntry?: PinEntry;
+  } = {},
 ): Promise<Fixture> {
   const pki = await devPki();
   const inner = new InProcessReaderBackend([READER]);
@@ -100,6 +117,7 @@ export async function startFixture(
   const backend = new GatedBackend(inner);
   const cards = new CardService(backend);
   const logLines: string[] = [];
+  const person = new ScriptedPerson();
   const daemon = await startHelperDaemon({
     cards,
     port: 0,
@@ -107,13 +125,16 @@ export async function startFixture(
     dev: options.dev ?? false,
     helperVersion: 'test',
     logger: createLogger({ level: 'debug', write: (line) => logLines.push(line), now: () => new Date(0) }),
-    ...(options.operationTimeoutMs === undefined ? {} : { operationTimeoutMs: options.operationTimeoutMs }),
+    pinEntry: options.pinEntry ?? person.pinEntry,
+    ...(options.cardTimeoutMs === undefined ? {} : { cardTimeoutMs: options.cardTimeoutMs }),
+    ...(options.navigation === undefined ? {} : { navigation: options.navigation }),
   });
   return {
     daemon,
     port: daemon.port,
     card,
     backend,
+    person,
     logLines,
     async close() {
       await daemon.close();
@@ -126,6 +147,8 @@ export async function startFixture(
 export class Client {
   private readonly queue: HelperMessage[] = [];
   private readonly waiters: ((message: HelperMessage) => void)[] = [];
+  /** The `progress` events nextAnswer() passed over, in order. */
+  readonly progress: ProgressEvent[] = [];
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => {
@@ -164,18 +187,19 @@ export class Client {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** The next message that is not a pushed `readers` event. */
+  /** The next message that is not a pushed `readers` or `progress` event (those go to `progress`). */
   async nextAnswer(): Promise<HelperMessage> {
     for (;;) {
       const message = await this.next();
-      if (message.type !== 'readers') return message;
+      if (message.type === 'progress') this.progress.push(message);
+      else if (message.type !== 'readers') return message;
     }
   }
 
-  /** Sends `message` (JSON-encoded unless a string or Buffer) and returns the next message. */
+  /** Sends `message` (JSON-encoded unless a string or Buffer) and returns the answer (see nextAnswer). */
   request(message: unknown): Promise<HelperMessage> {
     this.send(message);
-    return this.next();
+    return this.nextAnswer();
   }
 
   send(message: unknown): void {
@@ -199,4 +223,56 @@ export class RefusedError extends Error {
   constructor(readonly status: number) {
     super(`upgrade refused: ${status}`);
   }
+}
+
+/**
+ * One daemon per test: `start()` starts it (stopping the previous one), `connect()` opens a
+ * client that is closed after the test, `current` is the running fixture. Registers the cleanup.
+ */
+export function daemonPerTest() {
+  let current: Fixture | undefined;
+  const clients: Client[] = [];
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.close();
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    get current(): Fixture {
+      if (!current) throw new Error('no daemon started in this test');
+      return current;
+    },
+    async start(options: Parameters<typeof startFixture>[0] = {}): Promise<Fixture> {
+      await current?.close();
+      current = await startFixture(options);
+      return current;
+    },
+    async connect(options: Parameters<typeof Client.open>[1] = { origin: ORIGIN }): Promise<Client> {
+      const client = await Client.open(this.current.port, options);
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+/** Runs the OP's verifier over a base64url answer for (origin, nonce); revocation reported good. */
+export async function verifySignedAnswer(
+  answer: { readonly certificate: string; readonly signature: string },
+  origin: string,
+  nonce: string,
+) {
+  return verifyLogin(
+    {
+      certificate: Buffer.from(answer.certificate, 'base64url'),
+      signature: Buffer.from(answer.signature, 'base64url'),
+    },
+    { origin, nonce },
+    {
+      trustAnchors: userAuthAnchors(await devPki()),
+      now: new Date(),
+      clockSkewSeconds: 60,
+      revocation: { status: async () => ({ status: 'good' }) },
+      certificateKeySecret: randomBytes(32),
+    },
+  );
 }

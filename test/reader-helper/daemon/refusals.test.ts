@@ -65,11 +65,14 @@ describe('refusals and sites on the status page', () => {
   log.record('https://login.example.jp', 'HOST_REFUSED');
   log.record('https://evil.example', 'ORIGIN_REFUSED');
   log.record('https://evil.example', 'ORIGIN_REFUSED');
+  log.record('https://phish.example', 'RETURN_ORIGIN_REFUSED');
+  log.record('https://shop.example', 'RETURN_INVALID');
   const model = {
     helperVersion: '1.0.0',
-    protocolVersion: 1,
+    protocolVersion: 2,
     readers: [],
     busy: false,
+    pinEntry: 'zenity',
     allowedSites: ['https://login.example.jp', 'http://localhost:3000'],
     refusals: log.recent(),
   };
@@ -81,6 +84,22 @@ describe('refusals and sites on the status page', () => {
       /<td><code>https:\/\/login\.example\.jp<\/code><\/td><td>1<\/td><td>connected by a name other than 127\.0\.0\.1[^<]* — already set up: nothing to add/,
     );
     expect(renderStatusPage(model, 'ja')).toContain('設定済みです。追加は不要です。');
+  });
+
+  it('shows the return addresses the navigation path refused, in both languages', () => {
+    const html = renderStatusPage(model, 'en');
+    expect(html).toContain(
+      '<td><code>https://phish.example</code></td><td>1</td><td>not set up (sent you to the helper to sign in)</td>',
+    );
+    expect(html).toContain('a return address that is not a sign-in page (nothing was signed)');
+    expect(renderStatusPage(model, 'ja')).toContain(
+      'ログインページではない戻り先を指定してヘルパーへ移動させた',
+    );
+  });
+
+  it('says where the PIN is entered: the helper’s own window', () => {
+    expect(renderStatusPage(model, 'en')).toContain('Only in the helper’s own window (zenity)');
+    expect(renderStatusPage(model, 'ja')).toContain('ヘルパー自身の画面（zenity）だけです。');
   });
 
   it('warns visibly, in both languages, about a plain-http site', () => {

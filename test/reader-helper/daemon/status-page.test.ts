@@ -61,8 +61,11 @@ describe('the helper status page', () => {
     expect(headers['x-frame-options']).toBe('DENY');
     expect(headers['access-control-allow-origin']).toBeUndefined();
     expect(await page.locator('#state').textContent()).toBe('The helper is running.');
-    expect(await page.locator('#version').textContent()).toBe('Version test (protocol 1)');
+    expect(await page.locator('#version').textContent()).toBe('Version test (protocol 2)');
     expect(await page.locator('#readers').textContent()).toBe('Test Reader 0: MyNumber card present');
+    expect(await page.locator('#pin-window').textContent()).toContain(
+      'Only in the helper’s own window (scripted)',
+    );
     expect(await page.locator('#sites').textContent()).toBe(ORIGIN);
     expect(await page.locator('#how-to-add').textContent()).toContain('allowedOrigins');
     expect(await page.locator('#refusals').textContent()).toContain('No site has been refused');
@@ -147,9 +150,10 @@ describe('the helper status page', () => {
   it('says the smart-card service does not answer, in both languages, when PC/SC is silent', () => {
     const model = {
       helperVersion: '1.0.0',
-      protocolVersion: 1,
+      protocolVersion: 2,
       readers: undefined,
       busy: false,
+      pinEntry: 'zenity',
       allowedSites: [],
       refusals: [],
     };

@@ -12,6 +12,8 @@ import { startStackForHelper } from './helper-process.js';
 
 let stack: LocalStack;
 let olderHelper: WebSocketServer;
+/** The message types the outdated helper received. */
+const received: string[] = [];
 let browser: Browser;
 
 beforeAll(async () => {
@@ -21,6 +23,7 @@ beforeAll(async () => {
   olderHelper.on('connection', (socket) =>
     socket.on('message', (data) => {
       const request = JSON.parse(data.toString()) as HelloRequest;
+      received.push(request.type);
       const answer: HelloResponse = {
         type: 'hello',
         id: request.id,
@@ -41,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('an outdated helper', () => {
-  it('makes the login page ask for an update instead of the PIN', async () => {
+  it('makes the login page ask for an update, and never asks it to sign', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(stack.rpUrl);
@@ -50,7 +53,8 @@ describe('an outdated helper', () => {
     await page.locator('#status', { hasText: 'outdated' }).waitFor({ timeout: 20_000 });
     expect(await page.locator('#status').textContent()).toContain('Please update it');
     await page.locator('#guide').waitFor({ state: 'visible' });
-    expect(await page.getByLabel('User-authentication PIN (4 digits)').isVisible()).toBe(false);
+    expect(await page.locator('#start').isVisible()).toBe(false);
+    expect(received).toEqual(['hello']);
     await context.close();
   }, 60_000);
 });

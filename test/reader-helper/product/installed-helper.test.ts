@@ -2,7 +2,8 @@
  * The helper as people get it, on this machine, through a REAL pcscd with a virtual card in
  * vsmartcard's vpcd reader: the npm package (packed, installed offline into an empty prefix:
  * at most 5 packages and 5 MB, nothing of the operator product inside) and the Linux x64 single
- * executable (Node 24 and the PC/SC addon inside), through which Chromium signs in to the demo RP.
+ * executable (Node 24 and the PC/SC addon inside), through which Chromium signs in to the demo RP,
+ * the PIN typed into the helper's own window (zenity on a private Xvfb).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
@@ -16,8 +17,10 @@ import { loadIdentity } from '../../../reader-helper/virtual-card/identity.js';
 import { VirtualJpkiCard } from '../../../reader-helper/virtual-card/virtual-jpki-card.js';
 import { VpcdConnector } from '../../../reader-helper/virtual-card/vpcd-connector.js';
 import { type HelperInstall, packAndInstallHelper, sourceRoot } from '../../../scripts/helper-install.js';
-import { freePort, launchChromium } from '../../support/browser.js';
+import { freePort, launchChromium, signInWithHelperWindow } from '../../support/browser.js';
 import { ensurePcscd, type PcscdHandle, VPCD_PORT, waitFor } from '../../support/pcscd.js';
+import { PinDialogUser } from '../../support/pin-dialog-user.js';
+import { startXvfb } from '../../support/xvfb.js';
 import {
   helperPackageVersion,
   isolatedEnv,
@@ -103,7 +106,7 @@ describe('the npm package myna-helper', () => {
     try {
       const status = await runHelper(install.bin, ['status', '--port', String(helper.port)], env);
       expect(status.code).toBe(0);
-      expect(status.stdout).toContain(`myna-helper ${version} (protocol 1)`);
+      expect(status.stdout).toContain(`myna-helper ${version} (protocol 2)`);
       expect(status.stdout).toContain(`${READER}: jpki`);
     } finally {
       expect(await helper.stop()).toBe(0);
@@ -151,15 +154,16 @@ describe('the single executable (Linux x64)', () => {
     expect(embedded).not.toMatch(/node-v20\.\d+\.\d+/);
   }, 60_000);
 
-  it('signs a person in through the real pcscd, with an http development origin listed loudly', async () => {
+  it('signs a person in through the real pcscd and its own PIN window, with an http development origin listed loudly', async () => {
     const opOrigin = new URL(stack.opUrl).origin;
-    const helper = await startHelper(
-      executable,
-      ['--port', String(helperPort), '--allow-origin', opOrigin],
-      env,
-    );
+    const display = await startXvfb();
+    const helper = await startHelper(executable, ['--port', String(helperPort), '--allow-origin', opOrigin], {
+      ...env,
+      DISPLAY: display.env.DISPLAY,
+    });
     try {
       expect(helper.output()).toContain(`WARNING: ${opOrigin} is plain http`);
+      expect(helper.output()).toContain('PIN window: zenity');
       const addons = await readdir(join(env.XDG_CACHE_HOME as string, 'myna-helper', 'addons'));
       expect(addons).toHaveLength(1);
 
@@ -168,17 +172,17 @@ describe('the single executable (Linux x64)', () => {
       await page.goto(stack.rpUrl);
       await page.getByRole('button', { name: 'Sign in with MyNumber card' }).click();
       await page.waitForURL(/\/interaction\//);
-      await page.getByLabel('User-authentication PIN (4 digits)').fill('1234');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await signInWithHelperWindow(page, new PinDialogUser(display), '1234');
       await page.waitForURL(`${stack.rpUrl}/`, { timeout: 30_000 });
       const claims = JSON.parse((await page.locator('#claims').textContent()) ?? '{}');
       expect(claims).toMatchObject({ acr: 'urn:myna-oidc:acr:jpki-user-auth', amr: ['sc', 'pin', 'hwk'] });
       await context.close();
 
       const status = await runHelper(executable, ['status', '--port', String(helper.port)], env);
-      expect(status.stdout).toContain(`myna-helper ${version} (protocol 1)`);
+      expect(status.stdout).toContain(`myna-helper ${version} (protocol 2)`);
     } finally {
       expect(await helper.stop()).toBe(0);
+      await display.stop();
     }
     expect(helper.output()).not.toMatch(/[^0-9]1234[^0-9]/);
   }, 90_000);

@@ -1,0 +1,152 @@
+/**
+ * The pages of the navigation path, in Japanese and English, in the status page's look (no
+ * script): the waiting page while the person enters the PIN in the helper's window (it names the
+ * site the signature is for and refreshes itself to the next long poll), and the pages that say
+ * why the helper did nothing — a return address it does not answer to, a request that is not a
+ * top-level navigation, an incomplete request, a sign-in that is over.
+ */
+import {
+  AUTHENTICATE_CANCEL_PATH,
+  AUTHENTICATE_WAIT_PATH,
+  type HelperLanguage,
+  type ProgressStep,
+} from '../../protocol/helper-protocol.js';
+import { escapeHtml, helperPage } from './helper-page.js';
+
+/** What a navigation-path page says. */
+export type NavigationPage =
+  | {
+      /** The card operation runs: the person is told where to enter the PIN. */
+      readonly kind: 'waiting';
+      readonly origin: string;
+      /** Where the operation is (undefined: the card is being read). */
+      readonly step: ProgressStep | undefined;
+      readonly operationId: string;
+    }
+  | {
+      /** The return address is not one the helper answers to: nothing was signed, no redirect. */
+      readonly kind: 'refused';
+      readonly reason: 'RETURN_ORIGIN_REFUSED' | 'RETURN_INVALID';
+      /** The return address's site, when it had one. */
+      readonly site: string | undefined;
+      readonly statusPageUrl: string;
+    }
+  | { readonly kind: 'not-navigation' }
+  | { readonly kind: 'host-refused'; readonly port: number }
+  | {
+      /** A good return address but a bad nonce: a link back, no answer. */
+      readonly kind: 'incomplete';
+      readonly origin: string;
+      readonly returnUrl: string;
+    }
+  | { readonly kind: 'gone'; readonly statusPageUrl: string };
+
+const TEXT = {
+  en: {
+    title: 'Sign in with your MyNumber card',
+    step: {
+      reading: 'Reading your card…',
+      'pin-entry': 'Enter your PIN in the MyNumber helper window.',
+      'pin-pad': 'Enter your PIN on the card reader’s keypad.',
+      signing: 'Signing with your card…',
+    } satisfies Record<ProgressStep | 'reading', string>,
+    signingInAt: 'Signing in at',
+    sameSite:
+      'The helper’s window names the same site. If you did not start signing in there, press Cancel in that window.',
+    notOnPage: 'Never type your PIN into a web page.',
+    cancel: 'Cancel and go back',
+    nothingSigned: 'Nothing was signed',
+    refused: {
+      RETURN_ORIGIN_REFUSED: (site: string) =>
+        `${site} is not set up to use your card with this helper. If you did not start signing in there yourself, close this page. If it is a site you use, add it to the helper (see its status page).`,
+      RETURN_INVALID:
+        'The page that sent you here asked the helper to answer to an address that is not a sign-in page. The helper answers only to a site’s own sign-in page. Close this page, go back to the site and start signing in again.',
+    },
+    statusPage: 'Helper status',
+    notNavigation:
+      'This page works only when a site’s sign-in button opens it in the browser window, not inside another page.',
+    hostRefused: (port: number) =>
+      `Open the helper as http://127.0.0.1:${port}/ — it does not answer under other names.`,
+    incomplete: 'The sign-in request was incomplete: nothing was signed.',
+    backTo: (origin: string) => `Back to ${origin}`,
+    gone: 'This sign-in is over: its answer was delivered, it was cancelled, or it was not collected in time. Go back to the site and start signing in again.',
+  },
+  ja: {
+    title: 'マイナンバーカードでログイン',
+    step: {
+      reading: 'カードを読み取っています…',
+      'pin-entry': 'マイナンバーカード読み取りヘルパーの画面で暗証番号を入力してください。',
+      'pin-pad': 'カードリーダーのキーパッドで暗証番号を入力してください。',
+      signing: 'カードで署名しています…',
+    } satisfies Record<ProgressStep | 'reading', string>,
+    signingInAt: 'ログイン先',
+    sameSite:
+      'ヘルパーの画面にも同じサイトが表示されます。このサイトでログインを始めていない場合は、その画面で「キャンセル」を押してください。',
+    notOnPage: 'ウェブページには暗証番号を入力しないでください。',
+    cancel: 'キャンセルして戻る',
+    nothingSigned: '署名していません',
+    refused: {
+      RETURN_ORIGIN_REFUSED: (site: string) =>
+        `${site} は、このヘルパーでカードを使えるサイトとして設定されていません。ご自身でこのサイトのログインを始めていない場合は、このページを閉じてください。利用するサイトであれば、ヘルパーに追加してください（ヘルパーの状態ページを参照）。`,
+      RETURN_INVALID:
+        'このページへ移動させたページが、ログインページではない戻り先を指定しました。ヘルパーはサイト自身のログインページにだけ結果を返します。このページを閉じ、サイトに戻ってログインをやり直してください。',
+    },
+    statusPage: 'ヘルパーの状態',
+    notNavigation:
+      'このページは、サイトのログインボタンからブラウザーの画面として開いたときだけ使えます（他のページの中では使えません）。',
+    hostRefused: (port: number) =>
+      `ヘルパーは http://127.0.0.1:${port}/ として開いてください。ほかの名前では応答しません。`,
+    incomplete: 'ログインの要求が不完全でした。署名していません。',
+    backTo: (origin: string) => `${origin} に戻る`,
+    gone: 'このログインは終了しています（結果を返した、キャンセルした、または時間内に受け取られなかった）。サイトに戻ってログインをやり直してください。',
+  },
+} as const;
+
+/** The page's HTML. */
+export function renderNavigationPage(page: NavigationPage, lang: HelperLanguage): string {
+  const t = TEXT[lang];
+  const frame = (body: string, head?: string) =>
+    helperPage({ lang, title: t.title, body: `<h1>${t.title}</h1>\n${body}`, ...(head ? { head } : {}) });
+  switch (page.kind) {
+    case 'waiting': {
+      const op = encodeURIComponent(page.operationId);
+      const wait = `${AUTHENTICATE_WAIT_PATH}?op=${op}&amp;lang=${lang}`;
+      return frame(
+        `<p id="state" class="ok">${t.step[page.step ?? 'reading']}</p>
+<p>${t.signingInAt}</p><p id="site" class="site">${escapeHtml(page.origin)}</p>
+<p>${t.sameSite}</p><p class="warn">${t.notOnPage}</p>
+<p><a id="cancel" href="${AUTHENTICATE_CANCEL_PATH}?op=${op}&amp;lang=${lang}">${t.cancel}</a></p>`,
+        `<meta http-equiv="refresh" content="0;url=${wait}">\n`,
+      );
+    }
+    case 'refused': {
+      const text =
+        page.reason === 'RETURN_ORIGIN_REFUSED'
+          ? t.refused.RETURN_ORIGIN_REFUSED(`<code>${escapeHtml(page.site ?? '')}</code>`)
+          : t.refused.RETURN_INVALID;
+      return frame(
+        `<p id="state" class="warn">${t.nothingSigned}</p>
+<p id="reason">${text}</p>
+<p><a href="${escapeHtml(page.statusPageUrl)}?lang=${lang}">${t.statusPage}</a></p>`,
+      );
+    }
+    case 'not-navigation':
+      return frame(
+        `<p id="state" class="warn">${t.nothingSigned}</p>\n<p id="reason">${t.notNavigation}</p>`,
+      );
+    case 'host-refused':
+      return frame(
+        `<p id="state" class="warn">${t.nothingSigned}</p>\n<p id="reason">${t.hostRefused(page.port)}</p>`,
+      );
+    case 'incomplete':
+      return frame(
+        `<p id="state" class="warn">${t.incomplete}</p>
+<p><a id="back" href="${escapeHtml(page.returnUrl)}">${escapeHtml(t.backTo(page.origin))}</a></p>`,
+      );
+    case 'gone':
+      return frame(
+        `<p id="state" class="warn">${t.gone}</p>
+<p><a href="${escapeHtml(page.statusPageUrl)}?lang=${lang}">${t.statusPage}</a></p>`,
+      );
+  }
+}
