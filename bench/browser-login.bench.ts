@@ -396,6 +396,10 @@ class TimedPinEntry implements PinEntry {
     return pin;
   }
 
+  confirmLastTry(request: PinRequest): Promise<void> {
+    return this.#inner.confirmLastTry(request);
+  }
+
   showPinPadNotice(request: PinRequest): PinPadNotice {
     return this.#inner.showPinPadNotice(request);
   }

@@ -47,12 +47,18 @@ export class ScriptedPinEntry implements PinEntry {
   readonly kind = 'scripted';
   readonly requests: PinRequest[] = [];
   readonly padNotices: PinRequest[] = [];
+  readonly lastTryConfirmations: PinRequest[] = [];
 
   constructor(private readonly answer: string | ((request: PinRequest) => Promise<string>)) {}
 
   async requestPin(request: PinRequest): Promise<string> {
     this.requests.push(request);
     return typeof this.answer === 'string' ? this.answer : this.answer(request);
+  }
+
+  /** The person goes on at the last try (PIN-pad readers); recorded in `lastTryConfirmations`. */
+  async confirmLastTry(request: PinRequest): Promise<void> {
+    this.lastTryConfirmations.push(request);
   }
 
   showPinPadNotice(request: PinRequest): PinPadNotice {

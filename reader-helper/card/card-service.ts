@@ -52,7 +52,7 @@ interface Slot {
   state: CardState;
   applicationSelected: boolean;
   certificate: Uint8Array | undefined;
-  /** Whether the card's reader has a PIN pad, asked once per insertion (no APDU). */
+  /** Whether the card's reader has a PIN pad, asked once per insertion (no APDU); only a settled answer is kept. */
   pinPad: Promise<PinPad | undefined> | undefined;
 }
 
@@ -108,8 +108,8 @@ export class CardService {
    * Signs SHA-256(origin) ‖ SHA-256(nonce) with the card's user-authentication key and returns
    * it with the certificate. Checks the nonce and origin before touching any card, refuses a
    * second concurrent call (BUSY), queries the tries left first (none: PIN_BLOCKED, and no PIN
-   * window), then asks the person for the PIN once — the PIN entry itself asks for confirmation
-   * before the last try — and never retries a PIN.
+   * window), then asks the person for the PIN once — before the last try the helper's own window
+   * asks for confirmation first, on a PIN-pad reader too — and never retries a PIN.
    */
   async authenticate(input: AuthenticateInput): Promise<AuthenticateResult> {
     if (!isValidNonce(input.nonce))
@@ -185,8 +185,7 @@ export class CardService {
     input: AuthenticateInput,
     triesLeft: number,
   ): Promise<void> {
-    slot.pinPad ??= detectPinPad(slot.connection);
-    const pad = await slot.pinPad;
+    const pad = await pinPadOf(slot);
     const watch = this.watchRemoval(name, slot.generation, input.signal);
     const request: PinRequest = {
       origin: input.origin,
@@ -214,10 +213,17 @@ export class CardService {
 
   /**
    * The PIN pad VERIFYs against the selected PIN file while the helper's notice says where to type;
-   * the notice's Cancel, like the keypad's, is USER_CANCELLED.
+   * the notice's Cancel, like the keypad's, is USER_CANCELLED. Before the last try the helper's
+   * own window asks first (the keypad cannot say it is the last try); declined, no VERIFY is sent.
    */
   private async verifyOnPad(pad: PinPad, request: PinRequest, input: AuthenticateInput): Promise<void> {
     input.onProgress?.('pin-pad', request.triesLeft);
+    if (request.triesLeft === 1) {
+      await input.pinEntry.confirmLastTry(request).catch((error: unknown) => {
+        throw pinEntryFailure(error, request.signal);
+      });
+      checkAborted(request.signal);
+    }
     const notice = input.pinEntry.showPinPadNotice(request);
     const dismissed = new AbortController();
     void notice.cancelled.then(() =>
@@ -394,6 +400,18 @@ export class CardService {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/**
+ * Whether the slot's reader has a PIN pad, asked once per insertion: a detection that failed
+ * (CARD_REMOVED while asking) is not kept, so the next login asks again.
+ */
+function pinPadOf(slot: Slot): Promise<PinPad | undefined> {
+  slot.pinPad ??= detectPinPad(slot.connection).catch((error: unknown) => {
+    slot.pinPad = undefined;
+    throw error;
+  });
+  return slot.pinPad;
 }
 
 /** A PinEntryError as a CardError: the abort's own reason when `signal` ended the window. */

@@ -19,9 +19,9 @@ import { configOptions, configUsage, loadHelperConfig } from './options.js';
 export const startUsage = `Usage: myna-helper start [--port <n>] [--allow-origin <url>]... [--config <file>]
        myna-helper start --virtual-card [--identity <dir>] [--dev] ...   (development, source tree only)
 
-Runs the helper until Ctrl-C. Pages connect to ws://127.0.0.1:<port> (or navigate to
+Runs the card helper until Ctrl-C. Pages connect to ws://127.0.0.1:<port> (or navigate to
 http://127.0.0.1:<port>/authenticate); people see its state at http://127.0.0.1:<port>/ and type
-the PIN only into the helper's own window (Linux: zenity, kdialog or yad in the desktop session;
+the PIN only into the card helper's own window (Linux: zenity, kdialog or yad in the desktop session;
 macOS: osascript; Windows: PowerShell).
 ${configUsage}
   --virtual-card       use an in-process virtual JPKI card instead of PC/SC readers (development)
@@ -31,7 +31,8 @@ ${configUsage}
 /** What a start banner says about the PIN window: which one, or why none can be shown now. */
 export function describePinWindow(pinEntry: PinEntry): string {
   const reason = pinEntry.unavailable?.();
-  if (reason === undefined) return `${pinEntry.kind} (people type the PIN only there, never in a web page)`;
+  if (reason === undefined)
+    return `${pinEntry.kind}, the card helper's own window (people type the PIN only there, never in a web page)`;
   return `none can be shown now, so sign-ins answer PIN_ENTRY_UNAVAILABLE. ${reason}`;
 }
 

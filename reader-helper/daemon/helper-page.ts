@@ -10,7 +10,8 @@ import type { HelperLanguage } from '../../protocol/helper-protocol.js';
 const STYLE = `body{font-family:system-ui,"Noto Sans CJK JP",sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}code{background:#f1f1f1;padding:0 .2rem}
 .ok{color:#0a6b2d;font-weight:bold}.warn{color:#a10d0d}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}
-nav{float:right}.site{font-size:1.15rem;font-weight:bold;word-break:break-all}`;
+nav{float:right}.site{font-size:1.15rem;font-weight:bold;word-break:break-all}
+:lang(ja) :is(h1,h2,p,li,a):not(.site){word-break:auto-phrase}`;
 
 /** The Content-Security-Policy of every helper page: nothing but its own inline style; never framed. */
 export const HELPER_PAGE_CSP = [

@@ -46,59 +46,59 @@ const TEXT = {
     title: 'Sign in with your MyNumber card',
     step: {
       reading: 'Reading your card…',
-      'pin-entry': 'Enter your PIN in the MyNumber helper window.',
+      'pin-entry': 'Enter your PIN in the window of the card helper (myna-helper).',
       'pin-pad': 'Enter your PIN on the card reader’s keypad.',
       signing: 'Signing with your card…',
     } satisfies Record<ProgressStep | 'reading', string>,
     signingInAt: 'Signing in at',
     sameSite:
-      'The helper’s window names the same site. If you did not start signing in there, press Cancel in that window.',
+      'The card helper’s window names the same site. If you did not start signing in there, press Cancel in that window.',
     notOnPage: 'Never type your PIN into a web page.',
     cancel: 'Cancel and go back',
     nothingSigned: 'Nothing was signed',
     refused: {
       RETURN_ORIGIN_REFUSED: (site: string) =>
-        `${site} is not set up to use your card with this helper. If you did not start signing in there yourself, close this page. If it is a site you use, add it to the helper (see its status page).`,
+        `${site} is not set up to use your card with the card helper (myna-helper). If you did not start signing in there yourself, close this page. If it is a site you use, add it to the card helper (see its status page).`,
       RETURN_INVALID:
-        'The page that sent you here asked the helper to answer to an address that is not a sign-in page. The helper answers only to a site’s own sign-in page. Close this page, go back to the site and start signing in again.',
+        'The page that sent you here asked the card helper to answer to an address that is not a sign-in page. The card helper answers only to a site’s own sign-in page. Close this page, go back to the site and start signing in again.',
     },
-    statusPage: 'Helper status',
+    statusPage: 'Card helper status',
     notNavigation:
       'This page works only when a site’s sign-in button opens it in the browser window, not inside another page.',
     hostRefused: (port: number) =>
-      `Open the helper as http://127.0.0.1:${port}/ — it does not answer under other names.`,
+      `Open the card helper as http://127.0.0.1:${port}/ — it does not answer under other names.`,
     incomplete: 'The sign-in request was incomplete: nothing was signed.',
     backTo: (origin: string) => `Back to ${origin}`,
     gone: 'This sign-in is over: its answer was delivered, it was cancelled, or it was not collected in time. Go back to the site and start signing in again.',
   },
   ja: {
-    title: 'マイナンバーカードでログイン',
+    title: 'マイナンバーカードでサインイン',
     step: {
       reading: 'カードを読み取っています…',
-      'pin-entry': 'マイナンバーカード読み取りヘルパーの画面で暗証番号を入力してください。',
+      'pin-entry': 'カード読み取りアプリ（myna-helper）の画面に暗証番号を入力してください。',
       'pin-pad': 'カードリーダーのキーパッドで暗証番号を入力してください。',
       signing: 'カードで署名しています…',
     } satisfies Record<ProgressStep | 'reading', string>,
-    signingInAt: 'ログイン先',
+    signingInAt: 'サインイン先',
     sameSite:
-      'ヘルパーの画面にも同じサイトが表示されます。このサイトでログインを始めていない場合は、その画面で「キャンセル」を押してください。',
+      'カード読み取りアプリの画面にも同じサイトが表示されます。このサイトでサインインを始めていない場合は、その画面で「キャンセル」を押してください。',
     notOnPage: 'ウェブページには暗証番号を入力しないでください。',
     cancel: 'キャンセルして戻る',
     nothingSigned: '署名していません',
     refused: {
       RETURN_ORIGIN_REFUSED: (site: string) =>
-        `${site} は、このヘルパーでカードを使えるサイトとして設定されていません。ご自身でこのサイトのログインを始めていない場合は、このページを閉じてください。利用するサイトであれば、ヘルパーに追加してください（ヘルパーの状態ページを参照）。`,
+        `${site} は、カード読み取りアプリ（myna-helper）でカードを使えるサイトとして設定されていません。ご自身でこのサイトのサインインを始めていない場合は、このページを閉じてください。利用するサイトであれば、カード読み取りアプリに追加してください（アプリの状態ページを参照）。`,
       RETURN_INVALID:
-        'このページへ移動させたページが、ログインページではない戻り先を指定しました。ヘルパーはサイト自身のログインページにだけ結果を返します。このページを閉じ、サイトに戻ってログインをやり直してください。',
+        'このページへ移動させたページが、サインインページではない戻り先を指定しました。カード読み取りアプリはサイト自身のサインインページにだけ結果を返します。このページを閉じ、サイトに戻ってサインインをやり直してください。',
     },
-    statusPage: 'ヘルパーの状態',
+    statusPage: 'カード読み取りアプリの状態',
     notNavigation:
-      'このページは、サイトのログインボタンからブラウザーの画面として開いたときだけ使えます（他のページの中では使えません）。',
+      'このページは、サイトのサインインボタンからブラウザーの画面として開いたときだけ使えます（他のページの中では使えません）。',
     hostRefused: (port: number) =>
-      `ヘルパーは http://127.0.0.1:${port}/ として開いてください。ほかの名前では応答しません。`,
-    incomplete: 'ログインの要求が不完全でした。署名していません。',
+      `カード読み取りアプリは http://127.0.0.1:${port}/ として開いてください。ほかの名前では応答しません。`,
+    incomplete: 'サインインの要求が不完全でした。署名していません。',
     backTo: (origin: string) => `${origin} に戻る`,
-    gone: 'このログインは終了しています（結果を返した、キャンセルした、または時間内に受け取られなかった）。サイトに戻ってログインをやり直してください。',
+    gone: 'このサインインは終了しています（結果を返した、キャンセルした、または時間内に受け取られなかった）。サイトに戻ってサインインをやり直してください。',
   },
 } as const;
 

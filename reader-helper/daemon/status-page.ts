@@ -27,8 +27,8 @@ export interface StatusPageModel {
 
 const TEXT = {
   en: {
-    title: 'MyNumber card helper',
-    running: 'The helper is running.',
+    title: 'Card helper (myna-helper)',
+    running: 'The card helper is running.',
     version: (helper: string, protocol: number) => `Version ${helper} (protocol ${protocol})`,
     busy: 'A card operation is in progress.',
     readers: 'Card readers',
@@ -43,19 +43,19 @@ const TEXT = {
     } satisfies Record<CardState, string>,
     pinWindow: 'Where you enter your PIN',
     pinWindowKind: (kind: string) =>
-      `Only in the helper’s own window (${kind}), which names the site that asks. Never type your PIN into a web page.`,
+      `Only in the card helper’s own window (${kind}), which names the site that asks. Never type your PIN into a web page.`,
     sites: 'Sites that may use the card',
-    noSites: 'No site is set up yet: the helper refuses every login page.',
+    noSites: 'No site is set up yet: the card helper refuses every sign-in page.',
     howToAdd: 'How to add a site',
     addSteps: [
-      'Ask the site for the address of its login page, for example <code>https://login.example.jp</code>.',
-      'Add it to <code>allowedOrigins</code> in the helper’s configuration file (Linux: <code>~/.config/myna-helper/config.json</code>, macOS: <code>~/Library/Application Support/myna-helper/config.json</code>, Windows: <code>%APPDATA%\\myna-helper\\config.json</code>), for example <code>{"allowedOrigins": ["https://login.example.jp"]}</code>.',
-      'Restart the helper: on Linux run <code>systemctl --user restart myna-helper.service</code>; on macOS or Windows log out and in again.',
+      'Ask the site for the address of its sign-in page, for example <code>https://login.example.jp</code>.',
+      'Add it to <code>allowedOrigins</code> in the card helper’s configuration file (Linux: <code>~/.config/myna-helper/config.json</code>, macOS: <code>~/Library/Application Support/myna-helper/config.json</code>, Windows: <code>%APPDATA%\\myna-helper\\config.json</code>), for example <code>{"allowedOrigins": ["https://login.example.jp"]}</code>.',
+      'Restart the card helper: on Linux run <code>systemctl --user restart myna-helper.service</code>; on macOS or Windows log out and in again.',
     ],
     insecureSite:
       'Warning: plain http, for development only. Any program on this computer can serve this address and use your card; remove it from config.json unless you are developing that site.',
     refusals: 'Recently refused',
-    noRefusals: 'No site has been refused since the helper started.',
+    noRefusals: 'No site has been refused since the card helper started.',
     refusalHead: ['Last time (UTC)', 'Site', 'Times', 'Why'],
     reason: {
       HOST_REFUSED: 'connected by a name other than 127.0.0.1 or [::1] (the page must use ws://127.0.0.1)',
@@ -63,18 +63,18 @@ const TEXT = {
       ORIGIN_REFUSED: 'not set up',
       ORIGIN_PRESENT: 'a web page asked for the status',
       NOT_NAVIGATION: 'not opened from the address bar, or inside another page',
-      RETURN_ORIGIN_REFUSED: 'not set up (sent you to the helper to sign in)',
+      RETURN_ORIGIN_REFUSED: 'not set up (sent you to the card helper to sign in)',
       RETURN_INVALID:
-        'sent you to the helper with a return address that is not a sign-in page (nothing was signed)',
+        'sent you to the card helper with a return address that is not a sign-in page (nothing was signed)',
     } satisfies Record<RefusalReason, string>,
-    alreadyAllowed: 'already set up: nothing to add; tell the site its login page connects wrongly.',
+    alreadyAllowed: 'already set up: nothing to add; tell the site its sign-in page connects wrongly.',
     refusalNote:
       'A site you did not open yourself here may be trying to use your card: do not add it. A site you use that is “not set up” should be added as above.',
     other: '日本語',
   },
   ja: {
-    title: 'マイナンバーカード読み取りヘルパー',
-    running: 'ヘルパーは動作しています。',
+    title: 'カード読み取りアプリ（myna-helper）',
+    running: 'カード読み取りアプリは動作しています。',
     version: (helper: string, protocol: number) => `バージョン ${helper}（プロトコル ${protocol}）`,
     busy: 'カードの操作中です。',
     readers: 'カードリーダー',
@@ -90,19 +90,19 @@ const TEXT = {
     } satisfies Record<CardState, string>,
     pinWindow: '暗証番号の入力場所',
     pinWindowKind: (kind: string) =>
-      `ヘルパー自身の画面（${kind}）だけです。画面には要求しているサイトが表示されます。ウェブページには暗証番号を入力しないでください。`,
+      `カード読み取りアプリ自身の画面（${kind}）だけです。画面には要求しているサイトが表示されます。ウェブページには暗証番号を入力しないでください。`,
     sites: 'カードを使えるサイト',
-    noSites: 'まだサイトが設定されていません。すべてのログインページを拒否します。',
+    noSites: 'まだサイトが設定されていません。すべてのサインインページを拒否します。',
     howToAdd: 'サイトの追加方法',
     addSteps: [
-      'サイトにログインページのアドレスを確認します（例：<code>https://login.example.jp</code>）。',
-      'ヘルパーの設定ファイル（Linux：<code>~/.config/myna-helper/config.json</code>、macOS：<code>~/Library/Application Support/myna-helper/config.json</code>、Windows：<code>%APPDATA%\\myna-helper\\config.json</code>）の <code>allowedOrigins</code> に追加します（例：<code>{"allowedOrigins": ["https://login.example.jp"]}</code>）。',
-      'ヘルパーを再起動します。Linux：<code>systemctl --user restart myna-helper.service</code> を実行。macOS・Windows：いったんログアウトして再ログイン。',
+      'サイトにサインインページのアドレスを確認します（例：<code>https://login.example.jp</code>）。',
+      'カード読み取りアプリの設定ファイル（Linux：<code>~/.config/myna-helper/config.json</code>、macOS：<code>~/Library/Application Support/myna-helper/config.json</code>、Windows：<code>%APPDATA%\\myna-helper\\config.json</code>）の <code>allowedOrigins</code> に追加します（例：<code>{"allowedOrigins": ["https://login.example.jp"]}</code>）。',
+      'カード読み取りアプリを再起動します。Linux：<code>systemctl --user restart myna-helper.service</code> を実行。macOS・Windows：いったんログアウトして再ログイン。',
     ],
     insecureSite:
       '警告：暗号化されていない http（開発用のみ）です。このパソコンのどのプログラムでもこのアドレスを名乗ってカードを使えます。そのサイトを開発していないなら config.json から削除してください。',
     refusals: '最近拒否したサイト',
-    noRefusals: 'ヘルパーの起動後、拒否したサイトはありません。',
+    noRefusals: 'カード読み取りアプリの起動後、拒否したサイトはありません。',
     refusalHead: ['最終時刻（UTC）', 'サイト', '回数', '理由'],
     reason: {
       HOST_REFUSED: '127.0.0.1 または [::1] 以外の名前で接続（ページは ws://127.0.0.1 を使う必要があります）',
@@ -110,11 +110,12 @@ const TEXT = {
       ORIGIN_REFUSED: '未設定',
       ORIGIN_PRESENT: 'ウェブページが状態を要求',
       NOT_NAVIGATION: 'アドレスバーから開かれていない、または他のページの中に埋め込まれている',
-      RETURN_ORIGIN_REFUSED: '未設定（ヘルパーのログインページへ移動させたサイト）',
-      RETURN_INVALID: 'ログインページではない戻り先を指定してヘルパーへ移動させた（署名していません）',
+      RETURN_ORIGIN_REFUSED: '未設定（サインインのためにカード読み取りアプリへ移動させた）',
+      RETURN_INVALID:
+        'サインインページではない戻り先を指定してカード読み取りアプリへ移動させた（署名していません）',
     } satisfies Record<RefusalReason, string>,
     alreadyAllowed:
-      '設定済みです。追加は不要です。ログインページの接続方法が誤っていることをサイトに伝えてください。',
+      '設定済みです。追加は不要です。サインインページの接続方法が誤っていることをサイトに伝えてください。',
     refusalNote:
       'ご自身で開いていないサイトは、カードを不正に使おうとしている可能性があります。追加しないでください。利用するサイトで「未設定」のものは上の手順で追加してください。',
     other: 'English',

@@ -2,7 +2,10 @@
  * The PIN entry flow over one dialog program: the last-try confirmation first (Cancel is the
  * default), then the PIN window, shown again with an explanation while the entry does not match
  * the card's format (nothing reaches the card), all within one `PIN_ENTRY_TIMEOUT_MS` budget.
+ * PIN-pad readers get the same confirmation on its own (`confirmLastTry`) before the keypad.
+ * Each window runs in the environment its {@link DialogSession} gives at that moment.
  */
+import type { DialogSession } from './desktop-session.js';
 import type { DialogProgram } from './dialog-program.js';
 import type { PinEntry, PinPadNotice, PinRequest } from './pin-entry.js';
 import { PIN_ENTRY_TIMEOUT_MS, PinEntryError } from './pin-entry-error.js';
@@ -16,10 +19,8 @@ export type DialogWindow = 'pin' | 'last-try' | 'pin-pad-notice';
 export type PinEntryTimingObserver = (window: DialogWindow, timing: DialogTiming) => void;
 
 export interface DialogPinEntryOptions {
-  /** The environment the dialog programs run in (DISPLAY, PATH, locale). */
-  readonly env: NodeJS.ProcessEnv;
-  /** Checked before each window: a reason why no window can be shown now, or undefined. */
-  readonly unavailable?: () => string | undefined;
+  /** The environment each window runs in (DISPLAY, PATH, locale), or why none can be shown. */
+  readonly session: DialogSession;
   readonly onTiming?: PinEntryTimingObserver;
   /** Overrides PIN_ENTRY_TIMEOUT_MS (tests). */
   readonly timeoutMs?: number;
@@ -27,32 +28,37 @@ export interface DialogPinEntryOptions {
 
 /** A PinEntry that shows `program`'s windows. */
 export function createDialogPinEntry(program: DialogProgram, options: DialogPinEntryOptions): PinEntry {
-  const { env, onTiming } = options;
+  const { session, onTiming } = options;
   const timeoutMs = options.timeoutMs ?? PIN_ENTRY_TIMEOUT_MS;
-  const checkAvailable = (): void => {
-    const reason = options.unavailable?.();
-    if (reason !== undefined) throw new PinEntryError('PIN_ENTRY_UNAVAILABLE', reason);
-  };
   const timing = (window: DialogWindow) => (onTiming ? (t: DialogTiming) => onTiming(window, t) : undefined);
+  const budget = (request: PinRequest) => AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]);
+
+  /** The last-try question; resolves when the person chooses "Continue". */
+  const confirm = async (request: PinRequest, env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<void> => {
+    const answer = await runDialog(program.confirmDialog(lastTryWindowTexts(request)), {
+      env,
+      signal,
+      answerLine: false,
+      onTiming: timing('last-try'),
+    });
+    if (answer.outcome === 'declined') {
+      throw new PinEntryError('USER_CANCELLED', 'The last PIN try was declined in the card helper’s window');
+    }
+  };
 
   return {
     kind: program.kind,
-    unavailable: () => options.unavailable?.(),
+    unavailable: () => session.unavailable(),
+
+    async confirmLastTry(request) {
+      const env = await session.environment();
+      await confirm(request, env, budget(request));
+    },
 
     async requestPin(request) {
-      checkAvailable();
-      const signal = AbortSignal.any([request.signal, AbortSignal.timeout(timeoutMs)]);
-      if (request.triesLeft === 1) {
-        const answer = await runDialog(program.confirmDialog(lastTryWindowTexts(request)), {
-          env,
-          signal,
-          answerLine: false,
-          onTiming: timing('last-try'),
-        });
-        if (answer.outcome === 'declined') {
-          throw new PinEntryError('USER_CANCELLED', 'The last PIN try was declined in the helper window');
-        }
-      }
+      const env = await session.environment();
+      const signal = budget(request);
+      if (request.triesLeft === 1) await confirm(request, env, signal);
       const rule = pinRule(request.secret);
       for (let formatError = false; ; formatError = true) {
         const answer = await runDialog(program.pinDialog(pinWindowTexts(request, formatError)), {
@@ -62,7 +68,10 @@ export function createDialogPinEntry(program: DialogProgram, options: DialogPinE
           onTiming: timing('pin'),
         });
         if (answer.outcome === 'declined') {
-          throw new PinEntryError('USER_CANCELLED', 'The PIN entry was cancelled in the helper window');
+          throw new PinEntryError(
+            'USER_CANCELLED',
+            'The PIN entry was cancelled in the card helper’s window',
+          );
         }
         if (answer.line !== undefined && rule.test(answer.line)) return answer.line;
       }
@@ -75,19 +84,22 @@ export function createDialogPinEntry(program: DialogProgram, options: DialogPinE
       const cancelled = new Promise<void>((resolve) => {
         cancel = resolve;
       });
-      if (options.unavailable?.() === undefined) {
-        runDialog(program.noticeDialog(pinPadNoticeTexts(request)), {
-          env,
-          signal,
-          answerLine: false,
-          onTiming: timing('pin-pad-notice'),
-        }).then(
+      session
+        .environment()
+        .then((env) =>
+          runDialog(program.noticeDialog(pinPadNoticeTexts(request)), {
+            env,
+            signal,
+            answerLine: false,
+            onTiming: timing('pin-pad-notice'),
+          }),
+        )
+        .then(
           // The person pressed the notice's only button or closed it.
           () => cancel(),
           // Closed by us, or the notice could not be shown: the reader's keypad still works.
           () => {},
         );
-      }
       return { cancelled, close: () => closing.abort() };
     },
   };

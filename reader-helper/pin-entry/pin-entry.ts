@@ -7,6 +7,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { type CommandRunner, fixedSession, linuxDesktopSession } from './desktop-session.js';
 import { createDialogPinEntry, type PinEntryTimingObserver } from './dialog-pin-entry.js';
 import type { DialogProgram } from './dialog-program.js';
 import { kdialogProgram } from './kdialog.js';
@@ -23,6 +24,7 @@ import {
 import { yadProgram } from './yad.js';
 import { zenityProgram } from './zenity.js';
 
+export type { CommandRunner } from './desktop-session.js';
 export type { DialogWindow } from './dialog-pin-entry.js';
 export type { DialogTiming } from './run-dialog.js';
 export type { PinEntryErrorCode, PinEntryLanguage, PinEntryTimingObserver };
@@ -59,6 +61,11 @@ export interface PinEntry {
   readonly kind: string;
   /** triesLeft === 1: confirmation first. Re-asks on a bad format. Resolves with the PIN. */
   requestPin(request: PinRequest): Promise<string>;
+  /**
+   * The last-try question on its own (`request.triesLeft === 1`), for PIN-pad readers: resolves
+   * when the person chooses to go on; USER_CANCELLED when they decline (Cancel is the default).
+   */
+  confirmLastTry(request: PinRequest): Promise<void>;
   /** PIN-pad readers: a notice window ("enter your PIN on the reader's keypad"). */
   showPinPadNotice(request: PinRequest): PinPadNotice;
   /** Why no window can be shown now (no desktop session, no dialog program), or undefined; opens nothing. */
@@ -73,6 +80,11 @@ export interface CreatePinEntryOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Called with each dialog's spawn and answer moments (the bench's pin_dialog_overhead_ms). */
   readonly onTiming?: PinEntryTimingObserver;
+  /**
+   * Runs `systemctl --user show-environment` when the environment names no display (Linux).
+   * Default: the real program; tests pass a fake so they never read the machine's user manager.
+   */
+  readonly runCommand?: CommandRunner;
 }
 
 /** Linux and other X11/Wayland desktops: the first of these found on PATH. */
@@ -84,35 +96,34 @@ const LINUX_PROGRAMS: readonly (readonly [string, (file: string) => DialogProgra
 
 /**
  * The PIN entry of this desktop: PowerShell/WinForms on Windows, osascript on macOS, else the
- * first of zenity, kdialog, yad on PATH, which needs DISPLAY or WAYLAND_DISPLAY. When no window
- * can be shown, every request fails with PIN_ENTRY_UNAVAILABLE and a message saying what to do.
+ * first of zenity, kdialog, yad on PATH, which needs DISPLAY or WAYLAND_DISPLAY — taken, when the
+ * environment has neither, from the user manager at each window (desktop-session.ts). When no
+ * window can be shown, every request fails with PIN_ENTRY_UNAVAILABLE and a message saying what to do.
  */
 export function createPinEntry(options: CreatePinEntryOptions = {}): PinEntry {
   const platform = options.platform ?? process.platform;
   const env = options.env ?? process.env;
-  const entry = (program: DialogProgram, unavailable?: () => string | undefined): PinEntry =>
-    createDialogPinEntry(program, { env, onTiming: options.onTiming, unavailable });
+  const entry = (program: DialogProgram, session = fixedSession(env)): PinEntry =>
+    createDialogPinEntry(program, { session, onTiming: options.onTiming });
   if (platform === 'win32') return entry(powershellProgram(windowsPowerShellPath(env)));
   if (platform === 'darwin') return entry(osascriptProgram());
   if (platform === 'android' || platform === 'cygwin')
     return unavailableEntry(UNAVAILABLE.unsupportedPlatform(platform));
   for (const [name, program] of LINUX_PROGRAMS) {
     const file = findOnPath(name, env);
-    if (file !== undefined) {
-      return entry(program(file), () =>
-        env.DISPLAY || env.WAYLAND_DISPLAY ? undefined : UNAVAILABLE.noDisplay,
-      );
-    }
+    if (file !== undefined) return entry(program(file), linuxDesktopSession(env, options.runCommand));
   }
   return unavailableEntry(UNAVAILABLE.noLinuxProgram);
 }
 
 /** A PinEntry that can show nothing: every request fails with PIN_ENTRY_UNAVAILABLE and `reason`. */
 function unavailableEntry(reason: string): PinEntry {
+  const refuse = () => Promise.reject(new PinEntryError('PIN_ENTRY_UNAVAILABLE', reason));
   return {
     kind: 'none',
     unavailable: () => reason,
-    requestPin: () => Promise.reject(new PinEntryError('PIN_ENTRY_UNAVAILABLE', reason)),
+    requestPin: refuse,
+    confirmLastTry: refuse,
     showPinPadNotice: () => ({ cancelled: new Promise<void>(() => {}), close: () => {} }),
   };
 }

@@ -144,10 +144,11 @@ export function pinPadNoticeTexts(request: PinRequest): DialogTexts {
 /** Why no window can be shown, in words that say what to do. */
 export const UNAVAILABLE = {
   noDisplay:
-    'No desktop session: neither DISPLAY nor WAYLAND_DISPLAY is set, so the helper cannot show its PIN window. ' +
-    'Start myna-helper inside your desktop session (for example with `myna-helper install`, which starts it at login), not over ssh or as a system service.',
+    'No desktop session: neither DISPLAY nor WAYLAND_DISPLAY is set, in the helper’s environment or in your user manager’s (`systemctl --user show-environment`), so the card helper (myna-helper) cannot show its PIN window; it looks again at each sign-in. ' +
+    'Sign in to your desktop on this computer; the card helper must run as your user (`myna-helper install` starts it with your user manager), not over ssh or as a system service. ' +
+    'If your desktop does not tell the user manager about itself, run `systemctl --user import-environment DISPLAY WAYLAND_DISPLAY XAUTHORITY` in it once per login.',
   noLinuxProgram:
     'No dialog program for the PIN window: install zenity (Debian/Ubuntu: `sudo apt install zenity`), kdialog or yad.',
   unsupportedPlatform: (platform: string): string =>
-    `The helper has no PIN window for the platform "${platform}".`,
+    `The card helper (myna-helper) has no PIN window for the platform "${platform}".`,
 } as const;

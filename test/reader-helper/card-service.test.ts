@@ -11,7 +11,7 @@ import {
   GET_FEATURE_REQUEST_FUNCTION,
   scardCtlCode,
 } from '../../reader-helper/pcsc/pin-pad.js';
-import type { PinEntry } from '../../reader-helper/pin-entry/pin-entry.js';
+import { type PinEntry, PinEntryError } from '../../reader-helper/pin-entry/pin-entry.js';
 import { type CardIdentity, cardIdentityOf } from '../../reader-helper/virtual-card/identity.js';
 import { InProcessReaderBackend } from '../../reader-helper/virtual-card/in-process-backend.js';
 import { VirtualJpkiCard } from '../../reader-helper/virtual-card/virtual-jpki-card.js';
@@ -421,7 +421,8 @@ const VERIFY_PIN_DIRECT_CODE = 0x4233_0001;
  * for that control code, puts what the person types on `keypad` into the VERIFY of the
  * PIN_VERIFY_STRUCTURE and sends it to the card — the PIN never passes through the helper.
  */
-function padSetup(keypad: Keypad) {
+function padSetup(keypad: Keypad, options: { featureRequestFailures?: number } = {}) {
+  let featureRequestFailures = options.featureRequestFailures ?? 0;
   const inner = new InProcessReaderBackend(['Pad Reader']);
   const card = new VirtualJpkiCard(alice);
   inner.reader('Pad Reader').insert(card);
@@ -441,6 +442,8 @@ function padSetup(keypad: Keypad) {
         async control(code, data) {
           controls.push(code);
           if (code === scardCtlCode(GET_FEATURE_REQUEST_FUNCTION)) {
+            // The card left and came back while the reader was asked (pcsc-lite: SCARD_W_REMOVED_CARD).
+            if (featureRequestFailures-- > 0) throw new CardError('CARD_REMOVED', 'the card was removed');
             return Uint8Array.of(FEATURE_VERIFY_PIN_DIRECT, 4, 0x42, 0x33, 0x00, 0x01);
           }
           if (code !== VERIFY_PIN_DIRECT_CODE) throw new Error('unknown control code');
@@ -463,6 +466,7 @@ describe('PIN-pad readers', () => {
     const first = login(service, '1234', { progress });
     await verifyAnswer(pki, await first.result, first.nonce);
     expect(first.person.requests).toHaveLength(0);
+    expect(first.person.pinEntry.lastTryConfirmations).toHaveLength(0);
     expect(first.person.pinEntry.padNotices).toHaveLength(1);
     expect(first.person.pinEntry.padNotices[0]).toMatchObject({
       origin: ORIGIN,
@@ -501,6 +505,7 @@ describe('PIN-pad readers', () => {
     const person: PinEntry = {
       kind: 'scripted',
       requestPin: async () => '1234',
+      confirmLastTry: async () => {},
       showPinPadNotice: () => ({ cancelled: Promise.resolve(), close: () => (closed = true) }),
     };
     const error = await cardErrorOf(login(service, '1234', { pinEntry: person }).result);
@@ -508,4 +513,63 @@ describe('PIN-pad readers', () => {
     expect(closed).toBe(true);
     pressCancelKey();
   });
+
+  it('ask in the helper’s own window before the last try on the keypad; accepted, the keypad verifies', async () => {
+    const typed = ['0000', '0000', '1234'];
+    const events: string[] = [];
+    const { service, controls } = padSetup(async () => {
+      events.push('keypad');
+      return typed.shift() as string;
+    });
+    await cardErrorOf(login(service).result);
+    await cardErrorOf(login(service).result);
+    const person = recordingPadPerson(events, 'goes on');
+    const progress: string[] = [];
+    const { nonce, result } = login(service, '1234', { pinEntry: person, progress });
+    await verifyAnswer(pki, await result, nonce);
+    // The first two logins had no last try to confirm; the third asks before the notice and the keypad.
+    expect(events).toEqual(['keypad', 'keypad', 'confirm:1', 'notice', 'keypad']);
+    expect(progress).toEqual(['pin-pad:1', 'signing']);
+    expect(controls.filter((code) => code === VERIFY_PIN_DIRECT_CODE)).toHaveLength(3);
+  });
+
+  it('declined in the helper’s window, the last try is never sent to the keypad: USER_CANCELLED, the try stays', async () => {
+    const { service, card, controls } = padSetup(async () => '0000');
+    await cardErrorOf(login(service).result);
+    await cardErrorOf(login(service).result);
+    const events: string[] = [];
+    const person = recordingPadPerson(events, 'declines');
+    expect(await cardErrorOf(login(service, '1234', { pinEntry: person }).result)).toMatchObject({
+      code: 'USER_CANCELLED',
+    });
+    expect(events).toEqual(['confirm:1']);
+    expect(controls.filter((code) => code === VERIFY_PIN_DIRECT_CODE)).toHaveLength(2);
+    expect(cardTriesSw(card)).toBe('63C1');
+  });
+
+  it('ask the reader again after a detection that failed with CARD_REMOVED (the failure is not kept)', async () => {
+    const { service, controls } = padSetup(async () => '1234', { featureRequestFailures: 1 });
+    expect(await cardErrorOf(login(service).result)).toMatchObject({ code: 'CARD_REMOVED' });
+    const { nonce, result, person } = login(service);
+    await verifyAnswer(pki, await result, nonce);
+    expect(person.pinEntry.padNotices).toHaveLength(1);
+    expect(person.requests).toHaveLength(0);
+    expect(controls.filter((code) => code === scardCtlCode(GET_FEATURE_REQUEST_FUNCTION))).toHaveLength(2);
+  });
 });
+
+/** The person at a PIN-pad reader: answers the last-try question as scripted, records each window. */
+function recordingPadPerson(events: string[], atLastTry: 'goes on' | 'declines'): PinEntry {
+  return {
+    kind: 'scripted',
+    requestPin: () => Promise.reject(new Error('a PIN-pad login must not open the PIN window')),
+    async confirmLastTry(request) {
+      events.push(`confirm:${request.triesLeft}`);
+      if (atLastTry === 'declines') throw new PinEntryError('USER_CANCELLED', 'the person declined');
+    },
+    showPinPadNotice() {
+      events.push('notice');
+      return { cancelled: new Promise<void>(() => {}), close: () => {} };
+    },
+  };
+}

@@ -42,7 +42,8 @@ export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0
 
 /** The pages' only style sheet (served, never inline). A relying party's logo is capped at 48 px. */
 export const STYLE_SHEET = `*{box-sizing:border-box}[hidden]{display:none!important}
-body{font-family:"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","Noto Sans CJK JP",Meiryo,system-ui,sans-serif;line-height:1.7;margin:0;padding:1.5rem 1rem 3rem;color:#1b1f24;background:#eef2f6}
+html{background:#eef2f6;min-height:100%}
+body{min-height:100vh;font-family:"Hiragino Sans","Hiragino Kaku Gothic ProN","Noto Sans JP","Noto Sans CJK JP",Meiryo,system-ui,sans-serif;line-height:1.7;margin:0;padding:1.5rem 1rem 3rem;color:#1b1f24;background:#eef2f6}
 .brand{max-width:36rem;margin:0 auto 1rem;display:flex;align-items:center;gap:.6rem;font-weight:700;color:#0f3a75;letter-spacing:.02em}
 main{max-width:36rem;margin:0 auto;background:#fff;padding:1.75rem 2rem 2rem;border-radius:12px;border:1px solid #d9e0e8;box-shadow:0 2px 6px rgba(15,58,117,.08)}
 h1{font-size:1.35rem;line-height:1.45;margin:.25rem 0 1rem;text-wrap:balance}
@@ -51,7 +52,8 @@ h1{font-size:1.35rem;line-height:1.45;margin:.25rem 0 1rem;text-wrap:balance}
 .rp-logo{width:48px;height:48px;max-width:48px;max-height:48px;object-fit:contain;border-radius:8px;background:#fff;flex:none}
 .rp-label{display:block;font-size:.8rem;color:#58626e}.rp-name{font-size:1.1rem;word-break:break-word}
 .rp-links{margin:1.5rem 0 0;font-size:.85rem;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem}
-#status{font-weight:600;padding:.75rem 1rem;background:#f4f7fb;border-left:4px solid #1a4b8c;border-radius:4px}
+#status{font-weight:600;padding:.75rem .9rem;background:#f4f7fb;border-left:4px solid #1a4b8c;border-radius:4px}
+#hint{margin:1rem 0 0;padding:.75rem .9rem;font-size:1rem;color:#1b1f24;background:#fff8e5;border:1px solid #ecd796;border-left:4px solid #c99700;border-radius:4px}
 .error{color:#a4000f}.error:empty{display:none}.hint{color:#58626e;font-size:.9rem}
 .guide{margin:.5rem 0 1rem;padding-left:1.25rem}.guide li{margin:.35rem 0}
 .scopes{padding-left:1.25rem}.scopes li{margin:.4rem 0}
@@ -59,10 +61,11 @@ a{color:#1a4b8c}
 button,a.button{display:inline-block;font:inherit;font-size:1rem;line-height:1.4;padding:.65rem 1.4rem;border-radius:8px;border:1px solid #1a4b8c;background:#fff;color:#1a4b8c;cursor:pointer;text-decoration:none}
 button.primary,a.button{background:#1a4b8c;color:#fff}button.primary:hover,a.button:hover{background:#143c71}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.25rem}.actions form{margin:0}
-#start,#retry{margin-top:1rem}#start{font-weight:700}#hint{margin:1rem 0 0}
+#start,#retry{margin-top:1rem}#start{font-weight:700}
 .cancel{margin:1.75rem 0 0;padding-top:1rem;border-top:1px solid #e5e9ee}
 .link-button{border:none;background:none;padding:0;color:#1a4b8c;text-decoration:underline;font-size:.95rem}
 :focus-visible{outline:3px solid #f2c14e;outline-offset:2px}
+@media (max-width:30rem){body{padding:1rem .75rem 2rem}main{padding:1.25rem 1.1rem 1.5rem}.rp{padding:.65rem .8rem}}
 `;
 
 /** Where the style sheet is served (content-hashed). */

@@ -29,6 +29,7 @@ import {
   START_BUTTON,
   signIn,
   waitForText,
+  waitUntil,
   wrongPinFor,
 } from '../../support/browsers/login-flow.js';
 import { type EngineLoginHarness, startEngineLoginHarness } from '../../support/browsers/login-harness.js';
@@ -86,12 +87,17 @@ describe('a full login in Chromium, the OP on a public https site', () => {
     const addressSpaces = await initiatorAddressSpaces(page);
     const mark = harness.helperLog.mark();
     await openLoginPage(engine, harness);
-    // What makes the test meaningful: Chromium sees the OP's page as a public site.
-    expect(addressSpaces).toContain('Public');
+    expect(await waitForText(engine, '#hint', /Allow/)).toBe(message('en', 'hintPromptChromium'));
+    // What makes the test meaningful: Chromium sees the OP's page as a public site (its
+    // requests for the page's script and style sheet have a Public initiator).
+    await waitUntil(
+      async () => addressSpaces.includes('Public'),
+      'a request of the login page with a Public initiator',
+      5000,
+    );
     expect(
       await page.evaluate("navigator.permissions.query({ name: 'loopback-network' }).then((s) => s.state)"),
     ).toBe('prompt');
-    expect(await waitForText(engine, '#hint', /Allow/)).toBe(message('en', 'hintPromptChromium'));
     // The page is ready and waits for the person: for a second, no PIN window, and the helper
     // has seen nothing from it.
     await waitForText(engine, START_BUTTON, /Sign in/);

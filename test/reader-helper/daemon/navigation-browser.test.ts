@@ -143,7 +143,9 @@ describe('navigation path in Chromium', () => {
     const waiting = waitingPage(page);
     await clickSignIn(page, helperUrl(newNonce()));
     const body = await waiting;
-    expect(body).toContain('<p id="state" class="ok">Enter your PIN in the MyNumber helper window.</p>');
+    expect(body).toContain(
+      '<p id="state" class="ok">Enter your PIN in the window of the card helper (myna-helper).</p>',
+    );
     expect(body).toContain(`<p id="site" class="site">${siteOrigin}</p>`);
     expect(await answerOnPage(page)).toHaveProperty('signature');
   }, 30_000);

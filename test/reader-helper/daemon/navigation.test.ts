@@ -258,7 +258,7 @@ describe('helper daemon: navigation path', () => {
     expect(card.apduCount).toBe(0);
     const statusPage = await get('/');
     expect(statusPage.body).toContain(
-      '<code>https://evil.example</code></td><td>1</td><td>not set up (sent you to the helper to sign in)',
+      '<code>https://evil.example</code></td><td>1</td><td>not set up (sent you to the card helper to sign in)',
     );
     expect(statusPage.body).toContain('a return address that is not a sign-in page');
     expect(logLines.join('')).toContain('"reason":"RETURN_ORIGIN_REFUSED"');
@@ -271,7 +271,7 @@ describe('helper daemon: navigation path', () => {
     );
     expect(reply.body).toContain('署名していません');
     expect(reply.body).toContain(
-      '<code>https://evil.example</code> は、このヘルパーでカードを使えるサイトとして設定されていません。',
+      '<code>https://evil.example</code> は、カード読み取りアプリ（myna-helper）でカードを使えるサイトとして設定されていません。',
     );
   });
 
@@ -348,7 +348,7 @@ describe('helper daemon: navigation path', () => {
     person.typesAfter(400, '1234');
     const first = await get(authenticatePath({ language: 'en' }));
     const op = operationOf(first);
-    expect(first.body).toContain('Enter your PIN in the MyNumber helper window.');
+    expect(first.body).toContain('Enter your PIN in the window of the card helper (myna-helper).');
     expect(first.body).toContain(`<p id="site" class="site">${ORIGIN}</p>`);
     expect(first.body).toContain('Cancel and go back');
     expect(first.headers['content-security-policy']).toContain("default-src 'none'");
@@ -366,7 +366,7 @@ describe('helper daemon: navigation path', () => {
     const { person } = await start({ navigation: { holdMs: 50 } });
     const window = person.leavesOpen();
     const first = await get(authenticatePath({ language: 'ja' }));
-    expect(first.body).toContain('マイナンバーカード読み取りヘルパーの画面で暗証番号を入力してください。');
+    expect(first.body).toContain('カード読み取りアプリ（myna-helper）の画面に暗証番号を入力してください。');
     expect(first.body).toContain('キャンセルして戻る');
     answerOf(await get(`/authenticate/cancel?op=${operationOf(first)}`));
     await window.closed;

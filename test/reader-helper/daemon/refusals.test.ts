@@ -89,17 +89,17 @@ describe('refusals and sites on the status page', () => {
   it('shows the return addresses the navigation path refused, in both languages', () => {
     const html = renderStatusPage(model, 'en');
     expect(html).toContain(
-      '<td><code>https://phish.example</code></td><td>1</td><td>not set up (sent you to the helper to sign in)</td>',
+      '<td><code>https://phish.example</code></td><td>1</td><td>not set up (sent you to the card helper to sign in)</td>',
     );
     expect(html).toContain('a return address that is not a sign-in page (nothing was signed)');
     expect(renderStatusPage(model, 'ja')).toContain(
-      'ログインページではない戻り先を指定してヘルパーへ移動させた',
+      'サインインページではない戻り先を指定してカード読み取りアプリへ移動させた',
     );
   });
 
   it('says where the PIN is entered: the helper’s own window', () => {
-    expect(renderStatusPage(model, 'en')).toContain('Only in the helper’s own window (zenity)');
-    expect(renderStatusPage(model, 'ja')).toContain('ヘルパー自身の画面（zenity）だけです。');
+    expect(renderStatusPage(model, 'en')).toContain('Only in the card helper’s own window (zenity)');
+    expect(renderStatusPage(model, 'ja')).toContain('カード読み取りアプリ自身の画面（zenity）だけです。');
   });
 
   it('warns visibly, in both languages, about a plain-http site', () => {

@@ -60,11 +60,11 @@ describe('the helper status page', () => {
     expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(headers['x-frame-options']).toBe('DENY');
     expect(headers['access-control-allow-origin']).toBeUndefined();
-    expect(await page.locator('#state').textContent()).toBe('The helper is running.');
+    expect(await page.locator('#state').textContent()).toBe('The card helper is running.');
     expect(await page.locator('#version').textContent()).toBe('Version test (protocol 2)');
     expect(await page.locator('#readers').textContent()).toBe('Test Reader 0: MyNumber card present');
     expect(await page.locator('#pin-window').textContent()).toContain(
-      'Only in the helper’s own window (scripted)',
+      'Only in the card helper’s own window (scripted)',
     );
     expect(await page.locator('#sites').textContent()).toBe(ORIGIN);
     expect(await page.locator('#how-to-add').textContent()).toContain('allowedOrigins');
@@ -79,11 +79,11 @@ describe('the helper status page', () => {
     const page = await context.newPage();
     await page.goto(pageUrl);
     expect(await page.locator('html').getAttribute('lang')).toBe('ja');
-    expect(await page.locator('#state').textContent()).toBe('ヘルパーは動作しています。');
+    expect(await page.locator('#state').textContent()).toBe('カード読み取りアプリは動作しています。');
     expect(await page.locator('#readers').textContent()).toContain('マイナンバーカードあり');
     await page.getByRole('link', { name: 'English' }).click();
     await page.waitForURL(/lang=en/);
-    expect(await page.locator('#state').textContent()).toBe('The helper is running.');
+    expect(await page.locator('#state').textContent()).toBe('The card helper is running.');
     await context.close();
   }, 30_000);
 
@@ -95,7 +95,7 @@ describe('the helper status page', () => {
     expect(await other.evaluate('window.fetchResult')).toBe('blocked');
     const frame = other.frames().find((candidate) => candidate.parentFrame() !== null);
     const framedText = await frame?.evaluate<string>("document.body?.innerText ?? ''").catch(() => '');
-    expect(framedText ?? '').not.toContain('The helper is running');
+    expect(framedText ?? '').not.toContain('The card helper is running');
     expect(fixture.logLines.join('')).toContain('"reason":"NOT_NAVIGATION"');
 
     const page = await context.newPage();

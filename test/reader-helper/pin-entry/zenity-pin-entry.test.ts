@@ -3,6 +3,7 @@
  * would (test/support/pin-dialog-user.ts).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type CommandRunner, fixedSession } from '../../../reader-helper/pin-entry/desktop-session.js';
 import { createDialogPinEntry } from '../../../reader-helper/pin-entry/dialog-pin-entry.js';
 import {
   createPinEntry,
@@ -105,6 +106,22 @@ describe('zenity PIN window under Xvfb', () => {
     expect(windows).toEqual(['last-try']);
   });
 
+  it('confirms the last try on its own (PIN-pad readers): Continue resolves and opens no PIN window', async () => {
+    windows.length = 0;
+    const confirmed = entry.confirmLastTry(request({ triesLeft: 1 }));
+    await user.acceptLastTry();
+    await expect(confirmed).resolves.toBeUndefined();
+    expect(await user.noDialogWithin(500)).toBe(true);
+    expect(windows).toEqual(['last-try']);
+  });
+
+  it('confirms the last try on its own: Enter (the default) declines with USER_CANCELLED', async () => {
+    const confirmed = entry.confirmLastTry(request({ triesLeft: 1, language: 'en' }));
+    await user.declineLastTry();
+    expect((await failureOf(confirmed)).code).toBe('USER_CANCELLED');
+    expect(await user.helperWindows()).toEqual([]);
+  });
+
   it('closes the window when the request is aborted: CANCELLED', async () => {
     const aborter = new AbortController();
     const pin = entry.requestPin(request({ signal: aborter.signal }));
@@ -122,7 +139,10 @@ describe('zenity PIN window under Xvfb', () => {
   });
 
   it('gives up after its own time limit (PIN_ENTRY_TIMEOUT_MS, shortened here): TIMEOUT, window gone', async () => {
-    const impatient = createDialogPinEntry(zenityProgram(), { env: display.env, timeoutMs: 1500 });
+    const impatient = createDialogPinEntry(zenityProgram(), {
+      session: fixedSession(display.env),
+      timeoutMs: 1500,
+    });
     const pin = impatient.requestPin(request());
     await waitForWindow();
     expect((await failureOf(pin)).code).toBe('TIMEOUT');
@@ -161,16 +181,92 @@ describe('zenity PIN window under Xvfb', () => {
   });
 });
 
-describe('PIN window without a desktop', () => {
-  it('answers PIN_ENTRY_UNAVAILABLE, saying what to do, when neither DISPLAY nor WAYLAND_DISPLAY is set', async () => {
-    const env = { ...display.env };
-    delete env.DISPLAY;
-    delete env.WAYLAND_DISPLAY;
-    const headless = createPinEntry({ platform: 'linux', env });
-    const error = await failureOf(headless.requestPin(request()));
-    expect(error.code).toBe('PIN_ENTRY_UNAVAILABLE');
-    expect(error.message).toMatch(/DISPLAY.*desktop session/s);
+/** The helper's environment as the systemd user unit starts it before the desktop session: no display. */
+function headlessEnv(): NodeJS.ProcessEnv {
+  const env = { ...display.env };
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
+  delete env.XAUTHORITY;
+  return env;
+}
+
+/** A user manager that answers `systemctl --user show-environment` with `stdout` (or fails), recording each call. */
+function userManager(stdout: string | Error): { readonly run: CommandRunner; readonly calls: string[][] } {
+  const calls: string[][] = [];
+  return {
+    calls,
+    run: async (file, args) => {
+      calls.push([file, ...args]);
+      if (stdout instanceof Error) throw stdout;
+      return stdout;
+    },
+  };
+}
+
+describe('PIN window of a helper started before the desktop session', () => {
+  it('finds the display in the user manager at dialog time and shows the window there', async () => {
+    const manager = userManager(
+      `HOME=/home/someone\nDISPLAY=${display.display}\nXDG_RUNTIME_DIR=/run/user/1000\nLANG=ja_JP.UTF-8\n`,
+    );
+    const late = createPinEntry({ platform: 'linux', env: headlessEnv(), runCommand: manager.run });
+    expect(late.kind).toBe('zenity');
+    expect(late.unavailable?.()).toMatch(/neither DISPLAY nor WAYLAND_DISPLAY/);
+    expect(manager.calls).toEqual([]);
+    const pin = late.requestPin(request());
+    await user.enterPin('3141');
+    await expect(pin).resolves.toBe('3141');
+    expect(manager.calls).toEqual([['systemctl', '--user', 'show-environment']]);
+    expect(late.unavailable?.()).toBeUndefined();
   });
+
+  it('looks again at each window: a session that ended makes the next window PIN_ENTRY_UNAVAILABLE', async () => {
+    let answer = `DISPLAY=${display.display}\n`;
+    const calls: string[][] = [];
+    const late = createPinEntry({
+      platform: 'linux',
+      env: headlessEnv(),
+      runCommand: async (file, args) => {
+        calls.push([file, ...args]);
+        return answer;
+      },
+    });
+    const first = late.confirmLastTry(request({ triesLeft: 1 }));
+    await user.acceptLastTry();
+    await first;
+    answer = 'XDG_RUNTIME_DIR=/run/user/1000\n';
+    const error = await failureOf(late.requestPin(request()));
+    expect(error.code).toBe('PIN_ENTRY_UNAVAILABLE');
+    expect(calls).toHaveLength(2);
+    expect(late.unavailable?.()).toMatch(/neither DISPLAY nor WAYLAND_DISPLAY/);
+  });
+
+  it('never asks the user manager when the environment names a display', async () => {
+    const manager = userManager('DISPLAY=:4242\n');
+    const direct = createPinEntry({ platform: 'linux', env: display.env, runCommand: manager.run });
+    const pin = direct.requestPin(request());
+    await user.enterPin('2718');
+    await expect(pin).resolves.toBe('2718');
+    expect(manager.calls).toEqual([]);
+  });
+});
+
+describe('PIN window without a desktop', () => {
+  it.each([
+    ['names no display', 'XDG_RUNTIME_DIR=/run/user/1000\nHOME=/home/someone\n'],
+    ['is not there (no systemd, no session bus)', new Error('Failed to connect to bus: No medium found')],
+  ])(
+    'answers PIN_ENTRY_UNAVAILABLE, saying what to do, when neither the environment nor the user manager (which %s) names a display',
+    async (_, answer) => {
+      const manager = userManager(answer);
+      const headless = createPinEntry({ platform: 'linux', env: headlessEnv(), runCommand: manager.run });
+      const error = await failureOf(headless.requestPin(request()));
+      expect(error.code).toBe('PIN_ENTRY_UNAVAILABLE');
+      expect(error.message).toMatch(/DISPLAY.*desktop/s);
+      expect(error.message).toContain('systemctl --user import-environment');
+      expect(manager.calls).toEqual([['systemctl', '--user', 'show-environment']]);
+      expect(await user.noDialogWithin(300)).toBe(true);
+    },
+  );
 
   it('answers PIN_ENTRY_UNAVAILABLE, naming the package, when no dialog program is on PATH', async () => {
     const bare = createPinEntry({ platform: 'linux', env: { ...display.env, PATH: '/nonexistent' } });
