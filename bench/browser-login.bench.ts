@@ -400,8 +400,8 @@ class TimedPinEntry implements PinEntry {
     return this.#inner.confirmLastTry(request);
   }
 
-  showPinPadNotice(request: PinRequest): PinPadNotice {
-    return this.#inner.showPinPadNotice(request);
+  showPinPadNotice(request: PinRequest, options?: { readonly cancelling?: boolean }): PinPadNotice {
+    return this.#inner.showPinPadNotice(request, options);
   }
 
   unavailable(): string | undefined {

@@ -6,6 +6,7 @@
 #         chromium, firefox-esr,           the three browser engines of the end-to-end tests
 #         webkit2gtk-driver, xvfb          (WebKitGTK through WebKitWebDriver under Xvfb)
 #         zenity, xdotool                  the helper's native PIN dialog, typed into by the tests
+#         x11-utils                        xev: when the PIN window appears (npm run bench)
 #         fonts-noto-cjk                   Japanese glyphs in screenshots
 #         apache2, libapache2-mod-auth-openidc, python3-authlib, python3-requests
 #                                          independent relying-party software for interop tests
@@ -17,7 +18,7 @@ case "${1:-}" in
   test)
     packages=(
       libpcsclite-dev pcscd vsmartcard-vpcd
-      chromium firefox-esr webkit2gtk-driver xvfb zenity xdotool fonts-noto-cjk
+      chromium firefox-esr webkit2gtk-driver xvfb zenity xdotool x11-utils fonts-noto-cjk
       apache2 libapache2-mod-auth-openidc python3-authlib python3-requests
       openssl libnss3-tools systemd
     )

@@ -5,17 +5,23 @@
  * session is skipped. Revoking a grant also revokes every token and code issued under it.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AdapterPayload } from 'oidc-provider';
 import type { Clock } from './expiry.js';
 import { createDynamoAdapter, type DynamoAdapterConstructor, listAccountArtifacts } from './oidc-adapter.js';
 
 /** oidc-provider models bound to a grant, revoked with it. */
-const GRANT_BOUND_MODELS = [
+export const GRANT_BOUND_MODELS = [
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',
   'DeviceCode',
   'BackchannelAuthenticationRequest',
 ] as const;
+
+/** `payload` when it is the one of session `id`. */
+function sessionOf(payload: AdapterPayload | undefined, id: string): AdapterPayload | undefined {
+  return payload?.jti === id ? payload : undefined;
+}
 
 /** A live grant of the account. */
 export interface AccountGrant {
@@ -42,6 +48,8 @@ export interface AccountArtifactsOptions {
   readonly tableName: string;
   /** Current time in epoch milliseconds (default Date.now); decides what has expired. */
   readonly now?: Clock;
+  /** False: revoke with single-item deletes only, never BatchWriteItem (DynamoAdapterOptions.batchWrites). */
+  readonly batchWrites?: boolean;
 }
 
 /** Finds and revokes an account's grants and sessions; see the module comment. */
@@ -61,7 +69,14 @@ export class AccountArtifacts {
     const grants: AccountGrant[] = [];
     const sessions: AccountSession[] = [];
     for (const ref of await listAccountArtifacts(this.#client, this.#tableName, accountId)) {
-      const payload = await new this.#Adapter(ref.model).find(ref.id);
+      const adapter = new this.#Adapter(ref.model);
+      // A session whose uid pointer was written without its item (a batch that gave up) still
+      // signs its browser in through the pointer: found by its uid, and ended (destroy) with it.
+      const payload =
+        (await adapter.find(ref.id)) ??
+        (ref.uid === undefined
+          ? undefined
+          : sessionOf((await adapter.findByUid(ref.uid)) ?? undefined, ref.id));
       if (payload?.accountId !== accountId) continue;
       if (ref.model === 'Grant' && typeof payload.clientId === 'string') {
         grants.push({ id: ref.id, clientId: payload.clientId });

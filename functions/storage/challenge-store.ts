@@ -16,9 +16,11 @@
  * - **A refusal says why** only when a count was the reason: a failed condition is followed by one
  *   read of the item (the refused path only), and ChallengeLimitError carries the seconds the
  *   interaction still lives (after that a new sign-in starts with new counts).
- * - **Gone with a re-save**: oidc-provider re-saves an interaction (with its result) by replacing
- *   the item, which drops the challenge; a challenge is therefore never brought back by a write
- *   that read it earlier.
+ * - **Gone with a re-save**: oidc-provider re-saves an interaction only with its result
+ *   (`interactionResult` — a login, an abort —, and resume, which keeps it) by replacing the item,
+ *   which drops the challenge and the counts; issue and consume therefore refuse an interaction
+ *   that has a result, so neither a challenge nor a fresh count comes back after a re-save (the
+ *   only save without a result is the interaction's first, which starts its counts).
  * Both updates return the whole new item, which the request scope keeps as its copy
  * (request-scope.ts), so oidc-provider's next read of the interaction costs nothing.
  */
@@ -93,9 +95,16 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '#payload': 'payload',
   '#prompt': 'prompt',
   '#name': 'name',
+  '#result': 'result',
 };
-/** The interaction is stored and unexpired. */
-const LIVE = 'attribute_exists(#pk) AND (attribute_not_exists(#expiresAt) OR #expiresAt > :now)';
+/**
+ * The interaction is stored, unexpired and has no result yet: oidc-provider saves a result
+ * (`interactionResult`, e.g. an abort) by replacing the item, counts included, so an interaction
+ * with a result is never given or answered a challenge again (its counts would start anew).
+ */
+const LIVE =
+  'attribute_exists(#pk) AND (attribute_not_exists(#expiresAt) OR #expiresAt > :now) AND ' +
+  'attribute_not_exists(#payload.#result)';
 
 /** The challenge attributes of an interaction item (after unmarshall). */
 interface StoredChallenge {

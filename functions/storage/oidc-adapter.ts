@@ -10,12 +10,17 @@
  *   item (in a request, the one BatchWriteItem that ends it, request-scope.ts: a batch that leaves
  *   either unwritten fails the request, so no client is handed the uid of a session whose item is
  *   missing) and `destroy` deletes it before its item (unless it already names a newer item), so a
- *   pointer never outlives a destroyed item, even when the second write fails.
+ *   pointer never outlives a destroyed item, even when the second write fails. A batch that gives
+ *   up with the pointer written and its item not leaves a pointer whose copy still answers
+ *   findByUid; destroying that id (a logout, which found the session by its uid in the same
+ *   process) still deletes the pointer: destroy takes the uid from the pointer it resolved when
+ *   the item is gone, at no cost to a normal request.
  * - Clients live in the listable `Client` partition so the operator CLI can list them with a Query.
  * - Grants and sessions with an accountId get an account-index pointer (`AccountRef#<accountId>` /
  *   `<Model>#<id>`), so the revocation notification job finds an account's grants and sessions
  *   with one Query instead of a Scan (listAccountArtifacts). Pointers may outlive their target;
- *   readers resolve them with find().
+ *   readers resolve them with find(). A session's carries its uid, so the job also finds a session
+ *   whose uid pointer was written without its item (findByUid).
  * - Every read checks `expiresAt` (TTL deletes late; dynalite never does).
  * - An id no stored item can have — not a string, empty, or over MAX_STORED_ID_BYTES (a code or
  *   token of 3 KB would exceed DynamoDB's 2048-byte key limit and make it fail) — is never sent
@@ -68,6 +73,8 @@ const POINTER_FIELDS: Readonly<Record<string, PointerField>> = { Session: 'uid',
 type PointerField = 'uid' | 'userCode';
 /** Models indexed by accountId (account-index pointers). */
 export const ACCOUNT_INDEXED_MODELS: ReadonlySet<string> = new Set(['Grant', 'Session']);
+/** At most this many resolved pointers are remembered for destroy (createDynamoAdapter). */
+const RESOLVED_POINTER_ENTRIES = 1_000;
 /** Kind of the account-index pointer items. */
 const ACCOUNT_INDEX_KIND = 'AccountRef';
 
@@ -75,6 +82,8 @@ const ACCOUNT_INDEX_KIND = 'AccountRef';
 export interface AccountArtifactRef {
   readonly model: string;
   readonly id: string;
+  /** A session's uid (its pointer's), so a session whose item is missing is still found by it. */
+  readonly uid?: string;
 }
 
 /** The key of the account-index pointer of one grant or session of `accountId`. */
@@ -92,9 +101,11 @@ export async function listAccountArtifacts(
   const query = partitionQuery(tableName, itemKey(ACCOUNT_INDEX_KIND, accountId).pk);
   for await (const items of queryPages(client, query)) {
     for (const item of items) {
-      const sort = String(unmarshall(item)[SORT_KEY]);
+      const stored = unmarshall(item);
+      const sort = String(stored[SORT_KEY]);
       const at = sort.indexOf('#');
-      refs.push({ model: sort.slice(0, at), id: sort.slice(at + 1) });
+      const ref = { model: sort.slice(0, at), id: sort.slice(at + 1) };
+      refs.push(typeof stored.uid === 'string' ? { ...ref, uid: stored.uid } : ref);
     }
   }
   return refs;
@@ -121,6 +132,12 @@ export interface DynamoAdapterOptions {
   readonly tableName: string;
   /** Current time in epoch milliseconds (default Date.now); used for expiresAt and expiry checks. */
   readonly now?: Clock;
+  /**
+   * False: revokeByGrantId deletes with one DeleteItem per item, never BatchWriteItem — for a role
+   * allowed to delete but not to put in the token partitions (the notification job's), since IAM
+   * cannot limit BatchWriteItem to its deletes. Default true.
+   */
+  readonly batchWrites?: boolean;
 }
 
 /** The adapter of one model; `list` works for listed models (Client) only. */
@@ -146,7 +163,7 @@ interface StoredItem {
 
 /** Creates the oidc-provider adapter class over `tableName` (which ensureTable creates). */
 export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapterConstructor {
-  const { client, tableName, now = Date.now } = options;
+  const { client, tableName, now = Date.now, batchWrites = true } = options;
 
   const getItem = async (key: TableKey): Promise<StoredItem | undefined> => {
     const { Item } = await client.send(
@@ -154,6 +171,23 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     );
     const item = Item && (unmarshall(Item) as StoredItem);
     return item && !hasExpired(item.expiresAt, now()) ? item : undefined;
+  };
+
+  /**
+   * The pointer values (uid, userCode) of items this process resolved from a pointer's payload
+   * copy, by `<model>\0<id>`: what destroy deletes the pointer by when the item itself is missing
+   * (a batch that wrote the pointer but gave up on its item). A hint only, bounded, and the delete
+   * it leads to is conditional on the pointer naming that id.
+   */
+  const resolvedPointers = new Map<string, string>();
+  const resolvedKey = (model: string, id: string) => `${model}\u0000${id}`;
+  const rememberPointer = (model: string, id: string, value: string) => {
+    const key = resolvedKey(model, id);
+    resolvedPointers.delete(key);
+    if (resolvedPointers.size >= RESOLVED_POINTER_ENTRIES) {
+      resolvedPointers.delete(resolvedPointers.keys().next().value as string);
+    }
+    resolvedPointers.set(key, value);
   };
 
   const payloadOf = (item: StoredItem): AdapterPayload => {
@@ -210,6 +244,7 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
         const pointer = {
           ...accountArtifactRefKey(accountId, { model: this.model, id }),
           [EXPIRES_AT_ATTRIBUTE]: expiresAt,
+          uid: this.model === 'Session' ? payload.uid : undefined,
         };
         await client.send(
           new PutItemCommand({
@@ -259,7 +294,9 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
       // Pointers written before they carried the payload are resolved through their target.
       const payload = pointer.payload ? payloadOf(pointer) : await this.find(pointer.target);
       // A pointer left behind by a replaced item must not resolve to another item's payload.
-      return payload?.[field] === value ? payload : undefined;
+      if (payload?.[field] !== value) return undefined;
+      if (pointer.payload) rememberPointer(this.model, pointer.target, value);
+      return payload;
     }
 
     async consume(id: string): Promise<void> {
@@ -271,7 +308,9 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
     async destroy(id: string): Promise<void> {
       if (!isStorableId(id)) return;
       const field = POINTER_FIELDS[this.model];
-      const value = field && (await getItem(this.key(id)))?.payload?.[field];
+      const hint = resolvedKey(this.model, id);
+      const value = field && ((await getItem(this.key(id)))?.payload?.[field] ?? resolvedPointers.get(hint));
+      resolvedPointers.delete(hint);
       if (field && typeof value === 'string') {
         // Its pointer (and payload copy) goes first, unless it already names a newer item: if the
         // item's own delete then fails, nothing finds the item through the pointer any more.
@@ -304,12 +343,11 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
           },
           ExpressionAttributeValues: marshall({ ':grantId': grantId, ':model': this.model }),
         },
-        (items) =>
-          batchDelete(
-            client,
-            tableName,
-            items.map(({ pk, sk }) => marshall({ pk, sk })),
-          ),
+        async (items) => {
+          const keys = items.map(({ pk, sk }) => marshall({ pk, sk }));
+          if (batchWrites) return batchDelete(client, tableName, keys);
+          for (const Key of keys) await client.send(new DeleteItemCommand({ TableName: tableName, Key }));
+        },
       );
     }
 

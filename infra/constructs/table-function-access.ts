@@ -1,7 +1,8 @@
 /**
  * Least-privilege access to the OP's table: exactly the given item actions on the table — its
  * writes limited with `dynamodb:LeadingKeys` to the partitions the role owns when
- * `writePartitions` is given, its reads to `readPartitions` when given — Query on the grant index when given, GetSecretValue on its secrets
+ * `writePartitions` is given (its deletes to `deletePartitions` when given), its reads to
+ * `readPartitions` when given — Query on the grant index when given, GetSecretValue on its secrets
  * and the KMS key when there is one. tableFunctionAccess() adds a Lambda's role and its own log
  * group around it; the CRL import role (crl-import-role.ts) uses grantTableAccess() alone.
  */
@@ -22,6 +23,11 @@ export interface TableAccessProps {
   readonly grantIndexArn?: string;
   /** The partition-key patterns (IAM StringLike: `Session#*`) its writes are limited to. */
   readonly writePartitions?: readonly string[];
+  /**
+   * The partition-key patterns its DeleteItem is limited to, when they differ from its other
+   * writes' (`writePartitions` then limits PutItem, UpdateItem and BatchWriteItem only).
+   */
+  readonly deletePartitions?: readonly string[];
   /** The partition-key patterns its reads are limited to (default: the whole table). */
   readonly readPartitions?: readonly string[];
   readonly secrets: readonly ISecret[];
@@ -34,6 +40,7 @@ export interface TableFunctionAccessProps extends TableAccessProps {
   readonly logRetention: RetentionDays;
 }
 
+const DELETE_ACTION: string = 'dynamodb:DeleteItem';
 /** The item actions that write (what `writePartitions` limits). */
 const WRITE_ACTIONS: ReadonlySet<string> = new Set([
   'dynamodb:PutItem',
@@ -57,9 +64,12 @@ export function grantTableAccess(role: IRole, props: TableAccessProps): void {
   const reads = props.tableActions.filter((action) => !WRITE_ACTIONS.has(action));
   const within = (partitions: readonly string[] | undefined) =>
     partitions ? { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...partitions] } } : undefined;
-  if (props.writePartitions || props.readPartitions) {
+  if (props.writePartitions || props.readPartitions || props.deletePartitions) {
+    const deletes = props.deletePartitions ? writes.filter((action) => action === DELETE_ACTION) : [];
+    const others = writes.filter((action) => !deletes.includes(action));
     if (reads.length > 0) allow(reads, [props.table.tableArn], within(props.readPartitions));
-    if (writes.length > 0) allow(writes, [props.table.tableArn], within(props.writePartitions));
+    if (others.length > 0) allow(others, [props.table.tableArn], within(props.writePartitions));
+    if (deletes.length > 0) allow(deletes, [props.table.tableArn], within(props.deletePartitions));
   } else allow(props.tableActions, [props.table.tableArn]);
   if (props.grantIndexArn) allow(['dynamodb:Query'], [props.grantIndexArn]);
   allow(

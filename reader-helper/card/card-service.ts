@@ -12,7 +12,12 @@ import type { CardState, HelperLanguage, ProgressStep, ReaderInfo } from '../../
 import { USER_AUTH_KEY, USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import { challengeSignedData, isValidNonce, sha256DigestInfo } from '../../protocol/signed-data.js';
 import { detectPinPad, type PinPad } from '../pcsc/pin-pad.js';
-import { type PinEntry, PinEntryError, type PinRequest } from '../pin-entry/pin-entry.js';
+import {
+  PIN_ENTRY_TIMEOUT_MS,
+  type PinEntry,
+  PinEntryError,
+  type PinRequest,
+} from '../pin-entry/pin-entry.js';
 import { CardError } from './card-error.js';
 import { type ApduTransport, JpkiCard } from './jpki-card.js';
 import type { BackendReader, CardConnection, ReaderBackend } from './reader-backend.js';
@@ -37,6 +42,8 @@ export interface AuthenticateInput {
    * waits; with the tries left) and when the card's turn starts again (`signing`: the PIN was right).
    */
   readonly onProgress?: (step: ProgressStep, triesLeft?: number) => void;
+  /** The person's time on a PIN-pad reader: the last-try confirmation and the keypad (default PIN_ENTRY_TIMEOUT_MS). */
+  readonly personTimeMs?: number;
 }
 
 /** A login answer: the user-auth certificate (DER) and the signature over the challenge. */
@@ -212,11 +219,18 @@ export class CardService {
   }
 
   /**
-   * The PIN pad VERIFYs against the selected PIN file while the helper's notice says where to type;
-   * the notice's Cancel, like the keypad's, is USER_CANCELLED. Before the last try the helper's
-   * own window asks first (the keypad cannot say it is the last try); declined, no VERIFY is sent.
+   * The PIN pad VERIFYs against the selected PIN file while the helper's notice says where to type.
+   * Before the last try the helper's own window asks first (the keypad cannot say it is the last
+   * try); declined, no VERIFY is sent. The confirmation and the keypad share one time budget
+   * (`input.personTimeMs`): the reader's timer (bTimerOut) gets what is left of it.
+   * Nothing here can end the reader's wait, so the login never stops before the reader answers:
+   * cancelled meanwhile (the notice's Cancel — USER_CANCELLED —, the page, a timeout), the notice
+   * stays open and asks for the keypad's Cancel key; once the reader answers, a wrong PIN typed
+   * meanwhile is still reported (PIN_INCORRECT, PIN_BLOCKED), anything else as the cancel, and
+   * a verified PIN is not used (the caller resets the card).
    */
   private async verifyOnPad(pad: PinPad, request: PinRequest, input: AuthenticateInput): Promise<void> {
+    const deadline = performance.now() + (input.personTimeMs ?? PIN_ENTRY_TIMEOUT_MS);
     input.onProgress?.('pin-pad', request.triesLeft);
     if (request.triesLeft === 1) {
       await input.pinEntry.confirmLastTry(request).catch((error: unknown) => {
@@ -224,19 +238,36 @@ export class CardService {
       });
       checkAborted(request.signal);
     }
-    const notice = input.pinEntry.showPinPadNotice(request);
+    const timeoutSeconds = Math.round((deadline - performance.now()) / 1000);
+    if (timeoutSeconds < 1) throw new CardError('TIMEOUT', 'no time was left for the PIN pad');
+    // The notices live as long as the reader waits: not closed by the login's signal.
+    const shown = new AbortController();
+    const noticeRequest: PinRequest = { ...request, signal: shown.signal };
     const dismissed = new AbortController();
+    let notice = input.pinEntry.showPinPadNotice(noticeRequest);
     void notice.cancelled.then(() =>
       dismissed.abort(new CardError('USER_CANCELLED', 'the person cancelled the PIN-pad entry')),
     );
     const signal = AbortSignal.any([request.signal, dismissed.signal]);
+    const askForCancelKey = (): void => {
+      const removed = signal.reason instanceof CardError && signal.reason.code === 'CARD_REMOVED';
+      if (shown.signal.aborted || removed) return;
+      notice.close();
+      notice = input.pinEntry.showPinPadNotice(noticeRequest, { cancelling: true });
+    };
+    signal.addEventListener('abort', askForCancelKey, { once: true });
     try {
-      await pad.verify(signal, { language: input.language });
+      await pad.verify({ language: input.language, timeoutSeconds });
     } catch (error) {
-      throw signal.aborted ? abortError(signal) : error;
+      const cardSaid =
+        error instanceof CardError && (error.code === 'PIN_INCORRECT' || error.code === 'PIN_BLOCKED');
+      throw signal.aborted && !cardSaid ? abortError(signal) : error;
     } finally {
+      signal.removeEventListener('abort', askForCancelKey);
+      shown.abort();
       notice.close();
     }
+    checkAborted(signal);
   }
 
   /**

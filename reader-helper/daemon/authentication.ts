@@ -66,7 +66,7 @@ export async function authenticateInSlot(
       signal: operation.signal,
       onProgress: (step, triesLeft) => {
         if (step === 'signing') operation.cardTurn();
-        else operation.personTurn();
+        else operation.personTurn({ untilCardAnswers: step === 'pin-pad' });
         onProgress(step, triesLeft);
       },
     }),

@@ -1,11 +1,16 @@
 /**
  * The navigation path: a sign-in without a WebSocket (Safari blocks ws://127.0.0.1 from an https
  * page as mixed content; other browsers may block it behind a permission). The login page
- * navigates top-level to `GET /authenticate?nonce=&return=&lang=`; the helper runs the card
+ * navigates top-level to `GET /authenticate?nonce=&return=&lang=`; the helper starts the card
  * operation in the same single slot as WebSocket sessions (the person enters the PIN in the
- * helper's own window), holding each GET up to `holdMs`. When the operation has finished it
- * answers `303 Location: <return address>#myna-answer=<answer>`; until then its waiting page,
- * which refreshes to `GET /authenticate/wait?op=<id>` and links to `/authenticate/cancel?op=<id>`.
+ * helper's own window) and answers at once `303 /authenticate/wait?op=<id>`, so the browser holds
+ * the operation's id from the start (a reload does not start a second one). Each wait GET is held
+ * up to `holdMs`. When the operation has finished it answers
+ * `303 Location: <return address>#myna-answer=<answer>`; until then its waiting page, which
+ * refreshes to the wait URL at once and links to `/authenticate/cancel?op=<id>`. The waiting page
+ * always has a wait GET pending while the browser shows it; when none has been for `abandonMs`
+ * (Esc, reload elsewhere, tab closed, Back), the browser left: the operation is cancelled and its
+ * PIN window closed, so nothing typed there is signed for nobody and the slot is free again.
  *
  * The origin the card signs for is taken from the return address, which must be exactly
  * `<allowed origin>/interaction/<uid>/card-answer` (the same OriginPolicy as a WebSocket Origin;
@@ -41,6 +46,12 @@ import { checkNavigationRequest, type RefusalReason } from './upgrade-guard.js';
 export const NAVIGATION_HOLD_MS = 20_000;
 /** How long a finished operation's answer waits to be collected. */
 export const NAVIGATION_KEEP_RESULT_MS = 60_000;
+/**
+ * How long an operation may go without a pending wait GET before it counts as abandoned: the
+ * waiting page's refresh asks again at once, a redirect is followed at once; 3 s leaves room for
+ * a slow machine between two requests.
+ */
+export const NAVIGATION_ABANDON_MS = 3_000;
 /** At most this many operations are remembered (finished ones waiting to be collected, at most one running). */
 const MAX_OPERATIONS = 16;
 
@@ -55,6 +66,7 @@ export const NAVIGATION_PATHS: ReadonlySet<string> = new Set([
 export interface NavigationTimings {
   readonly holdMs: number;
   readonly keepResultMs: number;
+  readonly abandonMs: number;
 }
 
 /** A return address the helper answers to, or why it does not. */
@@ -93,20 +105,41 @@ class NavigationOperation {
   step: ProgressStep | undefined;
   answer: CardAnswer | undefined;
   private readonly waiters = new Set<(answer: CardAnswer) => void>();
+  private abandonTimer: NodeJS.Timeout | undefined;
 
+  /** `abandoned` runs when, before the answer, no wait GET has been pending for `abandonMs`. */
   constructor(
     readonly origin: string,
     readonly returnUrl: string,
     readonly nonce: string,
     readonly language: HelperLanguage,
-  ) {}
+    private readonly abandonment: { readonly ms: number; readonly abandoned: () => void },
+  ) {
+    this.watchAbandonment();
+  }
 
   /** Records the answer (the first one counts) and hands it to the oldest waiting GET. */
   finish(answer: CardAnswer): void {
     if (this.answer) return;
     this.answer = answer;
+    this.stopWatching();
     const [first] = this.waiters;
     first?.(answer);
+  }
+
+  /** Stops the abandonment timer (the answer is in, or the daemon stops). */
+  stopWatching(): void {
+    clearTimeout(this.abandonTimer);
+    this.abandonTimer = undefined;
+  }
+
+  /** Starts the abandonment timer when no wait GET is pending and the operation still runs. */
+  private watchAbandonment(): void {
+    if (this.answer || this.waiters.size > 0 || this.abandonTimer) return;
+    this.abandonTimer = setTimeout(() => {
+      this.abandonTimer = undefined;
+      if (!this.answer && this.waiters.size === 0) this.abandonment.abandoned();
+    }, this.abandonment.ms);
   }
 
   /** Resolves with the answer, or undefined when none came within `ms` or `response` closed. */
@@ -117,10 +150,12 @@ class NavigationOperation {
         clearTimeout(timer);
         this.waiters.delete(done);
         response.off('close', gone);
+        this.watchAbandonment();
         resolve(answer);
       };
       const gone = () => done(undefined);
       const timer = setTimeout(gone, ms);
+      this.stopWatching();
       this.waiters.add(done);
       response.once('close', gone);
     });
@@ -166,7 +201,10 @@ export class NavigationPath {
 
   /** Cancels the running operation and forgets every answer (the daemon stops). */
   close(): void {
-    for (const operation of this.operations.values()) this.context.slot.cancel(operation);
+    for (const operation of this.operations.values()) {
+      operation.stopWatching();
+      this.context.slot.cancel(operation);
+    }
     this.operations.clear();
     for (const timer of this.expiries) clearTimeout(timer);
     this.expiries.clear();
@@ -199,7 +237,13 @@ export class NavigationPath {
     }
     const asked = url.searchParams.get('lang');
     const language: HelperLanguage = asked === 'ja' || asked === 'en' ? asked : lang;
-    const operation = new NavigationOperation(checked.origin, checked.returnUrl, nonce, language);
+    const operation: NavigationOperation = new NavigationOperation(
+      checked.origin,
+      checked.returnUrl,
+      nonce,
+      language,
+      { ms: this.timings.abandonMs, abandoned: () => this.abandoned(operation) },
+    );
     this.remember(operation);
     authenticateInSlot(this.context, operation, {
       id: operation.id,
@@ -219,7 +263,20 @@ export class NavigationPath {
         },
       )
       .finally(() => this.expireLater(operation));
-    return this.hold(response, operation);
+    // The browser learns the operation's id at once: every later GET names it.
+    response.writeHead(303, {
+      ...HELPER_PAGE_HEADERS,
+      location: `${AUTHENTICATE_WAIT_PATH}?op=${operation.id}&lang=${language}`,
+      'content-length': 0,
+    });
+    response.end();
+  }
+
+  /** No wait GET for `operation` for abandonMs: the browser left; the PIN window closes. */
+  private abandoned(operation: NavigationOperation): void {
+    this.context.logger.log('info', 'navigation abandoned', { origin: operation.origin });
+    const left = new CardError('CANCELLED', 'the browser left the card helper’s page');
+    this.context.slot.cancel(operation, undefined, left);
   }
 
   /** Waits up to holdMs for the answer: 303 to the return address with it, else the waiting page. */

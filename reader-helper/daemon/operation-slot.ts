@@ -4,7 +4,9 @@
  * AbortSignal that fires on `cancel` or when its owner goes away (CANCELLED), when the card takes
  * too long (TIMEOUT: `cardMs` of card time — the clock stops while the person types the PIN), or
  * when the whole operation exceeds `personMs + cardMs` (TIMEOUT; the PIN window has its own,
- * shorter limit). The caller is answered as soon as the signal fires; the slot frees only when the
+ * shorter limit). The caller is answered as soon as the signal fires — except while a PIN-pad
+ * reader waits for its keypad (`personTurn({ untilCardAnswers: true })`), which nothing can
+ * stop: the caller is then answered when the card layer returns. The slot frees only when the
  * card layer has actually returned.
  */
 import { CardError } from '../card/card-error.js';
@@ -20,8 +22,12 @@ export interface SlotTimeouts {
 /** What a running operation may tell its slot. */
 export interface SlotOperation {
   readonly signal: AbortSignal;
-  /** The person's turn starts (PIN window open, PIN pad waiting): the card clock stops. */
-  personTurn(): void;
+  /**
+   * The person's turn starts (PIN window open, PIN pad waiting): the card clock stops.
+   * `untilCardAnswers`: the turn cannot be ended from here (a PIN pad's keypad) — an abort during
+   * it answers the caller only once the task returns.
+   */
+  personTurn(options?: { readonly untilCardAnswers?: boolean }): void;
   /** The card's turn again: the card clock runs on with what was left of it. */
   cardTurn(): void;
 }
@@ -56,15 +62,27 @@ export class OperationSlot {
       this.timeouts.cardMs + this.timeouts.personMs,
     );
     card.resume();
-    const work = task({ signal, personTurn: () => card.pause(), cardTurn: () => card.resume() }).finally(
-      () => {
+    /** Set while the turn cannot be ended: the answer to the caller waits for the task. */
+    let waitForTask = false;
+    const work = task({
+      signal,
+      personTurn: (options) => {
         card.pause();
-        clearTimeout(whole);
-        if (this.running === running) this.running = undefined;
+        waitForTask = options?.untilCardAnswers === true;
       },
-    );
+      cardTurn: () => {
+        waitForTask = false;
+        card.resume();
+      },
+    }).finally(() => {
+      card.pause();
+      clearTimeout(whole);
+      if (this.running === running) this.running = undefined;
+    });
     const aborted = new Promise<never>((_, reject) => {
-      const onAbort = () => reject(signal.reason);
+      const onAbort = () => {
+        if (!waitForTask) reject(signal.reason);
+      };
       signal.addEventListener('abort', onAbort, { once: true });
       work.then(
         () => signal.removeEventListener('abort', onAbort),

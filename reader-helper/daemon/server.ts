@@ -24,6 +24,7 @@ import type { DaemonContext } from './authentication.js';
 import type { HelperCards } from './cards.js';
 import { HELPER_PAGE_HEADERS, pageLanguage } from './helper-page.js';
 import {
+  NAVIGATION_ABANDON_MS,
   NAVIGATION_HOLD_MS,
   NAVIGATION_KEEP_RESULT_MS,
   NAVIGATION_PATHS,
@@ -86,7 +87,7 @@ export interface HelperDaemonOptions {
   readonly pinEntry: PinEntry;
   /** Limit of the card's time in one operation (default DEFAULT_CARD_TIMEOUT_MS). */
   readonly cardTimeoutMs?: number;
-  /** The navigation path's timing (default NAVIGATION_HOLD_MS, NAVIGATION_KEEP_RESULT_MS). */
+  /** The navigation path's timing (default NAVIGATION_HOLD_MS, NAVIGATION_KEEP_RESULT_MS, NAVIGATION_ABANDON_MS). */
   readonly navigation?: Partial<NavigationTimings>;
 }
 
@@ -138,6 +139,7 @@ export async function startHelperDaemon(options: HelperDaemonOptions): Promise<H
   const navigation = new NavigationPath(context, policy, refusals, {
     holdMs: options.navigation?.holdMs ?? NAVIGATION_HOLD_MS,
     keepResultMs: options.navigation?.keepResultMs ?? NAVIGATION_KEEP_RESULT_MS,
+    abandonMs: options.navigation?.abandonMs ?? NAVIGATION_ABANDON_MS,
   });
   let port = options.port;
 

@@ -10,7 +10,6 @@
 import { CardError } from '../card/card-error.js';
 import { checkVerifyStatus, verifyCommandTemplate } from '../card/jpki-card.js';
 import type { CardConnection } from '../card/reader-backend.js';
-import { abortedByTimeout } from '../pin-entry/pin-entry-error.js';
 
 /** The function number of CM_IOCTL_GET_FEATURE_REQUEST. */
 export const GET_FEATURE_REQUEST_FUNCTION = 3400;
@@ -18,7 +17,7 @@ export const GET_FEATURE_REQUEST_FUNCTION = 3400;
 export const FEATURE_VERIFY_PIN_DIRECT = 0x06;
 /** The JPKI user-authentication PIN: 4 ASCII digits (protocol/jpki-profile.ts USER_AUTH_PIN). */
 export const USER_AUTH_PIN_DIGITS = 4;
-/** How long the reader waits for the keypad, in seconds (the byte bTimerOut; the PIN window's 120 s). */
+/** The longest the reader waits for the keypad, in seconds (the byte bTimerOut; the PIN window's 120 s). */
 export const PIN_PAD_TIMEOUT_SECONDS = 120;
 
 /** Reader status words of a PIN-pad VERIFY (PC/SC part 10 §2.5.2; CCID): timeout and Cancel key. */
@@ -81,10 +80,12 @@ export interface PinPad {
   /**
    * Has the person type the PIN on the keypad and the reader VERIFY it against the currently
    * selected PIN file. Throws CardError like JpkiCard.verifyPin (PIN_INCORRECT with triesLeft,
-   * PIN_BLOCKED), USER_CANCELLED on the keypad's Cancel key, TIMEOUT when nobody typed in time,
-   * CANCELLED / TIMEOUT when `signal` is aborted (the reader's own timer then ends its wait).
+   * PIN_BLOCKED), USER_CANCELLED on the keypad's Cancel key, TIMEOUT when nobody typed within
+   * `timeoutSeconds` (the reader's own timer, bTimerOut; at most {@link PIN_PAD_TIMEOUT_SECONDS}).
+   * Nothing on this computer can end the reader's wait: the call returns only when the reader
+   * answers (the keypad stays live until then, and a PIN typed meanwhile is VERIFYed).
    */
-  verify(signal: AbortSignal, options?: { readonly language?: 'ja' | 'en' }): Promise<void>;
+  verify(options?: { readonly language?: 'ja' | 'en'; readonly timeoutSeconds?: number }): Promise<void>;
 }
 
 /**
@@ -109,13 +110,14 @@ export async function detectPinPad(
   if (verifyPinDirectCode === undefined) return undefined;
   return {
     verifyPinDirectCode,
-    async verify(signal, verifyOptions = {}) {
+    async verify(verifyOptions = {}) {
+      const seconds = Math.floor(verifyOptions.timeoutSeconds ?? PIN_PAD_TIMEOUT_SECONDS);
       const structure = pinVerifyStructure(verifyCommandTemplate(USER_AUTH_PIN_DIGITS), {
         digits: USER_AUTH_PIN_DIGITS,
         language: verifyOptions.language ?? 'ja',
-        timeoutSeconds: PIN_PAD_TIMEOUT_SECONDS,
+        timeoutSeconds: Math.min(Math.max(seconds, 1), PIN_PAD_TIMEOUT_SECONDS),
       });
-      const response = await abortable(control(verifyPinDirectCode, structure), signal);
+      const response = await control(verifyPinDirectCode, structure);
       if (response.length < 2)
         throw new CardError('CARD_ERROR', 'the PIN pad answered without a status word');
       const sw = ((response[response.length - 2] as number) << 8) | (response[response.length - 1] as number);
@@ -126,29 +128,4 @@ export async function detectPinPad(
       checkVerifyStatus(sw);
     },
   };
-}
-
-/** `operation`, or CANCELLED / TIMEOUT (by the signal's reason) as soon as `signal` aborts. */
-function abortable<T>(operation: Promise<T>, signal: AbortSignal): Promise<T> {
-  const aborted = (): CardError => {
-    const reason: unknown = signal.reason;
-    return abortedByTimeout(signal)
-      ? new CardError('TIMEOUT', 'the PIN-pad entry timed out', { cause: reason })
-      : new CardError('CANCELLED', 'the PIN-pad entry was cancelled', { cause: reason });
-  };
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    operation.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

@@ -77,7 +77,7 @@ export function createDialogPinEntry(program: DialogProgram, options: DialogPinE
       }
     },
 
-    showPinPadNotice(request: PinRequest): PinPadNotice {
+    showPinPadNotice(request: PinRequest, options = {}): PinPadNotice {
       const closing = new AbortController();
       const signal = AbortSignal.any([request.signal, closing.signal]);
       let cancel: () => void = () => {};
@@ -87,7 +87,7 @@ export function createDialogPinEntry(program: DialogProgram, options: DialogPinE
       session
         .environment()
         .then((env) =>
-          runDialog(program.noticeDialog(pinPadNoticeTexts(request)), {
+          runDialog(program.noticeDialog(pinPadNoticeTexts(request, options.cancelling)), {
             env,
             signal,
             answerLine: false,

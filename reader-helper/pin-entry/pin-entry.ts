@@ -66,8 +66,11 @@ export interface PinEntry {
    * when the person chooses to go on; USER_CANCELLED when they decline (Cancel is the default).
    */
   confirmLastTry(request: PinRequest): Promise<void>;
-  /** PIN-pad readers: a notice window ("enter your PIN on the reader's keypad"). */
-  showPinPadNotice(request: PinRequest): PinPadNotice;
+  /**
+   * PIN-pad readers: a notice window ("enter your PIN on the reader's keypad"); with `cancelling`,
+   * the one after a cancel while the keypad still waits ("press Cancel on the reader's keypad").
+   */
+  showPinPadNotice(request: PinRequest, options?: { readonly cancelling?: boolean }): PinPadNotice;
   /** Why no window can be shown now (no desktop session, no dialog program), or undefined; opens nothing. */
   unavailable?(): string | undefined;
 }

@@ -124,15 +124,25 @@ export function lastTryWindowTexts(request: PinRequest): DialogTexts {
   };
 }
 
-/** The notice while a PIN-pad reader waits for its keypad; its only button cancels. */
-export function pinPadNoticeTexts(request: PinRequest): DialogTexts {
+const PIN_PAD_ASK: Record<PinEntryLanguage, string> = {
+  ja: 'カードリーダーのキーパッドで暗証番号を入力してください（このパソコンには入力しません）。',
+  en: "Enter your PIN on the card reader's keypad (not on this computer).",
+};
+/** After a cancel: the reader's wait cannot be ended from this computer. */
+const PIN_PAD_CANCEL_ON_READER: Record<PinEntryLanguage, string> = {
+  ja: 'サインインは取り消されましたが、カードリーダーはまだ暗証番号を待っています。カードリーダーのキーパッドの取消（Cancel）キーを押してください。',
+  en: "The sign-in was cancelled, but the card reader is still waiting for the PIN. Press Cancel on the reader's keypad.",
+};
+
+/**
+ * The notice while a PIN-pad reader waits for its keypad; its only button cancels. `cancelling`:
+ * the sign-in was cancelled while the keypad still waits — the notice asks for the keypad's Cancel key.
+ */
+export function pinPadNoticeTexts(request: PinRequest, cancelling = false): DialogTexts {
   const { language } = request;
-  const ask =
-    language === 'ja'
-      ? 'カードリーダーのキーパッドで暗証番号を入力してください（このパソコンには入力しません）。'
-      : "Enter your PIN on the card reader's keypad (not on this computer).";
+  const ask = cancelling ? PIN_PAD_CANCEL_ON_READER[language] : PIN_PAD_ASK[language];
   const lines = [ask, '', siteLine(request), triesLine(request)];
-  if (request.triesLeft === 1) lines.unshift(LAST_TRY_WARNING[language], '');
+  if (request.triesLeft === 1 && !cancelling) lines.unshift(LAST_TRY_WARNING[language], '');
   return {
     title: pinPadNoticeTitle(language),
     text: lines.join('\n'),

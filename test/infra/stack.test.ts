@@ -18,6 +18,7 @@ import { EXPIRES_AT_ATTRIBUTE, GRANT_INDEX, PARTITION_KEY, SORT_KEY } from '../.
 import { buildApp } from '../../infra/app.js';
 import { CRL_IMPORT_PARTITIONS } from '../../infra/constructs/crl-import-role.js';
 import { LOGOUT_SIGNER_CONCURRENCY } from '../../infra/constructs/logout-signer-function.js';
+import { NOTIFY_DELETE_PARTITIONS, NOTIFY_WRITE_PARTITIONS } from '../../infra/constructs/notify-function.js';
 import { OP_WRITE_PARTITIONS, TRUST_ANCHORS_FILE } from '../../infra/constructs/op-function.js';
 import type { MynaOidcStack } from '../../infra/stack.js';
 import { devPki } from '../support/dev-pki.js';
@@ -287,7 +288,8 @@ describe('the revocation notification job', () => {
     const { job } = jobFunction();
     expect(functionRoleActions(job)).toEqual(
       [
-        ...TABLE_ITEM_ACTIONS,
+        // No BatchWriteItem: IAM cannot limit it to deletes.
+        ...TABLE_ITEM_ACTIONS.filter((action) => action !== 'dynamodb:BatchWriteItem'),
         // Its grant index.
         'dynamodb:Query',
         // The logout-token signer.
@@ -295,6 +297,49 @@ describe('the revocation notification job', () => {
         ...READS_SECRETS_AND_LOGS,
       ].sort(),
     );
+  });
+
+  it('puts and updates only its own partitions and deletes only what it revokes (dynamodb:LeadingKeys)', () => {
+    const statements = roleStatements('^myna-oidc revocation notification job').filter((statement) =>
+      [statement.Action].flat().some((action) => action.startsWith('dynamodb:')),
+    );
+    const withAction = (action: string) =>
+      statements.filter((statement) => [statement.Action].flat().includes(action));
+    const [writes, ...moreWrites] = withAction('dynamodb:PutItem');
+    expect(moreWrites).toEqual([]);
+    expect([writes?.Action].flat().sort()).toEqual(['dynamodb:PutItem', 'dynamodb:UpdateItem']);
+    expect(writes?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...NOTIFY_WRITE_PARTITIONS] },
+    });
+    const [deletes, ...moreDeletes] = withAction('dynamodb:DeleteItem');
+    expect(moreDeletes).toEqual([]);
+    expect([deletes?.Action].flat()).toEqual(['dynamodb:DeleteItem']);
+    expect(deletes?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...NOTIFY_DELETE_PARTITIONS] },
+    });
+    expect(withAction('dynamodb:BatchWriteItem')).toEqual([]);
+    const reachable = (patterns: readonly string[], pk: string) =>
+      patterns.some((pattern) => new RegExp(`^${pattern.replace('*', '.*')}$`).test(pk));
+    // Nothing the OP signs from (sessions, grants, tokens, codes, clients, certificate pointers) can
+    // be put or updated; client registrations and certificate pointers cannot be deleted either.
+    for (const pk of [
+      'Session#s',
+      'Grant#g',
+      'RefreshToken#r',
+      'AuthorizationCode#c',
+      'AccessToken#a',
+      'Interaction#i',
+      'Client',
+      'CERT#k',
+      'AccountRef#a',
+      'REVOKED#k',
+    ]) {
+      expect(reachable(NOTIFY_WRITE_PARTITIONS, pk)).toBe(false);
+    }
+    for (const pk of ['Client', 'CERT#k', 'ACCOUNT#a', 'REVOKED#k', 'RevocationAudit', 'Interaction#i'])
+      expect(reachable(NOTIFY_DELETE_PARTITIONS, pk)).toBe(false);
+    const reads = withAction('dynamodb:GetItem')[0];
+    expect(reads?.Condition).toBeUndefined();
   });
 
   it('has alarms on its errors and on notifications given up', () => {

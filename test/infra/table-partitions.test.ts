@@ -7,10 +7,14 @@
  * UpdateItem, DeleteItem, BatchWriteItem: what LeadingKeys is checked against) and checks each
  * lies inside its role's partitions, so a deployed role cannot refuse a write its code needs, and
  * that what each must never write (the OP: client registrations, revocation entries; the importer:
- * accounts, tokens, client registrations) stays outside.
+ * accounts, tokens, client registrations) stays outside. The revocation notification job likewise,
+ * through a run that revokes a logged-in account and notifies its RP: its puts and updates in
+ * NOTIFY_WRITE_PARTITIONS, its deletes in NOTIFY_DELETE_PARTITIONS, no BatchWriteItem.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -21,13 +25,25 @@ import { X509CrlReason } from '../../dev-pki/x509.js';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { RAW_SERIAL_SCOPE } from '../../functions/op/raw-serial.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
+import {
+  InProcessLogoutTokenSigner,
+  registeredClients,
+} from '../../functions/revocation/notification/logout-token-signer.js';
+import { NotifyJob } from '../../functions/revocation/notification/notify-job.js';
+import { generateSecrets } from '../../functions/secrets/local-secrets.js';
+import { ClientRegistry } from '../../functions/storage/client-registry.js';
 import { CRL_IMPORT_PARTITIONS } from '../../infra/constructs/crl-import-role.js';
+import {
+  NOTIFY_DELETE_PARTITIONS,
+  NOTIFY_TABLE_ACTIONS,
+  NOTIFY_WRITE_PARTITIONS,
+} from '../../infra/constructs/notify-function.js';
 import { OP_WRITE_PARTITIONS } from '../../infra/constructs/op-function.js';
 import { type TestTable, useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
 import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../support/oidc-flow.js';
-import { startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
+import { memoryLogger, startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
 
 const newTable = useLocalTables();
 let table: TestTable;
@@ -42,8 +58,8 @@ function within(patterns: readonly string[], pk: string): boolean {
 }
 const allowed = (pk: string) => within(OP_WRITE_PARTITIONS, pk);
 
-/** Partition keys of the OP's write requests (recordWrites). */
-let written: string[];
+/** The OP's write requests (recordWrites). */
+let written: WriteRequest[];
 
 type PartitionKey = { pk?: { S?: string } };
 type WriteInput = {
@@ -69,17 +85,50 @@ function partitionsOf(command: string, input: WriteInput, tableName: string): st
   return [];
 }
 
-/** Records the partition key of every write request to `table` sent from now on (tables share a client). */
-function recordWrites(table: TestTable): string[] {
-  const keys: string[] = [];
+/** One write request: its command and the partition key it writes. */
+interface WriteRequest {
+  readonly command: string;
+  readonly pk: string;
+}
+
+/** Records every write request to `table` sent from now on (tables share a client). */
+function recordWrites(table: TestTable): WriteRequest[] {
+  const keys: WriteRequest[] = [];
   table.client.middlewareStack.add(
     (next, context) => async (args) => {
-      keys.push(...partitionsOf(context.commandName ?? '', args.input as WriteInput, table.tableName));
+      const command = context.commandName ?? '';
+      for (const pk of partitionsOf(command, args.input as WriteInput, table.tableName))
+        keys.push({ command, pk });
       return next(args);
     },
     { step: 'initialize', name: `recordWrites:${table.tableName}` },
   );
   return keys;
+}
+
+/** Writes a CRL of `ca` (number `crlNumber`, issued an hour before `now`) listing `entries`. */
+async function writeCrl(
+  path: string,
+  ca: DevIdentity['userAuthCa'],
+  crlNumber: number,
+  entries: readonly { serialHex: string }[],
+  now: Date,
+): Promise<void> {
+  const thisUpdate = new Date(now.getTime() - 3_600_000);
+  await writeFile(
+    path,
+    await issueCrl({
+      ca,
+      thisUpdate,
+      nextUpdate: new Date(now.getTime() + 86_400_000),
+      crlNumber,
+      entries: entries.map(({ serialHex }) => ({
+        serialHex,
+        revokedAt: thisUpdate,
+        reason: X509CrlReason.superseded,
+      })),
+    }),
+  );
 }
 
 beforeAll(async () => {
@@ -128,7 +177,7 @@ describe('the OP writes only in its partitions', () => {
       scope: `openid ${RAW_SERIAL_SCOPE}`,
     });
 
-    const kinds = new Set(written.map((pk) => pk.split('#')[0]));
+    const kinds = new Set(written.map(({ pk }) => pk.split('#')[0]));
     // The flows above did write (the check is not vacuous).
     for (const kind of [
       'Session',
@@ -145,7 +194,7 @@ describe('the OP writes only in its partitions', () => {
     ]) {
       expect(kinds).toContain(kind);
     }
-    expect(written.filter((pk) => !allowed(pk))).toEqual([]);
+    expect(written.filter(({ pk }) => !allowed(pk))).toEqual([]);
   });
 
   it("cannot write client registrations, revocation entries, CRL state or the job's records", () => {
@@ -176,28 +225,14 @@ describe('CRL import writes only the revocation partitions', () => {
       const now = new Date();
       const crl = async (crlNumber: number, entries: { serialHex: string }[]) => {
         const path = join(dir, `${crlNumber}.crl`);
-        const thisUpdate = new Date(now.getTime() - 3_600_000);
-        await writeFile(
-          path,
-          await issueCrl({
-            ca: revoked.userAuthCa,
-            thisUpdate,
-            nextUpdate: new Date(now.getTime() + 86_400_000),
-            crlNumber,
-            entries: entries.map(({ serialHex }) => ({
-              serialHex,
-              revokedAt: thisUpdate,
-              reason: X509CrlReason.superseded,
-            })),
-          }),
-        );
+        await writeCrl(path, revoked.userAuthCa, crlNumber, entries, now);
         return store.importFile(path, { anchors: userAuthAnchors(pki), secret, now });
       };
       await crl(1, [revoked.userAuth]);
       await crl(2, []);
-      const kinds = new Set(keys.map((pk) => pk.split('#')[0]));
+      const kinds = new Set(keys.map(({ pk }) => pk.split('#')[0]));
       for (const kind of ['REVOKED', 'CRL', 'CRLSNAP', 'CRLFEED']) expect(kinds).toContain(kind);
-      expect(keys.filter((pk) => !within(CRL_IMPORT_PARTITIONS, pk))).toEqual([]);
+      expect(keys.filter(({ pk }) => !within(CRL_IMPORT_PARTITIONS, pk))).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -216,4 +251,88 @@ describe('CRL import writes only the revocation partitions', () => {
       expect(within(CRL_IMPORT_PARTITIONS, pk)).toBe(false);
     }
   });
+});
+
+describe('the notification job writes only in its partitions', () => {
+  it('puts and updates inside NOTIFY_WRITE_PARTITIONS, deletes inside NOTIFY_DELETE_PARTITIONS, batches nothing', async () => {
+    const pki = await devPki();
+    const alice = pki.identities[0] as DevIdentity;
+    const rpEndpoint = createServer((request, response) => {
+      request.resume().on('end', () => response.writeHead(200).end());
+    });
+    await new Promise<void>((resolve) => rpEndpoint.listen(0, '127.0.0.1', resolve));
+    const rpUrl = `http://127.0.0.1:${(rpEndpoint.address() as AddressInfo).port}`;
+    const dir = await mkdtemp(join(tmpdir(), 'myna-notify-partitions-'));
+    const jobTable = await newTable();
+    const secrets = await generateSecrets();
+    const metadata = {
+      client_id: 'notify-partitions',
+      client_secret: 'notify-partitions-secret-0123456789abcdef0123456789',
+      redirect_uris: ['https://notify-partitions.example/cb'],
+      backchannel_logout_uri: `${rpUrl}/logout`,
+      myna_first_party: true,
+    };
+    const jobOp = await startTestOp({
+      table: jobTable,
+      clients: [metadata],
+      secrets,
+      logger: memoryLogger(),
+      privateRpHosts: ['127.0.0.1'],
+    });
+    try {
+      const rp = await relyingParty({
+        issuer: jobOp.url,
+        clientId: metadata.client_id,
+        clientSecret: metadata.client_secret,
+      });
+      await rpLogin({
+        rp,
+        browser: new TestBrowser(),
+        card,
+        redirectUri: metadata.redirect_uris[0] as string,
+      });
+      const now = new Date();
+      const path = join(dir, 'alice.crl');
+      await writeCrl(path, alice.userAuthCa, 1, [alice.userAuth], now);
+      await new CrlStore(jobTable).importFile(path, {
+        anchors: userAuthAnchors(pki),
+        secret: secrets.certificateKeySecret,
+        now,
+      });
+
+      const writes = recordWrites(jobTable);
+      const summary = await new NotifyJob({
+        ...jobTable,
+        issuer: jobOp.url,
+        secrets,
+        signer: new InProcessLogoutTokenSigner({
+          issuer: jobOp.url,
+          secrets,
+          findClient: registeredClients(new ClientRegistry(jobTable)),
+        }),
+        logger: memoryLogger(),
+        privateRpHosts: ['127.0.0.1'],
+      }).run();
+      expect(summary).toMatchObject({ certificatesRevoked: 1, delivered: 1 });
+
+      const actions = new Set<string>(NOTIFY_TABLE_ACTIONS);
+      for (const { command } of writes)
+        expect(actions).toContain(`dynamodb:${command.replace(/Command$/, '')}`);
+      const deletes = writes.filter(({ command }) => command === 'DeleteItemCommand');
+      const others = writes.filter(({ command }) => command !== 'DeleteItemCommand');
+      // The run did write (the check is not vacuous): its records, the account, what it revoked.
+      expect(new Set(others.map(({ pk }) => pk.split('#')[0]))).toEqual(
+        new Set(['RevocationAudit', 'BackchannelLogout', 'ACCOUNT']),
+      );
+      for (const kind of ['Grant', 'Session', 'RefreshToken', 'AccessToken', 'CRLFEED']) {
+        expect(new Set(deletes.map(({ pk }) => pk.split('#')[0]))).toContain(kind);
+      }
+      expect(others.filter(({ pk }) => !within(NOTIFY_WRITE_PARTITIONS, pk))).toEqual([]);
+      expect(deletes.filter(({ pk }) => !within(NOTIFY_DELETE_PARTITIONS, pk))).toEqual([]);
+    } finally {
+      await jobOp.close();
+      await new Promise((resolve) => rpEndpoint.close(resolve));
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

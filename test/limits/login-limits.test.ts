@@ -19,6 +19,7 @@ import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.
 import { aliceCard } from '../support/card.js';
 import {
   authorizationRequest,
+  formAction,
   httpTransportFrom,
   loginPageOf,
   postAnswer,
@@ -125,6 +126,43 @@ describe('card answers per sign-in', () => {
     card = new VirtualCardSigner(identity);
     const { tokens } = await rpLogin({ rp, browser: new TestBrowser(), card, redirectUri: REDIRECT_URI });
     expect(tokens.id_token).toBeDefined();
+  });
+});
+
+describe('a sign-in cancelled at the login prompt', () => {
+  it('gives no challenge and verifies no answer after the abort: the counts are not reset', async () => {
+    const { rp } = await startOp(await newTable(), { answersPerInteraction: 2 });
+    const { browser, page } = await atLoginPage(rp);
+    /** Posts a forged answer as the login script does; the error code the OP answered (JSON or page). */
+    const forgedAnswer = async () => {
+      const response = await browser.fetchFrom(page.document, page.loginUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ certificate: 'AAAA', signature: 'AAAA' }),
+      });
+      const text = await response.text();
+      return response.headers.get('content-type')?.startsWith('application/json')
+        ? (JSON.parse(text) as { error?: { code?: string } }).error?.code
+        : /<code>([A-Z_]+)<\/code>/.exec(text)?.[1];
+    };
+    const before = [await forgedAnswer(), await forgedAnswer(), await forgedAnswer()];
+    const verified = before[0];
+    expect(before).toEqual([verified, verified, 'TOO_MANY_ATTEMPTS']);
+    // A script posts the cancel form (oidc-provider saves the result, replacing the item) and never
+    // follows the redirect to the RP, then reloads the page and answers again.
+    const aborted = await browser.submitForm(
+      page.document,
+      formAction(page.html, 'abort'),
+      {},
+      (next) => !next.pathname.includes('/interaction/'),
+    );
+    expect(aborted.response).toBeUndefined();
+    const reloaded = await browser.navigate(page.document.url, () => false);
+    expect(await reloaded.response?.text()).not.toContain('data-nonce=');
+    const after: (string | undefined)[] = [];
+    for (let i = 0; i < 5; i++) after.push(await forgedAnswer());
+    expect(after).not.toContain(verified);
+    expect(after.every((code) => code !== undefined)).toBe(true);
   });
 });
 

@@ -50,6 +50,11 @@ function attribute(html: string, name: string): string | undefined {
   return new RegExp(`\\s${name}="([^"]*)"`).exec(html)?.[1]?.replace(/&amp;/g, '&');
 }
 
+/** The content of the page's `<meta http-equiv="refresh">`, if it has one. */
+function metaRefresh(html: string): string | undefined {
+  return /<meta http-equiv="refresh" content="([^"]*)">/.exec(html)?.[1];
+}
+
 /**
  * The helper's waiting page as a document of another site (the OP here is on 127.0.0.1, so the
  * helper's page is taken at `localhost` to make the navigation back cross-site, as it is from an
@@ -129,39 +134,90 @@ describe('GET /interaction/:uid/card-answer', () => {
     expect(sources.length).toBeGreaterThan(loaded.length);
   });
 
-  it('another browser (no interaction cookie) gets the "sign-in is over" page, no login page', async () => {
+  it('another browser (no interaction cookie) gets the "sign-in is over" page, which drops the fragment', async () => {
     const page = await openLoginPage(new TestBrowser());
+    const uid = page.document.url.pathname.split('/')[2];
     const stranger = new TestBrowser(undefined, { 'accept-language': 'en' });
     const back = await returnFromHelper(stranger, page);
     expect(back.response?.status).toBe(200);
     expect(back.html).toContain('This sign-in has ended');
     expect(back.html).not.toContain('id="myna-login"');
+    // A meta refresh to the interaction's own URL: a new navigation, which does not keep the
+    // fragment (an HTTP redirect would); the page has no script to run replaceState.
+    expect(metaRefresh(back.html)).toBe(`0;url=/interaction/${uid}`);
+    expect(back.html).not.toContain('<script');
+    // There, the same page without a refresh (no loop).
+    const next = await stranger.navigate(new URL(`/interaction/${uid}`, op.url), () => false, {
+      by: 'link',
+      document: back.document as BrowserDocument,
+    });
+    const html = (await next.response?.text()) ?? '';
+    expect(html).toContain('This sign-in has ended');
+    expect(metaRefresh(html)).toBeUndefined();
   });
 
-  it('after the login step, shows what the interaction shows (here: the consent page)', async () => {
+  it('past the login of a first-party client: no redirect (the fragment would follow it to the RP)', async () => {
     const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
-    const { url } = await authorizationRequest(
-      await relyingParty({
-        issuer: op.url,
-        clientId: TEST_CLIENTS.thirdParty.client_id,
-        clientSecret: TEST_CLIENTS.thirdParty.client_secret,
-      }),
-      TEST_CLIENTS.thirdParty.redirect_uris[0] as string,
-    );
-    const page = await loginPageOf(await browser.navigate(url, () => false));
-    const reply = await postAnswer(browser, page, await card.sign(op.url, page.nonce));
-    const consent = await browser.navigate(new URL(reply.redirectTo as string, op.url), () => false, {
-      by: 'script',
-      document: page.document,
-    });
-    const consentUid = consent.url.pathname.split('/')[2];
-    const back = await browser.navigate(`${op.url}/interaction/${consentUid}/card-answer`, () => false, {
+    // prompt=consent: an interaction past the login that the OP answers with a redirect itself.
+    const uid = await pastLogin(browser, TEST_CLIENTS.firstParty, { prompt: 'consent' });
+    const back = await cardAnswerOf(browser, uid);
+    expect(back.response?.status).toBe(200);
+    expect(back.response?.headers.get('location')).toBeNull();
+    expect(metaRefresh(back.html)).toBe(`0;url=/interaction/${uid}`);
+    expect(back.html).not.toContain('rp-logo');
+    // The interaction's own URL (no fragment there) goes on to the relying party.
+    const atCallback = (target: URL) => target.origin === 'https://rp-a.example';
+    const done = await browser.navigate(new URL(`/interaction/${uid}`, op.url), atCallback, {
       by: 'link',
-      document: helperPage,
+      document: back.document as BrowserDocument,
     });
-    expect(await back.response?.text()).toContain('Share this with Third &lt;Party&gt;?');
+    expect(done.url.searchParams.get('code')).toEqual(expect.any(String));
+  });
+
+  it('after the login step, moves on to what the interaction shows (here: the consent page)', async () => {
+    const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
+    const uid = await pastLogin(browser, TEST_CLIENTS.thirdParty);
+    const back = await cardAnswerOf(browser, uid);
+    expect(back.html).not.toContain('Share this with');
+    expect(metaRefresh(back.html)).toBe(`0;url=/interaction/${uid}`);
+    const shown = await browser.navigate(new URL(`/interaction/${uid}`, op.url), () => false, {
+      by: 'link',
+      document: back.document as BrowserDocument,
+    });
+    expect(await shown.response?.text()).toContain('Share this with Third &lt;Party&gt;?');
   });
 });
+
+/** Signs in at `client` in `browser`; the uid of the interaction that follows the login (not shown yet). */
+async function pastLogin(
+  browser: TestBrowser,
+  client: { client_id: string; client_secret: string; redirect_uris: string[] },
+  params: Record<string, string> = {},
+): Promise<string> {
+  const party = await relyingParty({
+    issuer: op.url,
+    clientId: client.client_id,
+    clientSecret: client.client_secret,
+  });
+  const { url } = await authorizationRequest(party, client.redirect_uris[0] as string, params);
+  const page = await loginPageOf(await browser.navigate(url, () => false));
+  const reply = await postAnswer(browser, page, await card.sign(op.url, page.nonce));
+  const atInteraction = (next: URL) => next.pathname.startsWith('/interaction/');
+  const next = await browser.navigate(new URL(reply.redirectTo as string, op.url), atInteraction, {
+    by: 'script',
+    document: page.document,
+  });
+  return next.url.pathname.split('/')[2] as string;
+}
+
+/** The helper's 303 to the card-answer URL of interaction `uid`, followed as a top-level GET. */
+async function cardAnswerOf(browser: TestBrowser, uid: string) {
+  const step = await browser.navigate(`${op.url}/interaction/${uid}/card-answer`, () => false, {
+    by: 'link',
+    document: helperPage,
+  });
+  return { ...step, html: (await step.response?.text()) ?? '' };
+}
 
 describe('POST /interaction/:uid/challenge', () => {
   it('answers the challenge to sign and how long it lasts; a refusal brings the next', async () => {

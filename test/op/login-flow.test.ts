@@ -13,6 +13,7 @@ import {
   type FlowEvent,
   type FlowView,
   initialFlow,
+  NAVIGATION_STALL_MS,
   step,
   type Transition,
 } from '../../functions/op/login-page/browser/login-flow.js';
@@ -26,6 +27,7 @@ import {
   PROTOCOL_VERSION,
   type ReaderInfo,
 } from '../../protocol/helper-protocol.js';
+import { NAVIGATION_HOLD_MS } from '../../reader-helper/daemon/navigation.js';
 
 const CHROME =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
@@ -536,6 +538,35 @@ describe('permission denied', () => {
     expect(page.on({ type: 'start' }, 5)).toEqual([{ type: 'open-helper-page', url: helperUrl(NONCE) }]);
     expect(page.view.status.key).toBe('stateNavigating');
     expect(page.effects.some((effect) => effect.type === 'open-socket')).toBe(false);
+  });
+});
+
+describe('a navigation to the helper that does not leave the page', () => {
+  it('offers “Try again” when the page is still shown after the stall timer (Esc, no helper); the retry navigates again', () => {
+    const page = new Page({ userAgent: SAFARI });
+    page.on({ type: 'start' });
+    expect(page.view.status.key).toBe('stateNavigating');
+    expect(page.view.retry).toBe(false);
+    page.on({ type: 'navigation-stalled' }, NAVIGATION_STALL_MS / 1000);
+    expect(page.view).toMatchObject({
+      status: { key: 'stateTryAgain' },
+      alert: { key: 'stateNavigationStalled' },
+      retry: true,
+      focus: 'retry',
+    });
+    expect(page.on({ type: 'retry' }, 30)).toEqual([{ type: 'open-helper-page', url: helperUrl(NONCE) }]);
+    expect(page.view.status.key).toBe('stateNavigating');
+  });
+
+  it('ignores a stall timer of an earlier navigation once the page does something else', () => {
+    const page = authenticating();
+    const before = page.view;
+    expect(page.on({ type: 'navigation-stalled' })).toEqual([]);
+    expect(page.view).toEqual(before);
+  });
+
+  it('waits longer than the helper holds a GET (its page then commits)', () => {
+    expect(NAVIGATION_STALL_MS).toBeGreaterThan(NAVIGATION_HOLD_MS);
   });
 });
 

@@ -244,6 +244,40 @@ describe('the card-answer page in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('a navigation to the helper that leaves the page where it was (no answer, Esc) offers "Try again" after a while', async () => {
+    await page.clock.install();
+    await openLoginPage();
+    const returnUrl = (await page.locator('#myna-login').getAttribute('data-return-url')) as string;
+    await page.goto(returnUrl);
+    // The helper's answer that does not replace the page (as after Esc, or a helper that never answers).
+    let asked = 0;
+    await page.route(`http://127.0.0.1:${helper.port}/authenticate?*`, (route) => {
+      asked++;
+      return route.fulfill({ status: 204 });
+    });
+    const retry = page.getByRole('button', { name: en('retry'), exact: true });
+    await retry.click();
+    await status()
+      .filter({ hasText: en('stateNavigating') })
+      .waitFor();
+    await page.clock.runFor(20_000);
+    expect(await retry.isVisible()).toBe(false);
+    await page.clock.runFor(6_000);
+    await page
+      .locator('#alert')
+      .filter({ hasText: en('stateNavigationStalled') })
+      .waitFor();
+    expect(await retry.isVisible()).toBe(true);
+    expect(page.url()).toBe(returnUrl);
+    expect(asked).toBe(1);
+    await retry.click();
+    await status()
+      .filter({ hasText: en('stateNavigating') })
+      .waitFor();
+    expect(asked).toBe(2);
+    expect(problems).toEqual([]);
+  });
+
   it('an unreadable answer: cleared from the address bar, says so, offers "Try again"', async () => {
     await openLoginPage();
     const returnUrl = await page.locator('#myna-login').getAttribute('data-return-url');

@@ -427,6 +427,8 @@ function padSetup(keypad: Keypad, options: { featureRequestFailures?: number } =
   const card = new VirtualJpkiCard(alice);
   inner.reader('Pad Reader').insert(card);
   const controls: number[] = [];
+  /** The reader's side, in order: each VERIFY_PIN_DIRECT (with its bTimerOut) and its answer, each reset. */
+  const readerLog: string[] = [];
   const backend: ReaderBackend = {
     virtual: true,
     listReaders: () => inner.listReaders(),
@@ -437,7 +439,10 @@ function padSetup(keypad: Keypad, options: { featureRequestFailures?: number } =
       return {
         atr: connection.atr,
         transmit: (apdu) => connection.transmit(apdu),
-        reset: () => connection.reset(),
+        reset: () => {
+          readerLog.push('reset');
+          return connection.reset();
+        },
         disconnect: () => connection.disconnect(),
         async control(code, data) {
           controls.push(code);
@@ -447,7 +452,9 @@ function padSetup(keypad: Keypad, options: { featureRequestFailures?: number } =
             return Uint8Array.of(FEATURE_VERIFY_PIN_DIRECT, 4, 0x42, 0x33, 0x00, 0x01);
           }
           if (code !== VERIFY_PIN_DIRECT_CODE) throw new Error('unknown control code');
+          readerLog.push(`keypad waits ${data[0]} s`);
           const typed = await keypad();
+          readerLog.push(`keypad: ${typed === 'cancel-key' ? typed : 'digits'}`);
           if (typed === 'cancel-key') return Uint8Array.of(0x64, 0x01);
           const apdu = data.slice(19);
           apdu.set(Buffer.from(typed, 'ascii'), 5);
@@ -456,7 +463,7 @@ function padSetup(keypad: Keypad, options: { featureRequestFailures?: number } =
       };
     },
   };
-  return { card, controls, service: new CardService(backend) };
+  return { card, controls, readerLog, service: new CardService(backend) };
 }
 
 describe('PIN-pad readers', () => {
@@ -493,25 +500,75 @@ describe('PIN-pad readers', () => {
     expect(cardTriesSw(card)).toBe('63C3');
   });
 
-  it('answer Cancel in the helper’s notice with USER_CANCELLED, and close the notice', async () => {
-    let pressCancelKey: () => void = () => {};
-    const { service } = padSetup(
-      () =>
-        new Promise((resolve) => {
-          pressCancelKey = () => resolve('cancel-key');
-        }),
-    );
-    let closed = false;
-    const person: PinEntry = {
-      kind: 'scripted',
-      requestPin: async () => '1234',
-      confirmLastTry: async () => {},
-      showPinPadNotice: () => ({ cancelled: Promise.resolve(), close: () => (closed = true) }),
+  it('answer Cancel in the helper’s notice with USER_CANCELLED once the reader gives up its wait; the notice asks for the keypad’s Cancel key meanwhile', async () => {
+    const keypad = typingLater();
+    const { service, card, readerLog } = padSetup(keypad.next);
+    const notices = noticeRecorder();
+    notices.pressCancel();
+    const { result } = login(service, '1234', { pinEntry: notices.pinEntry });
+    let settled = false;
+    void result.catch(() => (settled = true));
+    await until(() => notices.shown.length === 2);
+    // Cancelled in the notice: the reader's keypad still waits, so the login does too.
+    expect(notices.shown.map((notice) => notice.cancelling)).toEqual([false, true]);
+    expect(notices.shown[0]?.closed).toBe(true);
+    expect(notices.shown[1]?.closed).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(settled).toBe(false);
+    expect(readerLog).toEqual(['keypad waits 120 s']);
+    keypad.type('cancel-key');
+    expect(await cardErrorOf(result)).toMatchObject({ code: 'USER_CANCELLED' });
+    expect(notices.shown[1]?.closed).toBe(true);
+    // The card is reset after the reader answered, not queued behind a wait still running.
+    expect(readerLog).toEqual(['keypad waits 120 s', 'keypad: cancel-key', 'reset']);
+    expect(cardTriesSw(card)).toBe('63C3');
+  });
+
+  it('aborted while the keypad waits: no answer before the reader’s; a PIN typed meanwhile is reported as the card saw it, a right one is not used', async () => {
+    const keypad = typingLater();
+    const { service, card, readerLog } = padSetup(keypad.next);
+    const notices = noticeRecorder();
+    const cancel = new AbortController();
+    const wrong = login(service, '1234', { pinEntry: notices.pinEntry, signal: cancel.signal });
+    await until(() => readerLog.length === 1);
+    cancel.abort(new CardError('CANCELLED', 'the page cancelled'));
+    await until(() => notices.shown.length === 2);
+    expect(notices.shown[1]?.cancelling).toBe(true);
+    keypad.type('0000');
+    // The try the typed PIN cost is what the page must hear of, not a bare CANCELLED.
+    expect(await cardErrorOf(wrong.result)).toMatchObject({ code: 'PIN_INCORRECT', triesLeft: 2 });
+    const timedOut = new AbortController();
+    const right = login(service, '1234', { pinEntry: notices.pinEntry, signal: timedOut.signal });
+    await until(() => readerLog.filter((line) => line.startsWith('keypad waits')).length === 2);
+    timedOut.abort(new CardError('TIMEOUT', 'the sign-in took too long'));
+    keypad.type('1234');
+    expect(await cardErrorOf(right.result)).toMatchObject({ code: 'TIMEOUT' });
+    expect(readerLog.at(-1)).toBe('reset');
+    expect(cardTriesSw(card)).toBe('63C3');
+  });
+
+  it('give the reader what is left of the person’s time after the last-try confirmation (bTimerOut)', async () => {
+    const { service, readerLog } = padSetup(async () => '0000');
+    await cardErrorOf(login(service).result);
+    await cardErrorOf(login(service).result);
+    const slowConfirmation: PinEntry = {
+      ...recordingPadPerson([], 'goes on'),
+      confirmLastTry: () => new Promise((resolve) => setTimeout(resolve, 1200)),
     };
-    const error = await cardErrorOf(login(service, '1234', { pinEntry: person }).result);
-    expect(error.code).toBe('USER_CANCELLED');
-    expect(closed).toBe(true);
-    pressCancelKey();
+    const result = service.authenticate({
+      origin: ORIGIN,
+      nonce: newNonce(),
+      language: 'en',
+      pinEntry: slowConfirmation,
+      signal: new AbortController().signal,
+      personTimeMs: 10_000,
+    });
+    expect(await cardErrorOf(result)).toMatchObject({ code: 'PIN_BLOCKED' });
+    expect(readerLog.filter((line) => line.startsWith('keypad waits'))).toEqual([
+      'keypad waits 120 s',
+      'keypad waits 120 s',
+      'keypad waits 9 s',
+    ]);
   });
 
   it('ask in the helper’s own window before the last try on the keypad; accepted, the keypad verifies', async () => {
@@ -572,4 +629,44 @@ function recordingPadPerson(events: string[], atLastTry: 'goes on' | 'declines')
       return { cancelled: new Promise<void>(() => {}), close: () => {} };
     },
   };
+}
+
+/** A keypad the test types on when it wants: each VERIFY waits for the next `type`. */
+function typingLater() {
+  const waiting: ((typed: string | 'cancel-key') => void)[] = [];
+  return {
+    next: () => new Promise<string | 'cancel-key'>((resolve) => waiting.push(resolve)),
+    type(typed: string | 'cancel-key') {
+      const press = waiting.shift();
+      if (!press) throw new Error('the keypad is not waiting');
+      press(typed);
+    },
+  };
+}
+
+/** The helper's PIN-pad notices as the person sees them; `pressCancel` cancels the next one shown. */
+function noticeRecorder() {
+  const shown: { cancelling: boolean; closed: boolean }[] = [];
+  let cancelNext = false;
+  const pinEntry: PinEntry = {
+    kind: 'scripted',
+    requestPin: () => Promise.reject(new Error('a PIN-pad login must not open the PIN window')),
+    confirmLastTry: async () => {},
+    showPinPadNotice(_request, options) {
+      const notice = { cancelling: options?.cancelling === true, closed: false };
+      shown.push(notice);
+      const cancelled = cancelNext ? Promise.resolve() : new Promise<void>(() => {});
+      cancelNext = false;
+      return { cancelled, close: () => (notice.closed = true) };
+    },
+  };
+  return { shown, pinEntry, pressCancel: () => (cancelNext = true) };
+}
+
+/** Resolves once `condition` holds (checked every 5 ms, for up to 2 s). */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 5) {
+    if (waited > 2000) throw new Error('the condition never held');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 }

@@ -107,7 +107,7 @@ describe('detectPinPad and PinPad.verify against a scripted reader', () => {
     const reader = pinPadReader('9000');
     const pad = await detectPinPad(reader, { platform: 'linux' });
     expect(pad?.verifyPinDirectCode).toBe(VERIFY_DIRECT_CODE);
-    await pad?.verify(new AbortController().signal, { language: 'en' });
+    await pad?.verify({ language: 'en' });
     expect(reader.calls.map((call) => call.code)).toEqual([0x42000d48, VERIFY_DIRECT_CODE]);
     expect(
       Buffer.from(reader.calls[1]?.data ?? [])
@@ -148,7 +148,7 @@ describe('detectPinPad and PinPad.verify against a scripted reader', () => {
   it('maps the card and pad answers like JpkiCard.verifyPin', async () => {
     const verifyWith = async (sw: string) => {
       const pad = await detectPinPad(pinPadReader(sw), { platform: 'linux' });
-      return cardErrorOf(pad?.verify(new AbortController().signal) ?? Promise.resolve());
+      return cardErrorOf(pad?.verify() ?? Promise.resolve());
     };
     const wrong = await verifyWith('63c2');
     expect([wrong.code, wrong.triesLeft]).toEqual(['PIN_INCORRECT', 2]);
@@ -160,15 +160,16 @@ describe('detectPinPad and PinPad.verify against a scripted reader', () => {
     expect((await verifyWith('90')).code).toBe('CARD_ERROR');
   });
 
-  it('stops waiting for the keypad when the signal aborts: CANCELLED, or TIMEOUT for a timeout', async () => {
-    const pad = await detectPinPad(pinPadReader(undefined), { platform: 'linux' });
-    const aborter = new AbortController();
-    const pending = pad?.verify(aborter.signal) ?? Promise.resolve();
-    aborter.abort();
-    expect((await cardErrorOf(pending)).code).toBe('CANCELLED');
-    expect((await cardErrorOf(pad?.verify(AbortSignal.timeout(50)) ?? Promise.resolve())).code).toBe(
-      'TIMEOUT',
-    );
+  it('gives the reader the time asked for (bTimerOut), within 1..120 s', async () => {
+    const timerOut = async (timeoutSeconds?: number) => {
+      const reader = pinPadReader('9000');
+      await (await detectPinPad(reader, { platform: 'linux' }))?.verify({ timeoutSeconds });
+      return [reader.calls[1]?.data[0], reader.calls[1]?.data[1]];
+    };
+    expect(await timerOut()).toEqual([120, 120]);
+    expect(await timerOut(47.9)).toEqual([47, 47]);
+    expect(await timerOut(600)).toEqual([120, 120]);
+    expect(await timerOut(0)).toEqual([1, 1]);
   });
 });
 

@@ -99,6 +99,24 @@ describe('DynamoChallengeStore', () => {
     expect(await store.consume('interaction-1', MANY)).toBeUndefined();
   });
 
+  test('an aborted interaction (its result saved, counts replaced) is given and answered no challenge', async () => {
+    const { store, newInteraction, interactions } = await setup();
+    await newInteraction('interaction-1');
+    for (let i = 0; i < 2; i++) {
+      await store.issue('interaction-1', 2);
+      expect(await store.consume('interaction-1', 2)).toEqual(expect.any(String));
+    }
+    await expect(store.issue('interaction-1', 2)).rejects.toBeInstanceOf(ChallengeLimitError);
+    // POST /interaction/:uid/abort: interactionResult re-saves it, still at its login prompt.
+    await interactions.upsert(
+      'interaction-1',
+      { uid: 'interaction-1', ...LOGIN_PROMPT, result: { error: 'access_denied' } },
+      TTL.Interaction,
+    );
+    expect(await store.issue('interaction-1', 2)).toBeUndefined();
+    expect(await store.consume('interaction-1', 2)).toBeUndefined();
+  });
+
   test('no challenge without a live interaction at its login prompt', async () => {
     const { store, newInteraction } = await setup();
     expect(await store.issue('no-such-interaction', MANY)).toBeUndefined();

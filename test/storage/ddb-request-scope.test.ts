@@ -8,9 +8,14 @@ import { afterAll, describe, expect, test } from '@jest/globals';
 import { type DynamoMeter, meterDynamo } from '../../bench/dynamo-meter.js';
 import { accountItemKey } from '../../functions/accounts/dynamo-account-store.js';
 import { CLIENT_CACHE_TTL_MS, storageReads } from '../../functions/op/storage-reads.js';
+import { AccountArtifacts } from '../../functions/storage/account-artifacts.js';
 import { DynamoChallengeStore } from '../../functions/storage/challenge-store.js';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
-import { createDynamoAdapter, uidPointerKey } from '../../functions/storage/oidc-adapter.js';
+import {
+  createDynamoAdapter,
+  type DynamoAdapter,
+  uidPointerKey,
+} from '../../functions/storage/oidc-adapter.js';
 import { RequestScope } from '../../functions/storage/request-scope.js';
 import { itemKey } from '../../functions/storage/table.js';
 import { scanAll, type TestTable, useLocalTables } from './local-table.js';
@@ -38,6 +43,43 @@ async function setup(): Promise<{ table: TestTable; scope: RequestScope; meter: 
 }
 
 const commands = (meter: DynamoMeter) => meter.calls.map((call) => call.command);
+
+/**
+ * A session upserted in a request whose batch gives up with its uid pointer (and account pointer)
+ * written but its item not: DynamoDB throttles the session item's partition, writing the rest of
+ * each batch and handing the session's put back as unprocessed, every round.
+ */
+async function sessionWithoutItem(table: TestTable, scope: RequestScope, sessions: DynamoAdapter) {
+  const sessionKey = itemKey('Session', 'session-1');
+  type Batch = {
+    RequestItems: Record<string, { PutRequest?: { Item: Record<string, { S?: string }> } }[]>;
+  };
+  table.client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'BatchWriteItemCommand') return next(args);
+      const input = args.input as Batch;
+      const requests = input.RequestItems[table.tableName] ?? [];
+      const withheld = (request: (typeof requests)[number]) =>
+        request.PutRequest?.Item.pk?.S === sessionKey.pk && request.PutRequest.Item.sk?.S === sessionKey.sk;
+      const sent = requests.filter((request) => !withheld(request));
+      const result = (
+        sent.length > 0
+          ? await next({ ...args, input: { RequestItems: { [table.tableName]: sent } } })
+          : { output: { $metadata: {} } }
+      ) as Awaited<ReturnType<typeof next>>;
+      const unprocessed = requests.filter(withheld);
+      const output = { ...(result.output as object), UnprocessedItems: { [table.tableName]: unprocessed } };
+      return { ...result, output } as Awaited<ReturnType<typeof next>>;
+    },
+    { step: 'initialize', name: 'throttleSessionItem' },
+  );
+  await expect(
+    scope.run(async () => {
+      await sessions.upsert('session-1', { jti: 'session-1', uid: 'uid-1', accountId: 'account-1' }, 60);
+    }),
+  ).rejects.toMatchObject({ code: 'UNPROCESSED_ITEMS' });
+  expect(await sessions.find('session-1')).toBeUndefined();
+}
 
 describe('RequestScope', () => {
   test('holds unconditional writes and sends them as one BatchWriteItem before run returns', async () => {
@@ -98,6 +140,31 @@ describe('RequestScope', () => {
       }),
     ).rejects.toBe(throttled);
   });
+
+  test('a batch that gives up with the uid pointer written and its session not: a logout still ends it', async () => {
+    const { table, scope } = await setup();
+    const sessions = new (createDynamoAdapter(table))('Session');
+    await sessionWithoutItem(table, scope, sessions);
+    // The next request finds the session by its cookie's uid (the pointer's copy) and logs out.
+    await scope.run(async () => {
+      expect(await sessions.findByUid('uid-1')).toMatchObject({ accountId: 'account-1' });
+      await sessions.destroy('session-1');
+    });
+    expect(await sessions.findByUid('uid-1')).toBeUndefined();
+    expect((await scanAll(table)).filter((item) => item.sk === 'uid')).toEqual([]);
+  }, 30_000);
+
+  test('a session whose batch gave up (pointer without item) is still found and ended by a revocation', async () => {
+    const { table, scope } = await setup();
+    await sessionWithoutItem(table, scope, new (createDynamoAdapter(table))('Session'));
+    // The notification job, another process: no memory of the pointer.
+    const job = { ...table, client: clientFor(table.endpoint) };
+    const artifacts = new AccountArtifacts({ ...job, batchWrites: false });
+    const found = await artifacts.find('account-1');
+    expect(found.sessions.map((session) => session.id)).toEqual(['session-1']);
+    await artifacts.revoke(found);
+    expect(await new (createDynamoAdapter(job))('Session').findByUid('uid-1')).toBeUndefined();
+  }, 30_000);
 
   test('reads an item once per request; the next request reads it again', async () => {
     const { table, scope, meter } = await setup();

@@ -9,6 +9,7 @@
  *                                       never reaches the server); issues no challenge. A
  *                                       cross-site top-level GET from 127.0.0.1, so only the
  *                                       interaction cookie (SameSite=Lax) binds it, no origin check;
+ *                                       never a redirect (the fragment would follow it);
  *   POST /interaction/:uid/challenge    a new challenge → JSON `{ nonce, ttlSeconds }`;
  *   POST /interaction/:uid/login        certificate + signature (JSON or form) → login result;
  *   POST /interaction/:uid/confirm      consent given;
@@ -193,7 +194,8 @@ export function interactionRoutes(
       // Back after signing in, an old tab, a bookmark: say the sign-in is over, link home.
       const locale = localeOf(ctx);
       const client = await finishedClient(ctx, locale);
-      page(ctx, 200, renderInteractionDonePage(locale, client), client);
+      if (cardAnswer) leaveCardAnswer(ctx, uid, locale, client);
+      else page(ctx, 200, renderInteractionDonePage(locale, client), client);
       return;
     }
     const locale = localeOf(ctx, interaction);
@@ -201,6 +203,7 @@ export function interactionRoutes(
     const display = client ? clientDisplay(client, locale) : { name: String(interaction.params.client_id) };
     const abortUrl = `/interaction/${uid}/abort`;
     if (interaction.prompt.name === 'login' && cardAnswer) await loginPage(ctx, uid, locale, display);
+    else if (cardAnswer) leaveCardAnswer(ctx, uid, locale, display);
     else if (interaction.prompt.name === 'login') {
       const nonce = (await early) ?? (await issueChallenge(uid));
       await loginPage(ctx, uid, locale, display, { nonce, ttlSeconds: CHALLENGE_SECONDS_LEFT });
@@ -222,6 +225,18 @@ export function interactionRoutes(
         display,
       );
     }
+  }
+
+  /**
+   * The card-answer URL of an interaction not (or no longer) at its login prompt: never a redirect
+   * (the answer's fragment would follow it, to the relying party at the end of the chain) but the
+   * "sign-in over" page, which moves on at once to the interaction's own URL by a meta refresh — a
+   * new navigation that leaves the fragment behind — where the interaction goes on (consent, the
+   * relying party) or says it is over. Nothing from another site (no logo) while the fragment shows.
+   */
+  function leaveCardAnswer(ctx: Koa.Context, uid: string, locale: Locale, client?: ClientDisplay): void {
+    const shown = client && { ...client, logoUri: undefined };
+    page(ctx, 200, renderInteractionDonePage(locale, shown, `/interaction/${uid}`), shown);
   }
 
   /** The login page of `uid`: with its challenge (login mode), or without (card-answer mode). */

@@ -28,6 +28,8 @@ interface Frame {
   /** The relying party the page is about: named at the top, its policy links at the bottom. */
   readonly client?: ClientDisplay;
   readonly script?: string;
+  /** Moves on to this same-origin path at once (a meta refresh: a new navigation, no fragment kept). */
+  readonly refreshTo?: string;
 }
 
 function clientHeader(locale: Locale, client: ClientDisplay): string {
@@ -62,7 +64,7 @@ function layout(frame: Frame, body: string): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="${PAGE_REFERRER_POLICY}">
-<title>${escapeHtml(frame.title)}</title>
+${frame.refreshTo ? `<meta http-equiv="refresh" content="0;url=${escapeHtml(frame.refreshTo)}">\n` : ''}<title>${escapeHtml(frame.title)}</title>
 <link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
 <link rel="stylesheet" href="${STYLE_PATH}">
 ${frame.script ? `<script src="${escapeHtml(frame.script)}" defer></script>\n` : ''}</head>
@@ -236,13 +238,18 @@ ${detail}`;
 
 /**
  * The page at the URL of an interaction that is over (Back after signing in, an old tab): says
- * so and links back to the relying party when this browser finished it.
+ * so and links back to the relying party when this browser finished it. `refreshTo`: where the
+ * page moves on at once (the card-answer route, to drop the answer's fragment from the address bar).
  */
-export function renderInteractionDonePage(locale: Locale, client: ClientDisplay | undefined): string {
+export function renderInteractionDonePage(
+  locale: Locale,
+  client: ClientDisplay | undefined,
+  refreshTo?: string,
+): string {
   const body = `<h1>${escapeHtml(message(locale, 'doneTitle'))}</h1>
 <p>${escapeHtml(message(locale, 'doneText'))}</p>
 ${returnLink(locale, client)}`;
-  return layout({ locale, title: message(locale, 'doneTitle'), client }, body);
+  return layout({ locale, title: message(locale, 'doneTitle'), client, refreshTo }, body);
 }
 
 /** The RP-initiated logout question; `form` is oidc-provider's hidden logout form (already safe HTML). */

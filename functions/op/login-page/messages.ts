@@ -45,6 +45,7 @@ type UiKey =
   | 'stateSigning'
   | 'stateNavigating'
   | 'stateFallback'
+  | 'stateNavigationStalled'
   | 'stateSending'
   | 'stateVerified'
   | 'stateTryAgain'
@@ -157,6 +158,8 @@ const ja: Record<MessageKey, string> = {
   stateNavigating: 'カード読み取りアプリのページを開いています…',
   stateFallback:
     'ブラウザーがアプリへの直接の接続を許可しなかったため、カード読み取りアプリのページを開きます…',
+  stateNavigationStalled:
+    'カード読み取りアプリのページが開きませんでした（読み込みを止めた、またはアプリが応答しない）。カード読み取りアプリが起動していることを確かめて、「もう一度試す」を押してください。',
   stateSending: '確認しています…',
   stateVerified: '確認できました。元のサイトに戻ります…',
   stateTryAgain: '準備ができたら「もう一度試す」を押してください。',
@@ -301,6 +304,8 @@ const en: Record<MessageKey, string> = {
   stateNavigating: 'Opening the card helper’s page…',
   stateFallback:
     'Your browser did not allow a direct connection to the helper. Opening the card helper’s page…',
+  stateNavigationStalled:
+    'The card helper’s page did not open (the loading was stopped, or the helper does not answer). Make sure the card helper is running, then press “Try again”.',
   stateSending: 'Checking…',
   stateVerified: 'Verified. Taking you back…',
   stateTryAgain: 'Press "Try again" when you are ready.',

@@ -111,7 +111,13 @@ export class NotifyJob {
       predecessors: NO_PREDECESSORS,
     });
     this.#clients = new ClientRegistry({ client, tableName });
-    this.#artifacts = new AccountArtifacts({ client, tableName, now: () => this.#now().getTime() });
+    // Single-item deletes: the job's role may delete tokens, never put them (infra notify-function.ts).
+    this.#artifacts = new AccountArtifacts({
+      client,
+      tableName,
+      now: () => this.#now().getTime(),
+      batchWrites: false,
+    });
     this.#audit = new RevocationAuditLog({ client, tableName });
     this.#queue = new LogoutQueue({
       client,

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import {
   authenticateNavigationUrl,
   type CardAnswer,
@@ -107,10 +107,20 @@ async function clickSignIn(page: Page, target: string): Promise<void> {
 
 /** The body of the first waiting page (200 from /authenticate…) that Chromium receives. */
 async function waitingPage(page: Page): Promise<string> {
-  const response = await page.waitForResponse(
-    (candidate) => candidate.url().includes('/authenticate') && candidate.status() === 200,
-  );
-  return response.text();
+  // Read at once: the page's refresh starts the next GET right away, and Chromium then drops the body.
+  return new Promise((resolve) => {
+    const read = (response: Response) => {
+      if (!response.url().includes('/authenticate') || response.status() !== 200) return;
+      response.text().then(
+        (body) => {
+          page.off('response', read);
+          resolve(body);
+        },
+        () => undefined,
+      );
+    };
+    page.on('response', read);
+  });
 }
 
 /** The answer the card-answer page read from its own fragment. */
@@ -165,6 +175,30 @@ describe('navigation path in Chromium', () => {
     expect(await answerOnPage(page)).toMatchObject({ error: { code: 'USER_CANCELLED' } });
     expect(await window.closed).toMatchObject({ code: 'USER_CANCELLED' });
   }, 30_000);
+
+  it.each([
+    ['goes to another page', (page: Page) => page.goto(`${siteOrigin}/other`).then(() => undefined)],
+    ['closes the tab', (page: Page) => page.close()],
+  ])(
+    'the person %s while the PIN window is open: the window closes and the helper is free again',
+    async (_, leave) => {
+      const { page, fixture } = await start({ navigation: { holdMs: 300, abandonMs: 1000 } });
+      const window = fixture.person.leavesOpen();
+      await clickSignIn(page, helperUrl(newNonce()));
+      await window.opened;
+      // On the waiting page (the first hold has ended), refreshing itself.
+      await delay(500);
+      expect(page.url()).toContain('/authenticate/wait?op=');
+      await leave(page);
+      expect(await window.closed).toMatchObject({ code: 'CANCELLED' });
+      // Not BUSY: the next sign-in gets its PIN window and its signature.
+      const next = await context.newPage();
+      fixture.person.types('1234');
+      await clickSignIn(next, helperUrl(newNonce()));
+      expect(await answerOnPage(next)).toHaveProperty('signature');
+    },
+    30_000,
+  );
 
   it('a return address of another page’s choice gets a page saying nothing was signed, and no redirect', async () => {
     const { page, fixture } = await start();

@@ -49,6 +49,29 @@ function get(path: string, method = 'GET'): Promise<Reply> {
   });
 }
 
+/**
+ * GET `path` and follow the helper's redirects within itself (to the wait URL), as a browser
+ * does; stops at a page or at a redirect that leaves the helper.
+ */
+async function navigate(path: string): Promise<Reply> {
+  let reply = await get(path);
+  for (let hops = 0; reply.status === 303 && String(reply.headers.location).startsWith('/'); hops++) {
+    if (hops > 10) throw new Error('too many redirects');
+    reply = await get(String(reply.headers.location));
+  }
+  return reply;
+}
+
+/** The operation id of the helper's first answer: `303 /authenticate/wait?op=<id>&lang=<lang>`. */
+function startedOperation(reply: Reply): string {
+  expect(reply.status).toBe(303);
+  const match = /^\/authenticate\/wait\?op=([A-Za-z0-9_-]{22})&lang=(ja|en)$/.exec(
+    String(reply.headers.location),
+  );
+  if (!match?.[1]) throw new Error(`not the wait URL: ${String(reply.headers.location)}`);
+  return match[1];
+}
+
 /** The path (and query) of the navigation a login page makes. */
 function authenticatePath(
   options: { nonce?: string; returnUrl?: string; language?: HelperLanguage } = {},
@@ -213,7 +236,7 @@ describe('helper daemon: navigation path', () => {
   it('asks the person for the PIN for the return address’s origin and redirects there with the signature in the fragment', async () => {
     const { person } = await start();
     const nonce = newNonce();
-    const reply = await get(authenticatePath({ nonce, language: 'en' }));
+    const reply = await navigate(authenticatePath({ nonce, language: 'en' }));
     const answer = answerOf(reply);
     expect(answer).toMatchObject({ v: 2, nonce });
     if (!('certificate' in answer)) throw new Error(`no signature: ${JSON.stringify(answer)}`);
@@ -233,7 +256,7 @@ describe('helper daemon: navigation path', () => {
 
   it('shows the PIN window in Japanese for lang=ja', async () => {
     const { person } = await start();
-    answerOf(await get(authenticatePath({ language: 'ja' })));
+    answerOf(await navigate(authenticatePath({ language: 'ja' })));
     expect(person.requests[0]?.language).toBe('ja');
   });
 
@@ -245,7 +268,7 @@ describe('helper daemon: navigation path', () => {
       `${RETURN}?x`,
       'https://op@login.example.jp/interaction/x/card-answer',
     ]) {
-      const reply = await get(authenticatePath({ returnUrl }));
+      const reply = await navigate(authenticatePath({ returnUrl }));
       expect(reply.status).toBe(400);
       expect(reply.headers.location).toBeUndefined();
       expect(reply.body).toContain('Nothing was signed');
@@ -266,7 +289,7 @@ describe('helper daemon: navigation path', () => {
 
   it('says in Japanese that nothing was signed', async () => {
     await start();
-    const reply = await get(
+    const reply = await navigate(
       `${authenticatePath({ returnUrl: 'https://evil.example/interaction/x/card-answer', language: 'ja' })}`,
     );
     expect(reply.body).toContain('署名していません');
@@ -288,16 +311,16 @@ describe('helper daemon: navigation path', () => {
     const { person } = await start();
     person.types('9999').types('9999').types('9999');
     const nonce = newNonce();
-    expect(answerOf(await get(authenticatePath({ nonce })))).toEqual({
+    expect(answerOf(await navigate(authenticatePath({ nonce })))).toEqual({
       v: 2,
       nonce,
       error: { code: 'PIN_INCORRECT', triesLeft: 2 },
     });
-    answerOf(await get(authenticatePath()));
-    expect(answerOf(await get(authenticatePath()))).toMatchObject({
+    answerOf(await navigate(authenticatePath()));
+    expect(answerOf(await navigate(authenticatePath()))).toMatchObject({
       error: { code: 'PIN_BLOCKED', triesLeft: 0 },
     });
-    expect(answerOf(await get(authenticatePath()))).toMatchObject({
+    expect(answerOf(await navigate(authenticatePath()))).toMatchObject({
       error: { code: 'PIN_BLOCKED', triesLeft: 0 },
     });
     expect(person.requests).toHaveLength(3);
@@ -306,7 +329,7 @@ describe('helper daemon: navigation path', () => {
   it('sends the person’s Cancel in the PIN window back as USER_CANCELLED', async () => {
     const { person } = await start();
     person.cancels();
-    expect(answerOf(await get(authenticatePath()))).toMatchObject({ error: { code: 'USER_CANCELLED' } });
+    expect(answerOf(await navigate(authenticatePath()))).toMatchObject({ error: { code: 'USER_CANCELLED' } });
   });
 
   it('answers BUSY at once while a WebSocket session’s PIN window is open, without a second window', async () => {
@@ -316,7 +339,7 @@ describe('helper daemon: navigation path', () => {
     client.send({ type: 'authenticate', id: 'ws', nonce: newNonce() });
     await window.opened;
     const nonce = newNonce();
-    expect(answerOf(await get(authenticatePath({ nonce })))).toEqual({
+    expect(answerOf(await navigate(authenticatePath({ nonce })))).toEqual({
       v: 2,
       nonce,
       error: { code: 'BUSY' },
@@ -329,7 +352,7 @@ describe('helper daemon: navigation path', () => {
   it('holds the slot for a navigation: a WebSocket authenticate meanwhile is BUSY', async () => {
     const { person } = await start({ navigation: { holdMs: 50 } });
     const window = person.leavesOpen();
-    const waiting = await get(authenticatePath());
+    const waiting = await navigate(authenticatePath());
     const op = operationOf(waiting);
     await window.opened;
     const client = await daemon.connect();
@@ -346,7 +369,7 @@ describe('helper daemon: navigation path', () => {
   it('shows the waiting page (site, where to type the PIN, cancel link) while the person types, then redirects from the wait URL; the answer is collected once', async () => {
     const { person } = await start({ navigation: { holdMs: 100 } });
     person.typesAfter(400, '1234');
-    const first = await get(authenticatePath({ language: 'en' }));
+    const first = await navigate(authenticatePath({ language: 'en' }));
     const op = operationOf(first);
     expect(first.body).toContain('Enter your PIN in the window of the card helper (myna-helper).');
     expect(first.body).toContain(`<p id="site" class="site">${ORIGIN}</p>`);
@@ -365,7 +388,7 @@ describe('helper daemon: navigation path', () => {
   it('speaks Japanese on the waiting page for lang=ja', async () => {
     const { person } = await start({ navigation: { holdMs: 50 } });
     const window = person.leavesOpen();
-    const first = await get(authenticatePath({ language: 'ja' }));
+    const first = await navigate(authenticatePath({ language: 'ja' }));
     expect(first.body).toContain('カード読み取りアプリ（myna-helper）の画面に暗証番号を入力してください。');
     expect(first.body).toContain('キャンセルして戻る');
     answerOf(await get(`/authenticate/cancel?op=${operationOf(first)}`));
@@ -388,7 +411,7 @@ describe('helper daemon: navigation path', () => {
   it('Cancel on the waiting page closes the PIN window and returns USER_CANCELLED, never the signature', async () => {
     const { person, port } = await start({ navigation: { holdMs: 50 } });
     const window = person.leavesOpen();
-    const op = operationOf(await get(authenticatePath()));
+    const op = operationOf(await navigate(authenticatePath()));
     const cancelled = await get(`/authenticate/cancel?op=${op}`);
     expect(answerOf(cancelled)).toMatchObject({ error: { code: 'USER_CANCELLED' } });
     expect(await window.closed).toMatchObject({ code: 'USER_CANCELLED' });
@@ -396,7 +419,7 @@ describe('helper daemon: navigation path', () => {
     await waitIdle(port);
     // A finished but uncollected signature is dropped by Cancel as well.
     person.typesAfter(150, '1234');
-    const next = operationOf(await get(authenticatePath()));
+    const next = operationOf(await navigate(authenticatePath()));
     await waitIdle(port);
     const dropped = answerOf(await get(`/authenticate/cancel?op=${next}`));
     expect(dropped).toMatchObject({ error: { code: 'USER_CANCELLED' } });
@@ -406,7 +429,7 @@ describe('helper daemon: navigation path', () => {
   it('drops an answer not collected in time', async () => {
     const { person, port } = await start({ navigation: { holdMs: 50, keepResultMs: 150 } });
     person.typesAfter(100, '1234');
-    const op = operationOf(await get(authenticatePath()));
+    const op = operationOf(await navigate(authenticatePath()));
     await waitIdle(port);
     await delay(300);
     expect((await get(`/authenticate/wait?op=${op}`)).status).toBe(404);
@@ -415,7 +438,7 @@ describe('helper daemon: navigation path', () => {
   it('sends a card that is too slow back as TIMEOUT', async () => {
     const { backend, port } = await start({ cardTimeoutMs: 100 });
     backend.hold();
-    expect(answerOf(await get(authenticatePath()))).toMatchObject({ error: { code: 'TIMEOUT' } });
+    expect(answerOf(await navigate(authenticatePath()))).toMatchObject({ error: { code: 'TIMEOUT' } });
     backend.release();
     await waitIdle(port);
   });
@@ -423,10 +446,68 @@ describe('helper daemon: navigation path', () => {
   it('closes the PIN window when the helper stops', async () => {
     const { person, daemon } = await start({ navigation: { holdMs: 50 } });
     const window = person.leavesOpen();
-    operationOf(await get(authenticatePath()));
+    operationOf(await navigate(authenticatePath()));
     await window.opened;
     await daemon.close();
     expect(await window.closed).toMatchObject({ code: 'CANCELLED' });
+  });
+
+  it('answers /authenticate at once with a redirect to the wait URL: a reload of that URL starts no second operation', async () => {
+    const { person, port } = await start({ navigation: { holdMs: 50 } });
+    const window = person.leavesOpen();
+    const started = await get(authenticatePath());
+    const op = startedOperation(started);
+    expect(started.headers['cache-control']).toBe('no-store');
+    expect(started.headers['referrer-policy']).toBe('no-referrer');
+    await window.opened;
+    for (let reload = 0; reload < 3; reload++)
+      expect(operationOf(await get(`/authenticate/wait?op=${op}&lang=en`))).toBe(op);
+    expect(person.requests).toHaveLength(1);
+    expect((await fetchStatus(port)).busy).toBe(true);
+    answerOf(await get(`/authenticate/cancel?op=${op}`));
+    await window.closed;
+  });
+
+  it('closes the PIN window and frees the slot when the browser leaves the waiting page (no wait GET pending)', async () => {
+    const { person, port } = await start({ navigation: { holdMs: 5_000, abandonMs: 200 } });
+    // The browser closes the held wait GET (Esc, tab closed, Back) and asks nothing more.
+    const window = person.leavesOpen();
+    const op = startedOperation(await get(authenticatePath()));
+    await window.opened;
+    const held = httpRequest({ host: '127.0.0.1', port, path: `/authenticate/wait?op=${op}&lang=en` });
+    held.on('error', () => {});
+    held.end();
+    await delay(300);
+    expect((await fetchStatus(port)).busy).toBe(true);
+    const left = performance.now();
+    held.destroy();
+    expect(await window.closed).toMatchObject({ code: 'CANCELLED' });
+    expect(performance.now() - left).toBeGreaterThanOrEqual(150);
+    await waitIdle(port);
+    // The answer for nobody is CANCELLED (never a signature); a new sign-in is not BUSY.
+    expect(answerOf(await get(`/authenticate/wait?op=${op}`))).toMatchObject({
+      error: { code: 'CANCELLED' },
+    });
+    person.types('1234');
+    expect(answerOf(await navigate(authenticatePath()))).toHaveProperty('signature');
+    // A browser that never follows the first redirect leaves the same way.
+    const unfollowed = person.leavesOpen();
+    startedOperation(await get(authenticatePath()));
+    expect(await unfollowed.closed).toMatchObject({ code: 'CANCELLED' });
+    await waitIdle(port);
+  });
+
+  it('keeps the operation of a browser that is still on the waiting page (its refresh asks again at once)', async () => {
+    const { person } = await start({ navigation: { holdMs: 60, abandonMs: 150 } });
+    person.typesAfter(700, '1234');
+    let reply = await navigate(authenticatePath());
+    let refreshes = 0;
+    while (reply.status === 200) {
+      refreshes++;
+      reply = await get(`/authenticate/wait?op=${operationOf(reply)}`);
+    }
+    expect(refreshes).toBeGreaterThan(3);
+    expect(answerOf(reply)).toHaveProperty('signature');
   });
 
   it('answers only GET', async () => {
@@ -439,8 +520,8 @@ describe('helper daemon: navigation path', () => {
   it('never logs the PIN or the signature, and logs the path', async () => {
     const { logLines, person } = await start();
     person.types('9876');
-    answerOf(await get(authenticatePath()));
-    const answer = answerOf(await get(authenticatePath()));
+    answerOf(await navigate(authenticatePath()));
+    const answer = answerOf(await navigate(authenticatePath()));
     const log = logLines.join('');
     expect(log).not.toMatch(/(^|[^0-9])(1234|9876)([^0-9]|$)/);
     expect(log).toContain('"path":"navigation"');

@@ -70,6 +70,52 @@ describe('operation slot', () => {
     expect(ms).toBeLessThan(1500);
   });
 
+  it('answers a cancel during a PIN pad’s wait only when the task returns (the slot stays busy); at once otherwise', async () => {
+    const slot = new OperationSlot({ cardMs: 10_000, personMs: 10_000 });
+    const owner = {};
+    let readerAnswers: () => void = () => {};
+    let answered = false;
+    const running = slot.run(owner, 'a', (operation) => {
+      operation.personTurn({ untilCardAnswers: true });
+      return new Promise<never>((_, reject) => {
+        readerAnswers = () => reject(new CardError('CANCELLED', 'cancelled; the reader answered'));
+      });
+    });
+    void running.catch(() => (answered = true));
+    expect(slot.cancel(owner, 'a')).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(answered).toBe(false);
+    expect(slot.busy).toBe(true);
+    expect(
+      (
+        await failure(
+          slot.run(
+            {},
+            'b',
+            until(() => {}),
+          ),
+        )
+      ).error.code,
+    ).toBe('BUSY');
+    readerAnswers();
+    expect((await failure(running)).error).toMatchObject({ message: 'cancelled; the reader answered' });
+    expect(slot.busy).toBe(false);
+    // An ordinary person's turn (the PIN window) is answered at once, before the task returns.
+    let windowCloses: () => void = () => {};
+    const windowTurn = slot.run(owner, 'c', (operation) => {
+      operation.personTurn();
+      return new Promise<never>((_, reject) => {
+        windowCloses = () => reject(new Error('the window closed'));
+      });
+    });
+    slot.cancel(owner, 'c');
+    expect((await failure(windowTurn)).error.code).toBe('CANCELLED');
+    expect(slot.busy).toBe(true);
+    windowCloses();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(slot.busy).toBe(false);
+  });
+
   it('refuses a second operation with BUSY, cancels only the owner’s, with the reason given', async () => {
     const slot = new OperationSlot({ cardMs: 10_000, personMs: 10_000 });
     const owner = {};

@@ -93,14 +93,17 @@ describe('the helper’s own PIN window (zenity)', () => {
     const { port } = fixture as Fixture;
     const returnUrl = `${ORIGIN}/interaction/zen/card-answer`;
     const url = new URL(authenticateNavigationUrl(port, { nonce: newNonce(), returnUrl, language: 'ja' }));
-    const location = new Promise<string>((resolve, reject) => {
-      httpRequest({ host: '127.0.0.1', port, path: `${url.pathname}${url.search}` }, (response) => {
-        response.resume();
-        resolve(String(response.headers.location));
-      })
-        .on('error', reject)
-        .end();
-    });
+    const locationOf = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        httpRequest({ host: '127.0.0.1', port, path }, (response) => {
+          response.resume();
+          resolve(String(response.headers.location));
+        })
+          .on('error', reject)
+          .end();
+      });
+    // Followed as a browser does: the helper's wait URL is held while the person types.
+    const location = locationOf(`${url.pathname}${url.search}`).then(locationOf);
     await person.enterPin('1234');
     const answer = decodeCardAnswer(new URL(await location).hash);
     expect(answer).toHaveProperty('signature');

@@ -317,4 +317,17 @@ describe('PIN-pad notice', () => {
     );
     expect(pinPadNoticeTexts(request({ triesLeft: 2 })).text).not.toContain('last try');
   });
+
+  it('after a cancel, asks for the Cancel key of the reader’s keypad (the reader still waits), in both languages', () => {
+    const site = { origin: 'https://op.example.jp', triesLeft: 1 };
+    const en = pinPadNoticeTexts(request(site), true);
+    expect(en.text.split('\n')[0]).toBe(
+      "The sign-in was cancelled, but the card reader is still waiting for the PIN. Press Cancel on the reader's keypad.",
+    );
+    expect(en.text).toContain('https://op.example.jp');
+    expect(en.text).not.toContain('last try');
+    expect(en.title).toBe(pinPadNoticeTexts(request(site)).title);
+    const ja = pinPadNoticeTexts(request({ ...site, language: 'ja' }), true);
+    expect(ja.text.split('\n')[0]).toContain('キーパッドの取消（Cancel）キーを押してください');
+  });
 });

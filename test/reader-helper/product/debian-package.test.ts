@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { PROTOCOL_VERSION } from '../../../protocol/helper-protocol.js';
 import { systemdUnit } from '../../../reader-helper/autostart/systemd.js';
 import { sourceRoot } from '../../../scripts/helper-install.js';
 import { helperPackageVersion, isolatedEnv, runHelper, startHelper } from './helper-process.js';
@@ -119,7 +120,7 @@ describe('the .deb', () => {
       try {
         const status = await runHelper(PROGRAM, ['status', '--port', String(helper.port)], env);
         expect(status.code).toBe(0);
-        expect(status.stdout).toContain(`myna-helper ${version} (protocol 1)`);
+        expect(status.stdout).toContain(`myna-helper ${version} (protocol ${PROTOCOL_VERSION})`);
       } finally {
         expect(await helper.stop()).toBe(0);
       }

@@ -37,6 +37,13 @@ import {
 import { CHALLENGE_RENEW_BELOW_SECONDS } from '../../../defaults.js';
 import type { MessageKey } from '../messages.js';
 
+/**
+ * How long after navigating to the helper's page the page, still shown, offers "Try again": a
+ * navigation that commits unloads the page first; the helper answers each GET within 20 s
+ * (reader-helper/daemon/navigation.ts NAVIGATION_HOLD_MS).
+ */
+export const NAVIGATION_STALL_MS = 25_000;
+
 /** The Local Network Access permission as the page could read it (`unsupported`: no such permission). */
 export type PermissionReading = 'granted' | 'prompt' | 'denied' | 'unsupported';
 
@@ -106,7 +113,10 @@ export type FlowEffect =
   | { readonly type: 'renew-challenge' }
   /** POST certificate + signature to the login URL → `login-reply` / `login-failed`. */
   | { readonly type: 'post-answer'; readonly certificate: string; readonly signature: string }
-  /** Top-level navigation to the helper's page (the navigation path). */
+  /**
+   * Top-level navigation to the helper's page (the navigation path); `navigation-stalled` after
+   * NAVIGATION_STALL_MS if the page is still there.
+   */
   | { readonly type: 'open-helper-page'; readonly url: string }
   /** Top-level navigation where the OP sent the sign-in next. */
   | { readonly type: 'go'; readonly url: string }
@@ -145,7 +155,12 @@ export type FlowEvent =
   /** The answer could not be posted, or the reply was not JSON. */
   | { readonly type: 'login-failed' }
   /** The card-answer page's fragment (`location.hash`), on load. */
-  | { readonly type: 'card-answer'; readonly hash: string };
+  | { readonly type: 'card-answer'; readonly hash: string }
+  /**
+   * The page is still here NAVIGATION_STALL_MS after it navigated to the helper's page (the
+   * person pressed Esc, the navigation failed, the helper did not answer): the binding's timer.
+   */
+  | { readonly type: 'navigation-stalled' };
 
 /** What the flow is doing. */
 type Activity =
@@ -291,6 +306,8 @@ export function step(state: FlowState, event: FlowEvent, now: number): Transitio
       if (activity.kind !== 'posting') return done(state);
       // The OP may have consumed the challenge: take a new one for the next try.
       return fail({ ...state, challengeExpiresAt: 0 }, text('networkError'));
+    case 'navigation-stalled':
+      return state.activity.kind === 'navigating' ? fail(state, text('stateNavigationStalled')) : done(state);
     case 'card-answer':
       return cardAnswer(state, event.hash);
   }

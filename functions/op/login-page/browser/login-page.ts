@@ -17,6 +17,7 @@ import {
   type FlowView,
   initialFlow,
   type LoginReply,
+  NAVIGATION_STALL_MS,
   type PermissionReading,
   step,
   type Text,
@@ -241,6 +242,9 @@ export function startLoginPage(window: Window): void {
         );
         return;
       case 'open-helper-page':
+        location.assign(effect.url);
+        window.setTimeout(() => dispatch({ type: 'navigation-stalled' }), NAVIGATION_STALL_MS);
+        return;
       case 'go':
         location.assign(effect.url);
         return;
