@@ -327,15 +327,27 @@ describe('the OP as a public https site', () => {
           .waitFor({ timeout: 20_000 });
         await look(page, problems, 'login-permission-denied', locale);
         // Headless Chromium paints nothing while a navigation is pending, and the waiting page's
-        // refresh starts one at once (held by the helper up to ~20 s): that refresh is cancelled
-        // (ERR_ABORTED keeps the page as it is) so the page can be looked at.
-        await page.route(/\/authenticate\/wait\?/, (route) => route.abort('aborted'));
+        // refresh starts one at once (held by the helper up to ~20 s): every wait after the first
+        // is cancelled (ERR_ABORTED keeps the page as it is) so the page can be looked at. The
+        // helper then sees no pending wait and, after 3 s, closes its PIN window by itself.
+        let waits = 0;
+        let refreshCancelled: () => void = () => {};
+        const refreshed = new Promise<void>((resolve) => {
+          refreshCancelled = resolve;
+        });
+        await page.route(/\/authenticate\/wait\?/, async (route) => {
+          if (waits++ === 0) return route.continue();
+          await route.abort('aborted');
+          refreshCancelled();
+        });
         await page.getByRole('button', { name: t(locale, 'start'), exact: true }).click();
         await lookAtHelperWindow(harness.display, harness.person, 'pin-window-navigation', locale);
-        // The helper holds its first answer ~20 s for the card, then shows its waiting page.
-        await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/authenticate\?/, { timeout: 40_000 });
+        // /authenticate answers 303 to its wait URL at once; that GET holds ~20 s for the card,
+        // then the waiting page comes.
+        await page.waitForURL(/^http:\/\/127\.0\.0\.1:\d+\/authenticate\/wait\?/, { timeout: 40_000 });
+        await refreshed;
+        await page.waitForLoadState('load');
         await look(page, problems, 'helper-waiting-page', locale);
-        await harness.person.cancel();
       } finally {
         if ((await harness.person.helperWindows()).length > 0) await harness.person.cancel();
         await permissions.detach();

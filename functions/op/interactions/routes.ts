@@ -61,9 +61,17 @@ export { MYNA_RESULT } from './card-login.js';
 /** The seconds a challenge just handed out has left (each is new). The page renews from this. */
 const CHALLENGE_SECONDS_LEFT = CHALLENGE_TTL_SECONDS;
 
-/** A challenge refused by its limit counts as none (the page then says the sign-in is over). */
-function overLimit(error: unknown): undefined {
-  if (error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS') return undefined;
+/**
+ * No fresh challenge after a refused answer when the sign-in had its share of challenges or is
+ * over (its answer was already accepted, it was cancelled, it expired): the refusal then goes out
+ * without one, and the page says the sign-in cannot go on.
+ */
+function noFreshChallenge(error: unknown): undefined {
+  if (
+    error instanceof LoginError &&
+    (error.code === 'TOO_MANY_ATTEMPTS' || error.code === 'INTERACTION_EXPIRED')
+  )
+    return undefined;
   throw error;
 }
 
@@ -306,7 +314,7 @@ export function interactionRoutes(
       const locale = localeOf(ctx, interaction);
       // The interaction is still good: a fresh challenge lets the page try again (within limits).
       const retry = interaction && !(error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS');
-      const nonce = retry ? await issueChallenge(uid).catch(overLimit) : undefined;
+      const nonce = retry ? await issueChallenge(uid).catch(noFreshChallenge) : undefined;
       if (wanted) {
         json(ctx, error instanceof LoginError ? error.status : 400, {
           error: { code: error.code, message: refusalText(ctx, locale, error) },
