@@ -8,10 +8,15 @@ import { createProvider } from './provider.js';
 export interface OpApp {
   readonly provider: Provider;
   readonly listener: (req: IncomingMessage, res: ServerResponse) => void;
+  /**
+   * Settles when the start-up work the provider does not wait for (the client listing behind the
+   * raw-serial warning) is over; never rejects. Whoever closes the storage waits for it first.
+   */
+  readonly startupSettled: Promise<void>;
 }
 
 /** Creates the provider and its request listener. */
 export async function createOpApp(config: OpConfig): Promise<OpApp> {
-  const provider = await createProvider(config);
-  return { provider, listener: provider.callback() };
+  const { provider, startupSettled } = await createProvider(config);
+  return { provider, listener: provider.callback(), startupSettled };
 }

@@ -12,7 +12,10 @@ export interface OpServer {
   readonly url: string;
   readonly port: number;
   readonly provider: Provider;
-  /** Stops accepting connections, closes idle ones and waits for the server to close. */
+  /**
+   * Stops accepting connections, closes idle ones and waits for the server to close and for the
+   * provider's start-up work (so the storage can be closed after it).
+   */
   close(): Promise<void>;
 }
 
@@ -52,16 +55,19 @@ export async function startOpServer({
     server.close();
     throw error;
   }
-  const { provider, listener } = app;
+  const { provider, listener, startupSettled } = app;
   server.on('request', listener);
   return {
     url,
     port: bound,
     provider,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
-      }),
+      });
+      // The storage may close next: nothing of the provider's may still be reading it.
+      await startupSettled;
+    },
   };
 }

@@ -83,9 +83,11 @@ function pageContext(ctx: KoaContextWithOIDC): { locale: Locale; client?: Client
 /**
  * Creates the provider with the card-login interaction mounted, after checking the configuration;
  * warns (without holding the provider back) about every registered client allowed to receive raw
- * serials.
+ * serials. `startupSettled` settles (never rejects) once that warning's client listing is over.
  */
-export async function createProvider(input: OpConfig): Promise<Provider> {
+export async function createProvider(
+  input: OpConfig,
+): Promise<{ readonly provider: Provider; readonly startupSettled: Promise<void> }> {
   const config = resolveOpConfig(input);
   const { secrets, storage, logger } = config;
   // Listed while the provider is built, for the start-up warning below.
@@ -244,12 +246,12 @@ export async function createProvider(input: OpConfig): Promise<Provider> {
 
   // The first request needs no client list: the warning is logged once the Query answers (a
   // cold start does not wait for that round trip), and a failed listing is logged, not fatal.
-  registered.then(
-    (clients) => warnRawSerialClients(clients, logger),
+  const startupSettled = registered.then(
+    (clients) => void warnRawSerialClients(clients, logger),
     (error: unknown) =>
       logger.warn('client.list_failed', { error: error instanceof Error ? error.name : typeof error }),
   );
-  return provider;
+  return { provider, startupSettled };
 }
 
 /** The length of an error message kept in the log (storage and AWS messages are far shorter). */

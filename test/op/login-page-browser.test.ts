@@ -184,7 +184,10 @@ describe('the login page in Chromium', () => {
       await openLoginPage(lonely);
       await status()
         .filter({ hasText: en('stateNoHelper') })
-        .waitFor();
+        .waitFor({ timeout: 20_000 })
+        .catch(async (error: unknown) => {
+          throw new Error(`the page says: ${await status().textContent()}`, { cause: error });
+        });
       expect(await page.locator('#hint').textContent()).toBe(en('stateNoHelperReasons'));
       expect(await page.locator('#status-link').isVisible()).toBe(true);
       expect(await page.getByRole('button', { name: en('retry'), exact: true }).isVisible()).toBe(true);
@@ -192,7 +195,7 @@ describe('the login page in Chromium', () => {
     } finally {
       await lonely.close();
     }
-  });
+  }, 45_000);
 });
 
 describe('the card-answer page in Chromium', () => {
