@@ -227,13 +227,19 @@ describe('the card-answer page in Chromium', () => {
     // The card-answer page without an answer (nothing to post): it offers to go to the helper.
     await page.goto(returnUrl);
     const retry = page.getByRole('button', { name: en('retry'), exact: true });
+    // Chromium reports the request to the test over CDP, which may come after the helper (in this
+    // process) has already opened its window: wait for the report itself.
+    const navigation = page.waitForRequest((request) =>
+      request.url().startsWith(`http://127.0.0.1:${helper.port}/authenticate?`),
+    );
     await retry.click();
     const first = await person.nextWindow();
     expect(first.request).toMatchObject({ origin: op.url, language: 'en', triesLeft: 3 });
     // The browser went to the helper's page with the renewed challenge and this page as the way back.
-    const [toHelper] = helperRequests;
-    expect(toHelper?.searchParams.get('return')).toBe(returnUrl);
-    expect(toHelper?.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const toHelper = new URL((await navigation).url());
+    expect(helperRequests).toHaveLength(1);
+    expect(toHelper.searchParams.get('return')).toBe(returnUrl);
+    expect(toHelper.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
     first.type('0000');
     const wrong = fill(en('triesLeft'), { message: en('HELPER_PIN_INCORRECT'), n: 2 });
     await page.locator('#alert').filter({ hasText: wrong }).waitFor({ timeout: 20_000 });
