@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   authenticateNavigationUrl,
   type CardAnswer,
@@ -105,22 +105,23 @@ async function clickSignIn(page: Page, target: string): Promise<void> {
   await page.click('#go');
 }
 
-/** The body of the first waiting page (200 from /authenticate…) that Chromium receives. */
-async function waitingPage(page: Page): Promise<string> {
-  // Read at once: the page's refresh starts the next GET right away, and Chromium then drops the body.
-  return new Promise((resolve) => {
-    const read = (response: Response) => {
-      if (!response.url().includes('/authenticate') || response.status() !== 200) return;
-      response.text().then(
-        (body) => {
-          page.off('response', read);
-          resolve(body);
-        },
-        () => undefined,
-      );
-    };
-    page.on('response', read);
+/**
+ * Resolves with the body of the first waiting page (200 from /authenticate/wait) the helper sends
+ * Chromium. Taken on its way to the browser (Chromium drops a page's body as soon as its meta
+ * refresh starts the next GET, so reading it afterwards races): each wait GET is passed on to the
+ * helper as the browser sent it, and its answer — 200 or the 303 back — to the browser unchanged.
+ */
+async function tapWaitingPage(page: Page): Promise<{ readonly body: Promise<string> }> {
+  let resolveBody: (body: string) => void = () => {};
+  const body = new Promise<string>((resolve) => {
+    resolveBody = resolve;
   });
+  await page.route(/\/authenticate\/wait\?/, async (route) => {
+    const response = await route.fetch({ maxRedirects: 0 });
+    if (response.status() === 200) resolveBody(await response.text());
+    await route.fulfill({ response });
+  });
+  return { body };
 }
 
 /** The answer the card-answer page read from its own fragment. */
@@ -150,9 +151,9 @@ describe('navigation path in Chromium', () => {
   it('shows the waiting page while the person types, refreshes itself, then comes back', async () => {
     const { page, fixture } = await start({ navigation: { holdMs: 300 } });
     fixture.person.typesAfter(1500, '1234');
-    const waiting = waitingPage(page);
+    const waiting = await tapWaitingPage(page);
     await clickSignIn(page, helperUrl(newNonce()));
-    const body = await waiting;
+    const body = await waiting.body;
     expect(body).toContain(
       '<p id="state" class="ok">Enter your PIN in the window of the card helper (myna-helper).</p>',
     );
