@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages myna-oidc needs (as root; run with sudo otherwise).
-#   run   libpcsclite-dev: headers to build the PC/SC addon (smartcard) during `npm ci`
+#   run   libpcsclite-dev: headers to build the PC/SC addon (smartcard) during `npm ci`;
+#         zenity: the helper's PIN window in `npm start` (the PIN is never typed into the page)
 #   test  the same, plus what the tests drive for real:
 #         pcscd, vsmartcard-vpcd           the virtual card behind a real PC/SC stack
 #         chromium, firefox-esr,           the three browser engines of the end-to-end tests
@@ -14,7 +15,7 @@
 #         systemd                          systemd-analyze verifies the helper's user unit
 set -euo pipefail
 case "${1:-}" in
-  run) packages=(libpcsclite-dev) ;;
+  run) packages=(libpcsclite-dev zenity) ;;
   test)
     packages=(
       libpcsclite-dev pcscd vsmartcard-vpcd
