@@ -162,10 +162,13 @@ describe('navigation path in Chromium', () => {
   }, 30_000);
 
   it('“Cancel and go back” on the waiting page closes the PIN window and comes back with USER_CANCELLED', async () => {
-    const { page, fixture } = await start({ navigation: { holdMs: 200 } });
+    // Each waiting page stays on screen for one hold (the next wait GET is held that long), so a
+    // hold of 3 s leaves the person's two key presses well inside one page's lifetime; with a
+    // short hold a fresh page could replace the focused one between Tab and Enter.
+    const { page, fixture } = await start({ navigation: { holdMs: 3000 } });
     const window = fixture.person.leavesOpen();
     const shown = page.waitForEvent('framenavigated', {
-      predicate: (frame) => frame.url().includes('/authenticate'),
+      predicate: (frame) => frame.url().includes('/authenticate/wait'),
     });
     await clickSignIn(page, helperUrl(newNonce()));
     await shown;
