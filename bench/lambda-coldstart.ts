@@ -29,11 +29,38 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Where bundles and bench files are kept (gitignored). */
 export const CACHE_DIR = join(ROOT, 'bench', '.cache');
 
+/** The files of a split bundle: what a cold start loads, and the chunks loaded on first use. */
+export interface BundleFiles {
+  /** The entry file and every chunk it imports statically (directly or through another chunk). */
+  readonly loaded: readonly string[];
+  /** The other chunks: reached only through a dynamic `import()`. */
+  readonly lazy: readonly string[];
+}
+
+/** The static-import graph of a bundle's outputs (esbuild metafile), as bundle() saves it. */
+type ImportGraph = Record<string, string[]>;
+
+function graphFile(name: string): string {
+  return join(CACHE_DIR, `${name}.imports.json`);
+}
+
+/**
+ * The files of the bundle `bundle(…, name)` made (its entry first): the entry and the chunks it
+ * imports statically are what every cold start reads and compiles.
+ */
+export async function bundleFiles(name: string): Promise<BundleFiles> {
+  const graph = JSON.parse(await readFile(graphFile(name), 'utf8')) as ImportGraph;
+  const entry = join(CACHE_DIR, name, SPLIT_ENTRY_FILE);
+  const loaded = new Set<string>([entry]);
+  for (const file of loaded) for (const imported of graph[file] ?? []) loaded.add(imported);
+  return { loaded: [...loaded], lazy: Object.keys(graph).filter((file) => !loaded.has(file)) };
+}
+
 /**
  * Bundles `entry` (relative to the root) into bench/.cache/`name`/ with the deploy options of the
  * OP's Lambda (split: modules loaded on first use are chunks of their own); reuses the last bundle
- * when none of its inputs changed since. Returns the path of the entry file (what a cold start
- * loads).
+ * when none of its inputs changed since. Returns the path of the entry file (bundleFiles(name)
+ * lists what a cold start loads).
  */
 export async function bundle(entry: string, name: string): Promise<string> {
   await mkdir(CACHE_DIR, { recursive: true });
@@ -41,6 +68,7 @@ export async function bundle(entry: string, name: string): Promise<string> {
   const outfile = join(outdir, SPLIT_ENTRY_FILE);
   const inputsFile = join(CACHE_DIR, `${name}.inputs.json`);
   const built = await stat(outfile).catch(() => undefined);
+  const graphSaved = await stat(graphFile(name)).catch(() => undefined);
   if (built) {
     const inputs = JSON.parse(await readFile(inputsFile, 'utf8').catch(() => '[]')) as string[];
     const times = await Promise.all(
@@ -51,7 +79,7 @@ export async function bundle(entry: string, name: string): Promise<string> {
         ),
       ),
     );
-    if (inputs.length > 0 && times.every((time) => time <= built.mtimeMs)) return outfile;
+    if (graphSaved && inputs.length > 0 && times.every((time) => time <= built.mtimeMs)) return outfile;
   }
   await rm(outdir, { recursive: true, force: true });
   const result = await build({
@@ -60,6 +88,14 @@ export async function bundle(entry: string, name: string): Promise<string> {
     metafile: true,
   });
   await writeFile(inputsFile, JSON.stringify(Object.keys(result.metafile.inputs)));
+  const graph: ImportGraph = {};
+  for (const [file, output] of Object.entries(result.metafile.outputs)) {
+    if (!file.endsWith('.mjs')) continue;
+    graph[join(ROOT, file)] = output.imports
+      .filter((imported) => imported.kind === 'import-statement' && !imported.external)
+      .map((imported) => join(ROOT, imported.path));
+  }
+  await writeFile(graphFile(name), JSON.stringify(graph));
   return outfile;
 }
 

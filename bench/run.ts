@@ -5,6 +5,7 @@
  */
 const benches: [string, () => Promise<void>][] = [
   ['verify', async () => (await import('./verify.bench.js')).runVerifyBench()],
+  ['ekyc', async () => (await import('./ekyc.bench.js')).runEkycBench()],
   ['helper', async () => (await import('./helper.bench.js')).runHelperBench()],
   ['login', async () => (await import('./login.bench.js')).runLoginBench()],
   ['browser-login', async () => (await import('./browser-login.bench.js')).runBrowserLoginBench()],

@@ -13,7 +13,7 @@ import { IDENTITY_FILES } from '../dev-pki/hierarchy.js';
 import { USER_AUTH_PIN } from '../protocol/jpki-profile.js';
 import type { DevTools } from '../reader-helper/cli/dev-tools.js';
 import { UsageError } from '../reader-helper/cli/io.js';
-import type { PinEntry, PinPadNotice, PinRequest } from '../reader-helper/pin-entry/pin-entry.js';
+import type { PinEntry, PinPadNotice, PinRequest, PinSecret } from '../reader-helper/pin-entry/pin-entry.js';
 import {
   type CardIdentity,
   createVirtualCardIdentity,
@@ -37,11 +37,28 @@ export function readerWithVirtualCard(readerName: string, identity?: CardIdentit
 }
 
 /**
- * The person at the PC, scripted: answers every PIN window with `answer` (a PIN, or what a
- * function of the request resolves to — it may also reject with a PinEntryError, as the real
- * window does when the person cancels). Remembers every request (origin, tries left, language)
- * and every PIN-pad notice. It stands for the person, never for a browser: a test or a scripted
- * login uses it where a desktop would show the helper's dialog.
+ * What a scripted person types: one text for every window, one per secret (the user-auth PIN and
+ * the signing password), or what a function of the request resolves to.
+ */
+export type ScriptedAnswer =
+  | string
+  | Readonly<Record<PinSecret, string>>
+  | ((request: PinRequest) => Promise<string>);
+
+/** The answer of a person who knows `identity`'s PIN and signing password. */
+export function knownSecrets(identity: {
+  readonly userAuthPin: string;
+  readonly signingPin: string;
+}): Readonly<Record<PinSecret, string>> {
+  return { 'user-auth-pin': identity.userAuthPin, 'signing-password': identity.signingPin };
+}
+
+/**
+ * The person at the PC, scripted: answers every PIN window with `answer` (see
+ * {@link ScriptedAnswer}; a function may also reject with a PinEntryError, as the real window
+ * does when the person cancels). Remembers every request (origin, purpose, secret, tries left,
+ * language) and every PIN-pad notice. It stands for the person, never for a browser: a test or a
+ * scripted login uses it where a desktop would show the helper's dialog.
  */
 export class ScriptedPinEntry implements PinEntry {
   readonly kind = 'scripted';
@@ -49,11 +66,12 @@ export class ScriptedPinEntry implements PinEntry {
   readonly padNotices: PinRequest[] = [];
   readonly lastTryConfirmations: PinRequest[] = [];
 
-  constructor(private readonly answer: string | ((request: PinRequest) => Promise<string>)) {}
+  constructor(private readonly answer: ScriptedAnswer) {}
 
   async requestPin(request: PinRequest): Promise<string> {
     this.requests.push(request);
-    return typeof this.answer === 'string' ? this.answer : this.answer(request);
+    if (typeof this.answer === 'function') return this.answer(request);
+    return typeof this.answer === 'string' ? this.answer : this.answer[request.secret];
   }
 
   /** The person goes on at the last try (PIN-pad readers); recorded in `lastTryConfirmations`. */
@@ -80,7 +98,7 @@ export const devTools: DevTools = {
   async openVirtualCard(identityDir) {
     const setup = await prepareVirtualCard(identityDir, undefined);
     const backend = readerWithVirtualCard(VIRTUAL_READER_NAME, setup.identity);
-    return { backend, notes: notes(setup, `test PIN ${setup.identity.userAuthPin}`) };
+    return { backend, notes: notes(setup, `test ${secretsOf(setup.identity)}`) };
   },
 
   async attachVirtualCardToVpcd({ identityDir, pin, port, onConnection }) {
@@ -90,9 +108,14 @@ export const devTools: DevTools = {
       onConnection,
     });
     connector.start();
-    return { notes: notes(setup, `PIN ${setup.identity.userAuthPin}`), stop: () => connector.stop() };
+    return { notes: notes(setup, secretsOf(setup.identity)), stop: () => connector.stop() };
   },
 };
+
+/** The card's PIN and signing password as the notes show them. */
+function secretsOf(identity: CardIdentity): string {
+  return `PIN ${identity.userAuthPin}, signing password ${identity.signingPin}`;
+}
 
 function notes(setup: VirtualCardSetup, pin: string): string[] {
   return [

@@ -85,6 +85,8 @@ export interface ProfileOverrides {
   readonly keyUsage?: number;
   /** Certificate policies; an empty list omits the extension. */
   readonly policies?: readonly string[];
+  /** Whether the certificate policies extension is critical (default true, as on real cards). */
+  readonly policiesCritical?: boolean;
   readonly extendedKeyUsage?: readonly string[];
   /** Reuse this key (PKCS#8 PEM) instead of generating one: a renewed or re-issued certificate. */
   readonly privateKeyPem?: string;
@@ -99,20 +101,39 @@ export interface UserAuthParams extends ValidityParams, ProfileOverrides {
   readonly ocspUrl?: string;
 }
 
-/** The basic facts (基本4情報) of a signing certificate. */
-export interface BasicFacts {
+/**
+ * The basic facts (基本4情報) as a signing certificate encodes them (functions/jpki/basic-facts.ts
+ * reads them): the strings of the otherNames.
+ */
+export interface SigningCertificateFacts {
   readonly name: string;
+  /** One era digit + Gregorian YYYYMMDD (1 明治 2 大正 3 昭和 4 平成 5 令和, 0 unknown). */
   readonly birthDate: string;
+  /** `1` male, `2` female, `3` other (不明). */
   readonly gender: string;
   readonly address: string;
+  /** Substitute-character flags of the name, one `0`/`1` per character (default: all `0`, as real cards). */
+  readonly nameSubstitute?: string;
+  /** Substitute-character flags of the address (default: all `0`). */
+  readonly addressSubstitute?: string;
+}
+
+/** One subjectAltName otherName: its type id and the DER of the value inside `[0] EXPLICIT`. */
+export interface OtherNameEntry {
+  readonly typeId: string;
+  readonly value: Uint8Array;
 }
 
 export interface SigningParams extends ValidityParams, ProfileOverrides {
   readonly ca: DevCa;
-  readonly facts: BasicFacts;
+  readonly facts: SigningCertificateFacts;
+  /** Replaces the otherNames made from `facts` (for tests that need a missing, repeated or mistyped fact). */
+  readonly otherNames?: readonly OtherNameEntry[];
   readonly serialHex?: string;
   readonly prefecture?: string;
   readonly city?: string;
+  /** An OCSP responder for authorityInfoAccess (default: no AIA, as jpki-card.md lists none for signing certificates). */
+  readonly ocspUrl?: string;
 }
 
 export interface CrlParams {
@@ -192,21 +213,37 @@ export async function issueUserAuthCertificate(params: UserAuthParams): Promise<
   });
 }
 
+/** Substitute flags saying no character of `text` is a substitute: one `0` per code point. */
+function noSubstitutes(text: string): string {
+  return '0'.repeat(Array.from(text).length);
+}
+
+/**
+ * The otherNames of `facts` as UTF8Strings, in the order real cards have them: name, birth date,
+ * gender, address, name substitutes, address substitutes.
+ */
+export function basicFactOtherNames(facts: SigningCertificateFacts): OtherNameEntry[] {
+  const values: [string, string][] = [
+    [BasicFactOid.name, facts.name],
+    [BasicFactOid.birthDate, facts.birthDate],
+    [BasicFactOid.gender, facts.gender],
+    [BasicFactOid.address, facts.address],
+    [BasicFactOid.nameSubstitute, facts.nameSubstitute ?? noSubstitutes(facts.name)],
+    [BasicFactOid.addressSubstitute, facts.addressSubstitute ?? noSubstitutes(facts.address)],
+  ];
+  return values.map(([typeId, value]) => ({
+    typeId,
+    value: new Uint8Array(new Utf8String({ value }).toBER(false)),
+  }));
+}
+
 /** Issues a signing certificate carrying the basic facts as subjectAltName otherNames. */
 export async function issueSigningCertificate(params: SigningParams): Promise<DevCertificate> {
   const prefecture = params.prefecture ?? '東京都';
   const city = params.city ?? '千代田区';
-  const facts: [string, string][] = [
-    [BasicFactOid.name, params.facts.name],
-    [BasicFactOid.gender, params.facts.gender],
-    [BasicFactOid.birthDate, params.facts.birthDate],
-    [BasicFactOid.address, params.facts.address],
-  ];
-  const otherNames = facts.map(
-    ([typeId, value]) =>
-      new GeneralName({
-        otherName: new OtherName({ typeId, value: new Utf8String({ value }).toBER(false) }),
-      }),
+  const otherNames = (params.otherNames ?? basicFactOtherNames(params.facts)).map(
+    ({ typeId, value }) =>
+      new GeneralName({ otherName: new OtherName({ typeId, value: Uint8Array.from(value).buffer }) }),
   );
   return issueEndEntity(params, {
     subject: signingSubject(prefecture, city, randomCommonName()),
@@ -219,6 +256,7 @@ export async function issueSigningCertificate(params: SigningParams): Promise<De
         false,
         AsnConvert.serialize(new SubjectAlternativeName(otherNames)),
       ),
+      ...(params.ocspUrl ? [new x509.AuthorityInfoAccessExtension({ ocsp: [params.ocspUrl] })] : []),
       crlDistributionPoint({ ...params, prefecture, city }),
     ],
   });
@@ -303,7 +341,7 @@ async function issueEndEntity(
     ...profile.extra,
   ];
   const policies = params.policies ?? [profile.policy];
-  if (policies.length > 0) extensions.push(policiesExtension(policies));
+  if (policies.length > 0) extensions.push(policiesExtension(policies, params.policiesCritical ?? true));
   if (extendedKeyUsage) extensions.push(new x509.ExtendedKeyUsageExtension([...extendedKeyUsage]));
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: params.serialHex ?? randomSerialHex(),
@@ -319,7 +357,7 @@ async function issueEndEntity(
   return certificateOutput(certificate, keys.privateKeyPem);
 }
 
-function policiesExtension(policies: readonly string[]): x509.Extension {
+function policiesExtension(policies: readonly string[], critical: boolean): x509.Extension {
   const value = new CertificatePolicies(
     policies.map(
       (policyIdentifier) =>
@@ -334,7 +372,7 @@ function policiesExtension(policies: readonly string[]): x509.Extension {
         }),
     ),
   );
-  return new x509.Extension(Ext.certificatePolicies, true, AsnConvert.serialize(value));
+  return new x509.Extension(Ext.certificatePolicies, critical, AsnConvert.serialize(value));
 }
 
 /** The DistributionPointName of a municipality's CRL (default 東京都 千代田区). */

@@ -41,6 +41,13 @@ export const TTL = {
 } as const;
 
 /**
+ * How long a "My account" page session lasts after its card login, seconds: 15 min, never
+ * extended (op/account/account-session.ts) — a short visit, every action on it covered by that
+ * card signature.
+ */
+export const ACCOUNT_SESSION_SECONDS = 15 * MINUTE;
+
+/**
  * `Strict-Transport-Security` max-age of an https issuer, seconds: 2 years (hstspreload.org's
  * recommendation; at least 1 year). Never sent on an http issuer (the local stack).
  */
@@ -111,6 +118,13 @@ export const DEFAULT_CRL_METADATA_CACHE_SECONDS = MINUTE;
  * overrides it.
  */
 export const DEFAULT_ACCOUNT_RETENTION_DAYS = 3 * 365;
+
+/**
+ * How long an entry of an account's release history (which service received which scope and claim
+ * names, when: storage/release-history.ts) is kept, days: 1 year (365). The account page and the
+ * export show what is left; `DynamoStorageOptions.releaseHistoryRetentionDays` overrides it.
+ */
+export const DEFAULT_RELEASE_HISTORY_RETENTION_DAYS = 365;
 
 /**
  * How much longer than its account a certificate pointer lives, days: 30. The pointer's expiry is
@@ -192,3 +206,30 @@ export const ADDRESS_WINDOW_SECONDS = MINUTE;
  * before this limit); oidc-provider's own ids are 43 characters, client ids are the operator's.
  */
 export const MAX_STORED_ID_BYTES = 512;
+
+/**
+ * Identity verification with the signing certificate (functions/identity/):
+ * - `ageThresholds` 18, 20, 65: the ages `age_over_NN` and `age_equal_or_over` answer for — 18 the
+ *   age of majority (since 2022), 20 the age for alcohol, tobacco and public gambling, 65 the usual
+ *   age of senior discounts and pensions; `OpConfig.identity.ageThresholds` (the Lambda's
+ *   `OP_IDENTITY_AGE_THRESHOLDS`) replaces the list;
+ * - `evidenceRetentionDays` 2557 (7 years): how long a retained evidence record is kept (clients
+ *   flagged `myna_retain_identity_evidence` only) — the Act on Prevention of Transfer of Criminal
+ *   Proceeds keeps verification records 7 years after the business relationship ends, which the RP,
+ *   not the OP, can date; an operator keeping records as the platform sets its own period;
+ * - `allowUnknownRevocation` false: a signing certificate whose revocation status is unknown is
+ *   refused, whatever the login's `allowUnknownRevocation` says — a signing certificate is revoked
+ *   whenever the name or address changes, so "unknown" could release stale facts as verified;
+ * - `acceptUnlinkedSigningCertificates` false: identity verification needs an authoritative
+ *   certificate link source (`identity.links`, J-LIS's look-up), the only proof that the signing
+ *   certificate is of the card that signed in (config.ts).
+ */
+export const IDENTITY_DEFAULTS = {
+  ageThresholds: [18, 20, 65],
+  evidenceRetentionDays: 7 * 365 + 2,
+  allowUnknownRevocation: false,
+  acceptUnlinkedSigningCertificates: false,
+} as const;
+
+/** The largest age threshold the configuration accepts, years. */
+export const MAX_AGE_THRESHOLD = 150;

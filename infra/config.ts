@@ -4,7 +4,11 @@
  * lists what a real deployment sets.
  */
 import type { Node } from 'constructs';
-import { DEFAULT_ACCOUNT_RETENTION_DAYS, LOGIN_LIMITS } from '../functions/defaults.js';
+import {
+  DEFAULT_ACCOUNT_RETENTION_DAYS,
+  DEFAULT_RELEASE_HISTORY_RETENTION_DAYS,
+  LOGIN_LIMITS,
+} from '../functions/defaults.js';
 import type { LoginLimitSettings } from '../functions/op/limit-settings.js';
 import { PrivateRpHosts } from '../functions/revocation/notification/private-network.js';
 
@@ -52,6 +56,26 @@ export interface DeploymentConfig {
   readonly encryption: EncryptionOption;
   /** PEM bundle of the J-LIS user-authentication CA certificates, shipped with the code. */
   readonly trustAnchors?: string;
+  /**
+   * PEM bundle of the J-LIS signing CA certificates (identity verification with the signing
+   * certificate, OP_SIGNING_TRUST_ANCHORS_FILE), shipped with the code; unset: identity verification
+   * is off. Production use needs J-LIS's authorization as a signature verifier or platform operator.
+   */
+  readonly signingTrustAnchors?: string;
+  /**
+   * JSON file of signing serial → user-auth serial links (jpki/certificate-links.ts format),
+   * shipped with the code (OP_CERTIFICATE_LINKS_FILE): the proof that a signing certificate is of
+   * the card that signed in. signingTrustAnchors need it unless identityAcceptUnlinkedSigningCertificates.
+   */
+  readonly certificateLinks?: string;
+  /** OP_CERTIFICATE_LINKS_AUTHORITATIVE: the link file lists every signing certificate (default true). */
+  readonly certificateLinksAuthoritative: boolean;
+  /**
+   * OP_IDENTITY_ACCEPT_UNLINKED_SIGNING_CERTIFICATES (default false): verify identities without an
+   * authoritative link file — the facts are then those of whoever holds a signing card and its
+   * password, not proven to be the signed-in person's (docs/identity.md).
+   */
+  readonly identityAcceptUnlinkedSigningCertificates: boolean;
   /** DER/PEM CRL files shipped with the code (comma-separated in context). */
   readonly crlFiles: readonly string[];
   /** OP_REVOCATION_POLICY of the OP (crl, ocsp, ocsp-then-crl, none); unset: crl. */
@@ -73,6 +97,8 @@ export interface DeploymentConfig {
   readonly privateRpHosts: readonly string[];
   /** OP_ACCOUNT_RETENTION_DAYS: days an account is kept after its last login. */
   readonly accountRetentionDays: number;
+  /** OP_RELEASE_HISTORY_RETENTION_DAYS: days an entry of an account's release history is kept. */
+  readonly releaseHistoryRetentionDays: number;
   /** OP_LIMIT_*: the login limits (functions/defaults.ts LOGIN_LIMITS). */
   readonly loginLimits: LoginLimitSettings;
   /** Account and region; both unset gives an environment-agnostic stack. */
@@ -92,6 +118,7 @@ export const DEFAULTS = {
   logRetentionDays: 90,
   notifyScheduleMinutes: 15,
   accountRetentionDays: DEFAULT_ACCOUNT_RETENTION_DAYS,
+  releaseHistoryRetentionDays: DEFAULT_RELEASE_HISTORY_RETENTION_DAYS,
   limitAnswersPerInteraction: LOGIN_LIMITS.answersPerInteraction,
   limitChallengesPerInteraction: LOGIN_LIMITS.challengesPerInteraction,
   limitInteractionsPerAddressPerMinute: LOGIN_LIMITS.interactionsPerAddressPerMinute,
@@ -124,8 +151,8 @@ export function readConfig(node: Node): DeploymentConfig {
     if (value < 1) throw new ConfigError(`context ${key} must be at least 1 (default ${fallback})`);
     return value;
   };
-  const flag = (key: string): boolean => {
-    const value = text(key) ?? 'false';
+  const flag = (key: string, fallback = false): boolean => {
+    const value = text(key) ?? String(fallback);
     if (value !== 'true' && value !== 'false') throw new ConfigError(`context ${key} must be true or false`);
     return value === 'true';
   };
@@ -161,6 +188,10 @@ export function readConfig(node: Node): DeploymentConfig {
     memorySize: integer('memorySize', DEFAULTS.memorySize) as number,
     encryption,
     trustAnchors: text('trustAnchors'),
+    signingTrustAnchors: text('signingTrustAnchors'),
+    certificateLinks: text('certificateLinks'),
+    certificateLinksAuthoritative: flag('certificateLinksAuthoritative', true),
+    identityAcceptUnlinkedSigningCertificates: flag('identityAcceptUnlinkedSigningCertificates'),
     crlFiles: list('crlFiles'),
     revocationPolicy: text('revocationPolicy'),
     ocspUrl: text('ocspUrl'),
@@ -170,6 +201,10 @@ export function readConfig(node: Node): DeploymentConfig {
     helperGuideUrl: text('helperGuideUrl'),
     privateRpHosts: list('privateRpHosts'),
     accountRetentionDays: positive('accountRetentionDays', DEFAULTS.accountRetentionDays),
+    releaseHistoryRetentionDays: positive(
+      'releaseHistoryRetentionDays',
+      DEFAULTS.releaseHistoryRetentionDays,
+    ),
     loginLimits: {
       answersPerInteraction: positive('limitAnswersPerInteraction', DEFAULTS.limitAnswersPerInteraction),
       challengesPerInteraction: positive(
@@ -201,6 +236,16 @@ export function readConfig(node: Node): DeploymentConfig {
     !['crl', 'ocsp', 'ocsp-then-crl', 'none'].includes(config.revocationPolicy)
   ) {
     throw new ConfigError('context revocationPolicy must be crl, ocsp, ocsp-then-crl or none');
+  }
+  if (
+    config.signingTrustAnchors &&
+    !(config.certificateLinks && config.certificateLinksAuthoritative) &&
+    !config.identityAcceptUnlinkedSigningCertificates
+  ) {
+    throw new ConfigError(
+      'context signingTrustAnchors (identity verification) needs certificateLinks (authoritative), ' +
+        'or identityAcceptUnlinkedSigningCertificates=true: see docs/identity.md',
+    );
   }
   if (config.notifyScheduleMinutes < 1)
     throw new ConfigError('context notifyScheduleMinutes must be at least 1');

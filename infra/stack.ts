@@ -111,12 +111,18 @@ export class MynaOidcStack extends Stack {
       reservedConcurrency: config.reservedConcurrency,
       logRetention,
       trustAnchorsPath: config.trustAnchors ? resolve(config.trustAnchors) : undefined,
+      signingTrustAnchorsPath: config.signingTrustAnchors ? resolve(config.signingTrustAnchors) : undefined,
+      certificateLinks: config.certificateLinks
+        ? { path: resolve(config.certificateLinks), authoritative: config.certificateLinksAuthoritative }
+        : undefined,
+      acceptUnlinkedSigningCertificates: config.identityAcceptUnlinkedSigningCertificates,
       crlPaths: config.crlFiles.map((path) => resolve(path)),
       helperGuideUrl: config.helperGuideUrl,
       revocationPolicy: config.revocationPolicy,
       ocspUrl: config.ocspUrl,
       privateRpHosts: config.privateRpHosts,
       accountRetentionDays: config.accountRetentionDays,
+      releaseHistoryRetentionDays: config.releaseHistoryRetentionDays,
       loginLimits: config.loginLimits,
     });
     op.function.node.addDependency(this.secret.provisioned);

@@ -336,11 +336,11 @@ export class TestBrowser {
     return this.navigate(url, stop);
   }
 
-  /** Submits a form of `document` (POST, urlencoded `fields`) and follows the redirects. */
+  /** Submits a form of `document` (POST, urlencoded `fields`; pairs for a name given more than once) and follows the redirects. */
   submitForm(
     document: BrowserDocument,
     action: string | URL,
-    fields: Record<string, string>,
+    fields: Record<string, string> | readonly (readonly [string, string])[],
     stop: (next: URL) => boolean,
   ) {
     return this.navigate(
@@ -350,7 +350,7 @@ export class TestBrowser {
       {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams(fields).toString(),
+        body: new URLSearchParams(fields as Record<string, string> | [string, string][]).toString(),
       },
     );
   }
@@ -386,6 +386,8 @@ export class TestBrowser {
   }
 }
 
+const base64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
+
 /** The card side of a login, as the reader-helper does it, with a count of signatures made. */
 export class VirtualCardSigner {
   readonly #service: CardService;
@@ -400,22 +402,44 @@ export class VirtualCardSigner {
     this.card = new VirtualJpkiCard(identity);
     backend.reader('Virtual Reader 0').insert(this.card);
     this.#service = new CardService(backend);
-    this.#person = new ScriptedPinEntry(identity.userAuthPin);
+    this.#person = new ScriptedPinEntry({
+      'user-auth-pin': identity.userAuthPin,
+      'signing-password': identity.signingPin,
+    });
+  }
+
+  /** What the helper hands its card service for the challenge (origin, nonce): the person at the PIN window. */
+  #operation(origin: string, nonce: string) {
+    return {
+      origin,
+      nonce,
+      language: 'ja' as const,
+      pinEntry: this.#person,
+      signal: new AbortController().signal,
+    };
   }
 
   /** Signs the challenge (origin, nonce) with the card, the person answering the PIN window, like `authenticate`. */
   async sign(origin: string, nonce: string): Promise<{ certificate: string; signature: string }> {
-    const answer = await this.#service.authenticate({
-      origin,
-      nonce,
-      language: 'ja',
-      pinEntry: this.#person,
-      signal: new AbortController().signal,
-    });
+    const answer = await this.#service.authenticate(this.#operation(origin, nonce));
+    this.signatures += 1;
+    return { certificate: base64url(answer.certificate), signature: base64url(answer.signature) };
+  }
+
+  /**
+   * The identity step as the helper does it (`verify-identity`): the person types the signing
+   * password, the card signs identitySignedData(origin, nonce) with the signing key.
+   */
+  async verifyIdentity(
+    origin: string,
+    nonce: string,
+  ): Promise<{ userAuthCertificate: string; signingCertificate: string; signature: string }> {
+    const answer = await this.#service.verifyIdentity(this.#operation(origin, nonce));
     this.signatures += 1;
     return {
-      certificate: Buffer.from(answer.certificate).toString('base64url'),
-      signature: Buffer.from(answer.signature).toString('base64url'),
+      userAuthCertificate: base64url(answer.userAuthCertificate),
+      signingCertificate: base64url(answer.signingCertificate),
+      signature: base64url(answer.signature),
     };
   }
 
@@ -461,11 +485,13 @@ export interface LoginReply {
   readonly nonce?: string;
 }
 
-/** POSTs a card answer to the page's login URL as the login script does (fetch, JSON). */
+/** POSTs a card answer (a login's, or the identity step's) to the page's URL as the login script does (fetch, JSON). */
 export async function postAnswer(
   browser: TestBrowser,
   page: LoginPage,
-  answer: { certificate: string; signature: string },
+  answer:
+    | { certificate: string; signature: string }
+    | { userAuthCertificate: string; signingCertificate: string; signature: string },
 ): Promise<LoginReply> {
   const response = await browser.fetchFrom(page.document, page.loginUrl, {
     method: 'POST',

@@ -124,6 +124,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         issuer,
         dev: true,
         trustAnchors: trust.trustAnchors,
+        // Identity verification with the development signing CA and link file (issue #14).
+        signingTrustAnchors: trust.signingTrustAnchors,
+        identity: { links: trust.links },
         revocation: trust.revocation,
         secrets,
         storage: dynamoStorage({

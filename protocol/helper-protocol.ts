@@ -6,10 +6,14 @@
  *   navigates to `http://127.0.0.1:PORT/authenticate?…` and the helper sends the browser back to
  *   `<origin>/interaction/<uid>/card-answer#myna-answer=<answer>` ({@link encodeCardAnswer}).
  *
- * Neither carries a PIN: the person types it only into the helper's own window. The origin that
+ * Two operations: a login (`authenticate`: the user-authentication certificate and a signature
+ * with its key) and an identity verification (`verify-identity`: both certificates and a signature
+ * with the signing key over a readable document, after the signing password). Neither path
+ * carries a PIN or password: the person types it only into the helper's own window. The origin that
  * is signed is never part of a message: the helper takes it from the WebSocket upgrade's Origin
  * header, or from the navigation's return address. Shared by the helper and the OP's login script
- * (bundled for the browser: no Node-only API here). Bump PROTOCOL_VERSION on any incompatible change.
+ * (bundled for the browser: no Node-only API here). Bump PROTOCOL_VERSION on any incompatible change;
+ * additions keep it (a helper that predates `verify-identity` answers it with BAD_REQUEST).
  */
 
 export const PROTOCOL_VERSION = 2;
@@ -23,7 +27,10 @@ export const HelperErrorCode = {
   NO_READER: 'NO_READER',
   NO_CARD: 'NO_CARD',
   NOT_JPKI: 'NOT_JPKI',
-  /** A wrong PIN; `triesLeft` says how many remain. The page may offer a new attempt. */
+  /**
+   * A wrong PIN (the signing password, for `verify-identity`); `triesLeft` says how many remain.
+   * The page may offer a new attempt.
+   */
   PIN_INCORRECT: 'PIN_INCORRECT',
   /** No tries left: final, the PIN is reset at the municipal office. No PIN entry is offered. */
   PIN_BLOCKED: 'PIN_BLOCKED',
@@ -68,12 +75,28 @@ export interface AuthenticateRequest {
   readonly language?: HelperLanguage;
 }
 
+/**
+ * Reads both certificates and signs identitySignedData(origin, nonce) (protocol/signed-data.ts)
+ * with the signing key, after the signing password in the helper's window.
+ */
+export interface VerifyIdentityRequest {
+  readonly type: 'verify-identity';
+  readonly id: string;
+  /** The OP's challenge nonce: base64url, 43–128 characters. */
+  readonly nonce: string;
+  /** The language of the helper's password window (default: Japanese). */
+  readonly language?: HelperLanguage;
+}
+
 export interface CancelRequest {
   readonly type: 'cancel';
   readonly id: string;
 }
 
-export type HelperRequest = HelloRequest | AuthenticateRequest | CancelRequest;
+export type HelperRequest = HelloRequest | AuthenticateRequest | VerifyIdentityRequest | CancelRequest;
+
+/** What a card operation is for: a login, or an identity verification with the signing certificate. */
+export type CardOperationPurpose = 'sign-in' | 'verify-identity';
 
 // Helper → page
 
@@ -86,8 +109,8 @@ export interface HelloResponse {
 }
 
 /**
- * Where an `authenticate` is: `pin-entry` the helper's PIN window is open, `pin-pad` the reader's
- * keypad waits for the PIN, `signing` the PIN was right and the card signs.
+ * Where an `authenticate` or `verify-identity` is: `pin-entry` the helper's PIN window is open,
+ * `pin-pad` the reader's keypad waits for the PIN, `signing` the PIN was right and the card signs.
  */
 export type ProgressStep = 'pin-entry' | 'pin-pad' | 'signing';
 
@@ -95,7 +118,10 @@ export interface ProgressEvent {
   readonly type: 'progress';
   readonly id: string;
   readonly step: ProgressStep;
-  /** PIN tries left as the card reported them before the PIN entry (pin-entry, pin-pad). */
+  /**
+   * Tries left as the card reported them before the PIN entry (pin-entry, pin-pad): of the
+   * user-auth PIN (`authenticate`) or of the signing password (`verify-identity`).
+   */
   readonly triesLeft?: number;
 }
 
@@ -105,6 +131,17 @@ export interface AuthenticateResponse {
   /** base64url DER of the user-authentication certificate. */
   readonly certificate: string;
   /** base64url RSASSA-PKCS1-v1_5 / SHA-256 signature over challengeSignedData(origin, nonce). */
+  readonly signature: string;
+}
+
+export interface IdentityVerifiedResponse {
+  readonly type: 'identity-verified';
+  readonly id: string;
+  /** base64url DER of the user-authentication certificate (read in the same card session). */
+  readonly userAuthCertificate: string;
+  /** base64url DER of the signing certificate (it holds name, address, date of birth, gender). */
+  readonly signingCertificate: string;
+  /** base64url RSASSA-PKCS1-v1_5 / SHA-256 signature with the signing key over identitySignedData(origin, nonce). */
   readonly signature: string;
 }
 
@@ -133,13 +170,17 @@ export type HelperMessage =
   | HelloResponse
   | ProgressEvent
   | AuthenticateResponse
+  | IdentityVerifiedResponse
   | CancelResponse
   | ErrorResponse
   | ReadersEvent;
 
 // The navigation path
 
-/** The helper's page a login page navigates to (GET, top level): `?nonce=&return=&lang=`. */
+/**
+ * The helper's page a login page navigates to (GET, top level): `?nonce=&return=&lang=`, and
+ * `&purpose=verify-identity` for an identity verification (absent: a login).
+ */
 export const AUTHENTICATE_PATH = '/authenticate';
 /** Where the helper's waiting page refreshes to: `?op=<operation id>`. */
 export const AUTHENTICATE_WAIT_PATH = '/authenticate/wait';
@@ -157,25 +198,57 @@ export const CARD_ANSWER_FRAGMENT = 'myna-answer';
 /** Longest fragment value {@link decodeCardAnswer} looks at (an answer is about 3 KB). */
 export const MAX_CARD_ANSWER_CHARS = 16 * 1024;
 
-/** What the helper sends back in the fragment: the card's answer, or why there is none. */
-export type CardAnswer =
-  | { readonly v: 2; readonly nonce: string; readonly certificate: string; readonly signature: string }
-  | {
-      readonly v: 2;
-      readonly nonce: string;
-      readonly error: { readonly code: HelperErrorCode; readonly triesLeft?: number };
-    };
+/** The query parameter that asks for an identity verification instead of a login. */
+export const PURPOSE_PARAMETER = 'purpose';
 
-/** The navigation to the helper that a login page makes (`returnUrl`: its card-answer page). */
+/** A login's answer in the fragment: the user-auth certificate and the signature over challengeSignedData. */
+export interface SignInCardAnswer {
+  readonly v: 2;
+  readonly nonce: string;
+  readonly certificate: string;
+  readonly signature: string;
+}
+
+/** An identity verification's answer in the fragment: as {@link IdentityVerifiedResponse}. */
+export interface IdentityCardAnswer {
+  readonly v: 2;
+  readonly nonce: string;
+  readonly purpose: 'verify-identity';
+  readonly userAuthCertificate: string;
+  readonly signingCertificate: string;
+  readonly signature: string;
+}
+
+/** Why there is no answer; `purpose` is there when an identity verification failed. */
+export interface ErrorCardAnswer {
+  readonly v: 2;
+  readonly nonce: string;
+  readonly purpose?: 'verify-identity';
+  readonly error: { readonly code: HelperErrorCode; readonly triesLeft?: number };
+}
+
+/** What the helper sends back in the fragment: the card's answer, or why there is none. */
+export type CardAnswer = SignInCardAnswer | IdentityCardAnswer | ErrorCardAnswer;
+
+/**
+ * The navigation to the helper that a login page makes (`returnUrl`: its card-answer page;
+ * `purpose`: default `sign-in`, which the URL leaves out).
+ */
 export function authenticateNavigationUrl(
   port: number,
-  request: { readonly nonce: string; readonly returnUrl: string; readonly language: HelperLanguage },
+  request: {
+    readonly nonce: string;
+    readonly returnUrl: string;
+    readonly language: HelperLanguage;
+    readonly purpose?: CardOperationPurpose;
+  },
 ): string {
   const query = new URLSearchParams({
     nonce: request.nonce,
     return: request.returnUrl,
     lang: request.language,
   });
+  if (request.purpose === 'verify-identity') query.set(PURPOSE_PARAMETER, request.purpose);
   return `http://127.0.0.1:${port}${AUTHENTICATE_PATH}?${query}`;
 }
 
@@ -217,23 +290,37 @@ function isBase64Url(value: unknown): value is string {
 function cardAnswerOf(value: unknown): CardAnswer | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
   const record = value as Record<string, unknown>;
-  const { v, nonce, certificate, signature, error } = record;
+  const { v, nonce, purpose, certificate, userAuthCertificate, signingCertificate, signature, error } =
+    record;
   if (v !== 2 || !isBase64Url(nonce)) return undefined;
+  if (purpose !== undefined && purpose !== 'verify-identity') return undefined;
   const keys = Object.keys(record).sort().join(',');
   if (keys === 'certificate,nonce,signature,v') {
     return isBase64Url(certificate) && isBase64Url(signature)
       ? { v, nonce, certificate, signature }
       : undefined;
   }
-  if (keys !== 'error,nonce,v' || typeof error !== 'object' || error === null || Array.isArray(error)) {
-    return undefined;
+  if (keys === 'nonce,purpose,signature,signingCertificate,userAuthCertificate,v') {
+    return isBase64Url(userAuthCertificate) && isBase64Url(signingCertificate) && isBase64Url(signature)
+      ? { v, nonce, purpose: 'verify-identity', userAuthCertificate, signingCertificate, signature }
+      : undefined;
   }
+  const errorKeys = purpose === undefined ? 'error,nonce,v' : 'error,nonce,purpose,v';
+  if (keys !== errorKeys) return undefined;
+  const details = errorOf(error);
+  if (details === undefined) return undefined;
+  return purpose === undefined ? { v, nonce, error: details } : { v, nonce, purpose, error: details };
+}
+
+/** An error answer's `error` member, or undefined when it is not exactly a known code and tries. */
+function errorOf(error: unknown): ErrorCardAnswer['error'] | undefined {
+  if (typeof error !== 'object' || error === null || Array.isArray(error)) return undefined;
   const { code, triesLeft, ...rest } = error as Record<string, unknown>;
   if (typeof code !== 'string' || !ERROR_CODES.has(code) || Object.keys(rest).length > 0) return undefined;
-  if (triesLeft === undefined) return { v, nonce, error: { code: code as HelperErrorCode } };
+  if (triesLeft === undefined) return { code: code as HelperErrorCode };
   if (!Number.isInteger(triesLeft) || (triesLeft as number) < 0 || (triesLeft as number) > MAX_TRIES_LEFT)
     return undefined;
-  return { v, nonce, error: { code: code as HelperErrorCode, triesLeft: triesLeft as number } };
+  return { code: code as HelperErrorCode, triesLeft: triesLeft as number };
 }
 
 function base64UrlOf(bytes: Uint8Array): string {

@@ -1,8 +1,14 @@
 /**
- * The bytes a card signs to log in, built in one place for both sides: the reader-helper (which
- * sends the card the DigestInfo of them) and the OP (which rebuilds them from its own origin and
- * its stored nonce). The design follows Web eID: SHA-256(origin) ‖ SHA-256(nonce), signed with
- * RSASSA-PKCS1-v1_5 / SHA-256, so a relayed challenge yields a signature over the relaying origin.
+ * The bytes a card signs, built in one place for both sides: the reader-helper (which sends the
+ * card the DigestInfo of them) and the OP (which rebuilds them from its own origin and its stored
+ * nonce). Two kinds, never equal to each other (domain separation):
+ *
+ * - a login ({@link challengeSignedData}), signed with the user-authentication key. The design
+ *   follows Web eID: SHA-256(origin) ‖ SHA-256(nonce), signed with RSASSA-PKCS1-v1_5 / SHA-256,
+ *   so a relayed challenge yields a signature over the relaying origin;
+ * - an identity verification ({@link identitySignedData}), signed with the signing key: a short
+ *   readable document naming the origin and the nonce, so the evidence an RP keeps shows an
+ *   auditor what the person signed.
  */
 import { createHash } from 'node:crypto';
 
@@ -60,15 +66,35 @@ export function normalizeOrigin(origin: string): string {
   return url.origin;
 }
 
-/** The 64 bytes that are signed: SHA-256(origin) ‖ SHA-256(nonce), both as UTF-8 (ASCII) text. */
-export function challengeSignedData(origin: string, nonce: string): Buffer {
+/** The normalised origin; throws for an origin or nonce that is not acceptable. */
+function checkedChallengeInput(origin: string, nonce: string): string {
   const normalized = normalizeOrigin(origin);
   if (!isValidNonce(nonce))
     throw new ChallengeInputError('NONCE_INVALID', 'nonce must be base64url, 43-128 chars');
+  return normalized;
+}
+
+/** The 64 bytes that are signed: SHA-256(origin) ‖ SHA-256(nonce), both as UTF-8 (ASCII) text. */
+export function challengeSignedData(origin: string, nonce: string): Buffer {
+  const normalized = checkedChallengeInput(origin, nonce);
   return Buffer.concat([
     createHash('sha256').update(normalized, 'utf8').digest(),
     createHash('sha256').update(nonce, 'utf8').digest(),
   ]);
+}
+
+/** The first line of {@link identitySignedData}: what the document is, and its version. */
+export const IDENTITY_SIGNED_DATA_LABEL = 'myna-oidc identity verification v1';
+
+/**
+ * The bytes signed with the signing key to verify an identity: the UTF-8 text
+ * `"myna-oidc identity verification v1\n" + origin + "\n" + nonce + "\n"` (origin normalised
+ * as browsers send it). It is always longer than the 64 bytes of a login's signed data (label,
+ * shortest origin and shortest nonce make 88), so the two never coincide.
+ */
+export function identitySignedData(origin: string, nonce: string): Uint8Array {
+  const normalized = checkedChallengeInput(origin, nonce);
+  return new TextEncoder().encode(`${IDENTITY_SIGNED_DATA_LABEL}\n${normalized}\n${nonce}\n`);
 }
 
 /** The SHA-256 DigestInfo of `data`: what the card's COMPUTE DIGITAL SIGNATURE is sent. */

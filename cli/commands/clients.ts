@@ -21,9 +21,14 @@ import {
   FIRST_PARTY_FLAG,
   FRESH_LOGIN_FLAG,
   hasFlag,
+  IDENTITY_EVIDENCE_FLAG,
   PROFILE_FIELD,
+  PURPOSE_FIELD,
+  PURPOSE_JA_FIELD,
   profileOf,
   RAW_SERIAL_FLAG,
+  REMEMBER_IDENTITY_CONSENT_FLAG,
+  RETAIN_IDENTITY_EVIDENCE_FLAG,
 } from '../../functions/op/client-flags.js';
 import {
   CLIENT_AUTH_METHODS,
@@ -69,13 +74,22 @@ a repeated option replaces the whole list, and --no-<switch> turns a switch off)
                                        private_key_jwt (assertions ${FAPI2_CLIENT_ASSERTION_ALGORITHMS.join('/')}, ES256
                                        unless given), DPoP, ES256 ID tokens, https redirect URIs;
                                        needs --jwks-uri or --jwks-file; --profile '' removes it
-  --subject-type pairwise|public       pairwise (default): each sector sees its own sub
+  --subject-type pairwise|public       pairwise (default): each sector sees its own sub; public:
+                                       the account id, the same at every public client, so they can
+                                       link a person (after an account erasure too; My account says so)
   --sector-identifier-uri <https uri>  a JSON list of the redirect URIs: one sector for several hosts
   --backchannel-logout-uri <uri>       receives logout tokens (logout, revoked cards)
   --first-party                        a service of the operator: no consent screen
   --raw-serial-claim                   may receive the certificate serial (see below)
   --fresh-login                        no single sign-on: a new card login at every sign-in,
                                        so auth_time cannot link this RP to others
+  --scope <scopes>                     the scopes it may ask for (default all: openid offline_access
+                                       name address birthdate gender); leaving out an identity scope
+                                       also keeps that fact out of its claims parameter
+  --purpose <text>  --purpose-ja <text>   why it asks for identity claims (shown at the consent)
+  --identity-evidence                  identity releases carry the evidence bundle (signed by the OP)
+  --retain-identity-evidence           the OP keeps that evidence encrypted for the retention period
+  --remember-identity-consent          identity consent may be remembered (default: every time)
 
 Storage (every subcommand):
   --endpoint <url>   a local DynamoDB (npm start prints its endpoint); default: the AWS table
@@ -103,6 +117,9 @@ const STRING_OPTIONS = {
   'sector-identifier-uri': 'sector_identifier_uri',
   'backchannel-logout-uri': 'backchannel_logout_uri',
   profile: PROFILE_FIELD,
+  scope: 'scope',
+  purpose: PURPOSE_FIELD,
+  'purpose-ja': PURPOSE_JA_FIELD,
 } as const;
 
 const LIST_OPTIONS = {
@@ -114,6 +131,9 @@ const SWITCH_OPTIONS = {
   'first-party': FIRST_PARTY_FLAG,
   'raw-serial-claim': RAW_SERIAL_FLAG,
   'fresh-login': FRESH_LOGIN_FLAG,
+  'identity-evidence': IDENTITY_EVIDENCE_FLAG,
+  'retain-identity-evidence': RETAIN_IDENTITY_EVIDENCE_FLAG,
+  'remember-identity-consent': REMEMBER_IDENTITY_CONSENT_FLAG,
   'dpop-bound-access-tokens': 'dpop_bound_access_tokens',
   'require-pushed-authorization-requests': 'require_pushed_authorization_requests',
 } as const;
@@ -394,6 +414,9 @@ function summaryFlags(client: ClientMetadata): string[] {
     hasFlag(client, FIRST_PARTY_FLAG) ? 'first-party' : undefined,
     hasFlag(client, RAW_SERIAL_FLAG) ? 'RAW SERIAL CLAIM' : undefined,
     hasFlag(client, FRESH_LOGIN_FLAG) ? 'fresh login' : undefined,
+    hasFlag(client, IDENTITY_EVIDENCE_FLAG) ? 'identity evidence' : undefined,
+    hasFlag(client, RETAIN_IDENTITY_EVIDENCE_FLAG) ? 'retains identity evidence' : undefined,
+    hasFlag(client, REMEMBER_IDENTITY_CONSENT_FLAG) ? 'remembers identity consent' : undefined,
   ].filter((flag): flag is string => flag !== undefined);
 }
 

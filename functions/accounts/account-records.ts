@@ -1,16 +1,33 @@
 /**
  * The account items on the table (layout: dynamo-account-store.ts) read and removed as a whole:
- * everything the OP holds about one account (`holdings`, for `myna-oidc accounts export`), and
- * its erasure (`erase`, for `myna-oidc accounts erase` and for the login that finds an account
- * past its retention). Needs no secret: it works on account ids and certificate keys only.
+ * everything the OP holds about one account (`holdings` for the account page, with `traces` for
+ * the export), and
+ * its erasure (`erase`, for the account services — the account page and `myna-oidc accounts
+ * erase`, accounts/account-services.ts — and for the login that finds an account past its
+ * retention). Needs no secret: it works on account ids and certificate keys only.
  */
+import { randomBytes } from 'node:crypto';
 import { DeleteItemCommand, type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type AccountArtifactSet, AccountArtifacts } from '../storage/account-artifacts.js';
+import { ACCOUNT_SESSION_MODEL, accountSessionId } from '../op/account/account-session-id.js';
+import {
+  type AccountArtifactSet,
+  AccountArtifacts,
+  type AccountGrant,
+  type AccountSession,
+} from '../storage/account-artifacts.js';
 import { batchDelete } from '../storage/batch-delete.js';
 import { writeIf } from '../storage/conditional-write.js';
-import type { Clock } from '../storage/expiry.js';
-import { accountArtifactRefKey, listAccountArtifacts } from '../storage/oidc-adapter.js';
+import { type Clock, epochSeconds } from '../storage/expiry.js';
+import { type LogoutDelivery, LogoutQueue } from '../storage/logout-queue.js';
+import {
+  accountArtifactRefKey,
+  createDynamoAdapter,
+  type DynamoAdapterConstructor,
+  listAccountArtifacts,
+  modelItemKey,
+} from '../storage/oidc-adapter.js';
+import { type ReleaseEntry, ReleaseHistory, type RetainedEvidenceLink } from '../storage/release-history.js';
 import { RevocationAuditLog } from '../storage/revocation-audit.js';
 import { itemKey, type TableKey } from '../storage/table.js';
 import type { Account, AccountCertificate } from './account-store.js';
@@ -18,9 +35,26 @@ import type { Account, AccountCertificate } from './account-store.js';
 const ACCOUNT_KIND = 'ACCOUNT';
 const CERTIFICATE_KIND = 'CERT';
 
-/** The key of the account item `find(accountId)` reads (e.g. to prefetch it). */
+/** Separates an account id's item part (a certificate key) from its random part. */
+const ACCOUNT_ID_SEPARATOR = '.';
+
+/**
+ * A new account's id: `<certificate key of its first certificate>.<16 random bytes, base64url>`.
+ * The item is keyed by the certificate key (so a returning login of that certificate finds it with
+ * one write, dynamo-account-store.ts); the random part makes every account new: an account created
+ * after an erasure of the same card's has another id, so every service sees a new pairwise `sub`.
+ */
+export function newAccountId(certificateKey: string): string {
+  return `${certificateKey}${ACCOUNT_ID_SEPARATOR}${randomBytes(16).toString('base64url')}`;
+}
+
+/**
+ * The key of the account item `find(accountId)` reads (e.g. to prefetch it): keyed by the id's
+ * certificate-key part (the whole id of an account from before ids had a random part). The item
+ * is the account's only when its `accountId` attribute is the whole id.
+ */
 export function accountItemKey(accountId: string): TableKey {
-  return itemKey(ACCOUNT_KIND, accountId);
+  return itemKey(ACCOUNT_KIND, accountId.split(ACCOUNT_ID_SEPARATOR, 1)[0] as string);
 }
 
 /** The key of the certificate pointer of a certificate key. */
@@ -64,16 +98,35 @@ export interface ErasedAccount {
   readonly sessions: number;
   readonly accountRefs: number;
   readonly revocationAudits: number;
+  /** Release history entries (storage/release-history.ts). */
+  readonly releases: number;
+  /**
+   * Retained identity evidence records whose link to the account was cut: the records stay until
+   * their own expiry (a service's record-keeping duty), naming no account.
+   */
+  readonly retainedEvidence: number;
+  /** Back-channel logout queue items that named the account (pending ones re-queued without it). */
+  readonly logoutQueueItems: number;
 }
 
-/** Everything the OP holds about one account. */
+/** What the OP holds about one account, as the account page shows it. */
 export interface AccountHoldings {
   /** The account, also when it has expired but is not erased yet; undefined when absent. */
   readonly account: Account | undefined;
   readonly grants: AccountArtifactSet['grants'];
   readonly sessions: AccountArtifactSet['sessions'];
+  /** The release history still held, oldest first. */
+  readonly releases: readonly ReleaseEntry[];
+  /** Links to identity evidence records retained for services, oldest first. */
+  readonly evidence: readonly RetainedEvidenceLink[];
+}
+
+/** The traces of an account in the job's records (the export shows them; erase removes them). */
+export interface AccountTraces {
   /** The revocation notification job's records about the account's certificates. */
   readonly revocationAudits: readonly Record<string, unknown>[];
+  /** Back-channel logout queue items naming the account or one of its certificates. */
+  readonly logoutQueue: readonly (LogoutDelivery & { readonly sk: string })[];
 }
 
 /** What `erase` removes besides the account's own items. */
@@ -85,6 +138,11 @@ export interface EraseOptions {
    * them (they are the job's records, outside the partitions the OP may write).
    */
   readonly revocationAudits?: boolean;
+  /**
+   * Take the account off the back-channel logout queue (default true): one Query of the queue's
+   * partition. The login that erases an expired account leaves it (the job's deliveries expire).
+   */
+  readonly logoutQueue?: boolean;
 }
 
 /** Options of AccountRecords. */
@@ -93,6 +151,8 @@ export interface AccountRecordsOptions {
   readonly tableName: string;
   /** Current time in epoch milliseconds (default Date.now); decides which grants are live. */
   readonly now?: Clock;
+  /** The release history (default: on the same table, default retention). */
+  readonly history?: ReleaseHistory;
 }
 
 /** Reads and erases whole accounts; see the module comment. */
@@ -101,22 +161,66 @@ export class AccountRecords {
   readonly #tableName: string;
   readonly #artifacts: AccountArtifacts;
   readonly #audits: RevocationAuditLog;
+  readonly #Adapter: DynamoAdapterConstructor;
+  readonly #now: Clock;
+  readonly #history: ReleaseHistory;
+  readonly #logoutQueue: LogoutQueue;
 
   constructor(options: AccountRecordsOptions) {
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#artifacts = new AccountArtifacts(options);
     this.#audits = new RevocationAuditLog(options);
+    this.#Adapter = createDynamoAdapter(options);
+    this.#now = options.now ?? Date.now;
+    this.#history = options.history ?? new ReleaseHistory(options);
+    this.#logoutQueue = new LogoutQueue(options);
   }
 
-  /** The account item as stored, expired or not (strongly consistent). */
+  /** The account's live grants and sessions (sessions newest first). */
+  artifacts(accountId: string): Promise<AccountArtifactSet> {
+    return this.#artifacts.find(accountId);
+  }
+
+  /** Revokes these grants with every token and code issued under them; idempotent. */
+  revokeGrants(grants: readonly AccountGrant[]): Promise<void> {
+    return this.#artifacts.revoke({ grants, sessions: [] });
+  }
+
+  /** Ends these sessions (their refresh tokens bound to the session stop working); idempotent. */
+  revokeSessions(sessions: readonly AccountSession[]): Promise<void> {
+    return this.#artifacts.revoke({ grants: [], sessions });
+  }
+
+  /**
+   * Takes `clientId` out of session `sessionId` (its `sid` and grant link), keeping the session
+   * and its expiry for the other clients: the next authorization request of that client starts
+   * without a grant. Nothing when the session is gone.
+   */
+  async removeFromSession(sessionId: string, clientId: string): Promise<void> {
+    const sessions = new this.#Adapter('Session');
+    const payload = await sessions.find(sessionId);
+    const authorizations = payload?.authorizations;
+    if (!payload || !authorizations || !(clientId in authorizations)) return;
+    const { [clientId]: _removed, ...kept } = authorizations;
+    const expiresIn = Number(payload.exp) - epochSeconds(this.#now());
+    if (!(expiresIn > 0)) return;
+    await sessions.upsert(sessionId, { ...payload, authorizations: kept }, expiresIn);
+  }
+
+  /**
+   * The account item as stored, expired or not (strongly consistent); undefined when absent or
+   * when its key holds another account (created after this one was erased).
+   */
   async stored(accountId: string): Promise<StoredAccount | undefined> {
+    const stored = await this.storedAt(accountItemKey(accountId));
+    return stored?.accountId === accountId ? stored : undefined;
+  }
+
+  /** The account item under `key`, whichever account it is (strongly consistent). */
+  async storedAt(key: TableKey): Promise<StoredAccount | undefined> {
     const { Item } = await this.#client.send(
-      new GetItemCommand({
-        TableName: this.#tableName,
-        Key: marshall(accountItemKey(accountId)),
-        ConsistentRead: true,
-      }),
+      new GetItemCommand({ TableName: this.#tableName, Key: marshall(key), ConsistentRead: true }),
     );
     return Item && (unmarshall(Item) as StoredAccount);
   }
@@ -133,22 +237,31 @@ export class AccountRecords {
     return Item && (unmarshall(Item) as CertificatePointer);
   }
 
-  /** Everything the OP holds about the account. */
+  /** What the OP holds about the account, as the account page shows it (see AccountTraces for the rest). */
   async holdings(accountId: string): Promise<AccountHoldings> {
     const stored = await this.stored(accountId);
     const { grants, sessions } = await this.#artifacts.find(accountId);
+    const { releases, evidence } = await this.#history.read(accountId);
+    return { account: stored && toAccount(stored), grants, sessions, releases, evidence };
+  }
+
+  /**
+   * The account's traces in the job's records: the audit record of each of `certificateKeys` (one
+   * GetItem each) that names the account, and the logout queue items naming it (one Query).
+   */
+  async traces(accountId: string, certificateKeys: readonly string[]): Promise<AccountTraces> {
     return {
-      account: stored && toAccount(stored),
-      grants,
-      sessions,
-      revocationAudits: await this.#auditsOf(accountId),
+      revocationAudits: await this.#auditsOf(accountId, certificateKeys),
+      logoutQueue: await this.#logoutQueue.namingAccount(accountId, certificateKeys),
     };
   }
 
   /**
    * Erases the account: its grants (with their tokens and codes) and sessions, its account-index
-   * pointers, the revocation job's audit records of its certificates, the pointers of its
-   * certificates, then the account item (see EraseOptions). Idempotent; a run interrupted by a
+   * pointers, its account-page session, its release history with its links to retained identity
+   * evidence (the records stay, unlinked, until their own expiry), the revocation job's audit records of its certificates, its
+   * traces on the back-channel logout queue, the pointers of its certificates, then the account
+   * item (see EraseOptions). Idempotent; a run interrupted by a
    * crash is completed by running it again (the account item, which names the certificates, goes
    * last).
    */
@@ -157,20 +270,21 @@ export class AccountRecords {
     const artifacts = await this.#artifacts.find(accountId);
     await this.#artifacts.revoke(artifacts);
     const refs = await listAccountArtifacts(this.#client, this.#tableName, accountId);
-    await batchDelete(
-      this.#client,
-      this.#tableName,
-      refs.map((ref) => marshall(accountArtifactRefKey(accountId, ref))),
-    );
-    const audits = options.revocationAudits === false ? [] : await this.#auditsOf(accountId);
-    for (const audit of audits) await this.#audits.remove(String(audit.certificateKey));
+    // With the account-index pointers: the account page's session item (op/account/), if any.
+    await batchDelete(this.#client, this.#tableName, [
+      ...refs.map((ref) => marshall(accountArtifactRefKey(accountId, ref))),
+      marshall(modelItemKey(ACCOUNT_SESSION_MODEL, accountSessionId(accountId))),
+    ]);
+    const { releases, evidenceLinks } = await this.#history.eraseAll(accountId);
     const certificateKeys = Object.keys(stored?.certificates ?? {});
-    for (const key of new Set([...certificateKeys, ...(options.alsoCertificateKeys ?? [])])) {
-      await this.#deletePointer(key, accountId);
-    }
-    await this.#client.send(
-      new DeleteItemCommand({ TableName: this.#tableName, Key: marshall(accountItemKey(accountId)) }),
-    );
+    const allKeys = [...new Set([...certificateKeys, ...(options.alsoCertificateKeys ?? [])])];
+    const audits = options.revocationAudits === false ? [] : await this.#auditsOf(accountId, allKeys);
+    for (const audit of audits) await this.#audits.remove(String(audit.certificateKey));
+    const logoutQueueItems =
+      options.logoutQueue === false ? 0 : await this.#logoutQueue.forgetAccount(accountId, certificateKeys);
+    for (const key of allKeys) await this.#deleteNaming(certificatePointerKey(key), accountId);
+    // Unless its key holds another account by now.
+    await this.#deleteNaming(accountItemKey(accountId), accountId);
     return {
       accountId,
       found: stored !== undefined,
@@ -179,21 +293,29 @@ export class AccountRecords {
       sessions: artifacts.sessions.length,
       accountRefs: refs.length,
       revocationAudits: audits.length,
+      releases,
+      retainedEvidence: evidenceLinks,
+      logoutQueueItems,
     };
   }
 
-  /** The audit records naming the account (a Query of the audit partition). */
-  async #auditsOf(accountId: string): Promise<Record<string, unknown>[]> {
-    return (await this.#audits.list()).filter((record) => record.accountId === accountId);
+  /** The audit records of `certificateKeys` that name the account (one GetItem each, never the whole partition). */
+  async #auditsOf(accountId: string, certificateKeys: readonly string[]): Promise<Record<string, unknown>[]> {
+    const records: Record<string, unknown>[] = [];
+    for (const key of certificateKeys) {
+      const record = await this.#audits.find(key);
+      if (record?.accountId === accountId) records.push(record);
+    }
+    return records;
   }
 
-  /** Deletes a certificate pointer unless it names another account. */
-  async #deletePointer(certificateKey: string, accountId: string): Promise<void> {
+  /** Deletes the item (a certificate pointer, the account item) only while it names `accountId`. */
+  async #deleteNaming(key: TableKey, accountId: string): Promise<void> {
     await writeIf(
       this.#client,
       new DeleteItemCommand({
         TableName: this.#tableName,
-        Key: marshall(certificatePointerKey(certificateKey)),
+        Key: marshall(key),
         ConditionExpression: 'accountId = :accountId',
         ExpressionAttributeValues: marshall({ ':accountId': accountId }),
       }),

@@ -1,6 +1,7 @@
 /**
  * Accounts of people who log in with a card. An account is identified by the certificate key of the
- * first certificate it saw (HMAC of issuer + serial, never the raw serial) and can hold several
+ * first certificate it saw (HMAC of issuer + serial, never the raw serial) plus a random part, and
+ * can hold several
  * certificates: a renewed certificate (new serial) is linked to the existing account through a
  * PredecessorSource, so the subject an RP sees stays the same across renewal.
  *
@@ -12,8 +13,9 @@
  * the account.
  *
  * An account holds only what a feature reads: when each certificate was first and last seen
- * (ordering, retention), its issuing CA key (the binding above) and generation (the alert and the
- * export name it), and the revocation the notification job recorded. Not the certificate's
+ * (ordering, retention), its issuing CA key (the binding above), generation and issue day (the
+ * account page, the alert and the export name them), and the revocation the notification job
+ * recorded. Not the certificate's
  * expiry, which nothing reads and which can reveal the holder's birthday. Accounts are kept
  * `retentionDays` after the last login (defaults.ts DEFAULT_ACCOUNT_RETENTION_DAYS).
  */
@@ -30,6 +32,11 @@ export interface AccountCertificate {
   readonly issuerKeyId?: string;
   /** CA generation that issued it (e.g. "2023"). */
   readonly issuerGeneration: string;
+  /**
+   * The day the certificate was issued (its notBefore, `YYYY-MM-DD`), for the account page's list of
+   * linked certificates; absent on entries written before it was kept.
+   */
+  readonly issuedAt?: string;
   readonly firstSeenAt: string;
   readonly lastSeenAt: string;
   /** Set by the revocation notification job when a CRL listed the certificate. */
@@ -38,7 +45,11 @@ export interface AccountCertificate {
 }
 
 export interface Account {
-  /** Stable id: the certificate key of the account's first certificate. */
+  /**
+   * Stable id: `<certificate key of its first certificate>.<random>` (account-records.ts
+   * newAccountId; accounts from before the random part: the certificate key alone). An account
+   * made after an erasure is another account: new id, new pairwise subjects.
+   */
   readonly accountId: string;
   readonly createdAt: string;
   /** When the account is erased unless a login comes first (absent on accounts from before retention). */

@@ -1,8 +1,9 @@
 /**
  * Accounts in DynamoDB. Items (see storage/table.ts):
- * - `ACCOUNT#<accountId>`: accountId, createdAt, `expiresAt` (the TTL attribute: the last login +
+ * - `ACCOUNT#<certificate key of its first certificate>` (account-records.ts accountItemKey; the
+ *   account id is that key plus a random part, newAccountId): accountId, createdAt, `expiresAt` (the TTL attribute: the last login +
  *   the retention period) and `certificates`, a map certificate key → { issuerKeyId,
- *   issuerGeneration, firstSeenAt, lastSeenAt, pointerExpiresAt } (a map, so adding one
+ *   issuerGeneration, issuedAt (the notBefore day), firstSeenAt, lastSeenAt, pointerExpiresAt } (a map, so adding one
  *   certificate or touching its lastSeenAt is a single-path update that cannot clobber a
  *   concurrent one; `pointerExpiresAt` is the expiry of the certificate's pointer as the last login
  *   that checked it saw it, so a returning certificate's login is one UpdateItem:
@@ -42,6 +43,7 @@ import {
   type CertificatePointer,
   certificateKeyOfPointer,
   certificatePointerKey,
+  newAccountId,
   type StoredAccount,
   type StoredCertificate,
   toAccount,
@@ -104,8 +106,9 @@ export class DynamoAccountStore implements AccountStore {
 
   /**
    * (a) the account already holding the certificate; else (b) the account holding its predecessor
-   * (the certificate pointer is claimed conditionally); else (c) a new account with id = the
-   * certificate key (conditional put; a concurrent creator's account wins and is used). The
+   * (the certificate pointer is claimed conditionally); else (c) a new account (newAccountId, under
+   * the item key of the certificate key: conditional put; a concurrent creator's account wins and
+   * is used). The
    * pointer must be bound to the login's issuing CA key (bound now when it is not yet). Then
    * records the certificate on the account (lastSeenAt, and the account's new expiry). A pointer
    * naming an expired or vanished account: that account is erased and the login starts over.
@@ -133,6 +136,7 @@ export class DynamoAccountStore implements AccountStore {
       await this.records.erase(pointer.accountId, {
         alsoCertificateKeys: [login.certificateKey],
         revocationAudits: false,
+        logoutQueue: false,
       });
     }
     throw new AccountStoreError('a certificate pointer keeps naming a missing account');
@@ -191,9 +195,10 @@ export class DynamoAccountStore implements AccountStore {
           UpdateExpression:
             'SET certificates.#key.revokedAt = :at, certificates.#key.revocationReason = :reason',
           ConditionExpression:
-            'attribute_exists(certificates.#key) AND attribute_not_exists(certificates.#key.revokedAt)',
+            'accountId = :accountId AND attribute_exists(certificates.#key) AND attribute_not_exists(certificates.#key.revokedAt)',
           ExpressionAttributeNames: { '#key': certificateKey },
           ExpressionAttributeValues: marshall({
+            ':accountId': accountId,
             ':at': revocation.revokedAt.toISOString(),
             ':reason': revocation.reason,
           }),
@@ -220,7 +225,7 @@ export class DynamoAccountStore implements AccountStore {
 
   /** Creates the account of a first certificate unless a live one exists; returns its id either way. */
   private async createAccount(login: LoginCertificate, nowMs: number): Promise<string> {
-    const accountId = login.certificateKey;
+    const accountId = newAccountId(login.certificateKey);
     const seenAt = new Date(nowMs).toISOString();
     const account: StoredAccount = {
       accountId,
@@ -228,7 +233,7 @@ export class DynamoAccountStore implements AccountStore {
       expiresAt: this.accountExpiry(nowMs),
       certificates: { [login.certificateKey]: newEntry(login, seenAt) },
     };
-    await sendIf(() =>
+    const created = await sendIf(() =>
       this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
@@ -236,10 +241,27 @@ export class DynamoAccountStore implements AccountStore {
           ConditionExpression: 'attribute_not_exists(#pk) OR expiresAt <= :now',
           ExpressionAttributeNames: { '#pk': PARTITION_KEY },
           ExpressionAttributeValues: marshall({ ':now': epochSeconds(nowMs) }),
+          ReturnValues: 'ALL_OLD',
         }),
       ),
     );
-    return accountId;
+    if (created) {
+      // An expired account of this certificate key was overwritten (TTL had not deleted it yet,
+      // and its pointer was gone): what still names it (release history, account-index pointers,
+      // grants, sessions) is erased with it, so nothing of it is orphaned.
+      const replaced = created.Attributes && (unmarshall(created.Attributes) as Partial<StoredAccount>);
+      if (typeof replaced?.accountId === 'string' && replaced.accountId !== accountId) {
+        await this.records.erase(replaced.accountId, {
+          alsoCertificateKeys: Object.keys(replaced.certificates ?? {}),
+          revocationAudits: false,
+          logoutQueue: false,
+        });
+      }
+      return accountId;
+    }
+    // A live account of this certificate exists (a concurrent creator, or a login interrupted
+    // before its pointer was written): that one is used.
+    return (await this.records.storedAt(accountItemKey(accountId)))?.accountId ?? accountId;
   }
 
   /**
@@ -315,8 +337,8 @@ export class DynamoAccountStore implements AccountStore {
   }
 
   /**
-   * The one-write login of a certificate that started its account (account id = its certificate
-   * key, the common case) and whose pointer needs no write: ONE conditional UpdateItem of the
+   * The one-write login of a certificate that started its account (its item is keyed by the
+   * certificate key, the common case) and whose pointer needs no write: ONE conditional UpdateItem of the
    * account sets the certificate's lastSeenAt and the account's expiry, as recordCertificate does,
    * without reading the pointer first. The condition stands in for that read: the account's entry
    * of the certificate carries the pointer's expiry as the login that last checked the pointer saw
@@ -370,7 +392,11 @@ export class DynamoAccountStore implements AccountStore {
       Key: marshall(accountItemKey(pointer.accountId)),
       ReturnValues: 'ALL_NEW',
     } satisfies Partial<UpdateItemCommandInput>;
-    const values = { ':now': epochSeconds(nowMs), ':expiresAt': this.accountExpiry(nowMs) };
+    const values = {
+      ':now': epochSeconds(nowMs),
+      ':expiresAt': this.accountExpiry(nowMs),
+      ':accountId': pointer.accountId,
+    };
     // A pointer without an expiry (from before retention) is always checked: no copy is recorded.
     const pointerExpiresAt = pointer.expiresAt ?? 0;
     const touched = await sendIf(() =>
@@ -379,7 +405,7 @@ export class DynamoAccountStore implements AccountStore {
           ...base,
           UpdateExpression:
             'SET certificates.#key.lastSeenAt = :seenAt, certificates.#key.issuerKeyId = if_not_exists(certificates.#key.issuerKeyId, :keyId), certificates.#key.pointerExpiresAt = :pointerExpiresAt, expiresAt = :expiresAt REMOVE certificates.#key.notAfter',
-          ConditionExpression: `attribute_exists(certificates.#key) AND ${LIVE_ACCOUNT}`,
+          ConditionExpression: `accountId = :accountId AND attribute_exists(certificates.#key) AND ${LIVE_ACCOUNT}`,
           ExpressionAttributeNames: { '#key': login.certificateKey },
           ExpressionAttributeValues: marshall({
             ...values,
@@ -398,8 +424,8 @@ export class DynamoAccountStore implements AccountStore {
             ...base,
             UpdateExpression:
               'SET certificates.#key = if_not_exists(certificates.#key, :entry), expiresAt = :expiresAt',
-            ConditionExpression: `attribute_exists(#pk) AND ${LIVE_ACCOUNT}`,
-            ExpressionAttributeNames: { '#key': login.certificateKey, '#pk': PARTITION_KEY },
+            ConditionExpression: `accountId = :accountId AND ${LIVE_ACCOUNT}`,
+            ExpressionAttributeNames: { '#key': login.certificateKey },
             ExpressionAttributeValues: marshall({
               ...values,
               ':entry': { ...newEntry(login, seenAt), pointerExpiresAt },
@@ -425,6 +451,7 @@ function newEntry(login: LoginCertificate, seenAt: string): StoredCertificate {
   return {
     issuerKeyId: login.issuerKeyId,
     issuerGeneration: login.issuerGeneration,
+    issuedAt: login.certificate.notBefore.toISOString().slice(0, 10),
     firstSeenAt: seenAt,
     lastSeenAt: seenAt,
   };

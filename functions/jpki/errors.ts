@@ -1,6 +1,7 @@
 /**
- * Why a login answer was refused. Codes are stable (logs, metrics, the login page's messages and
- * the operator CLI use them); messages are plain words and never contain personal data.
+ * Why a login answer or an identity verification answer was refused. Codes are stable (logs,
+ * metrics, the login page's messages and the operator CLI use them); messages are plain words and
+ * never contain personal data (no fact of a signing certificate, no serial).
  */
 export const VerificationErrorCode = {
   CERTIFICATE_TOO_LARGE: 'CERTIFICATE_TOO_LARGE',
@@ -24,6 +25,25 @@ export const VerificationErrorCode = {
    * generation (another CA key): refused rather than joined to that account (accounts/account-store.ts).
    */
   ISSUER_KEY_MISMATCH: 'ISSUER_KEY_MISMATCH',
+  /** The signing certificate is unreadable, too large, not yet valid or not in the JPKI key profile (verify-identity.ts). */
+  SIGNING_CERTIFICATE_INVALID: 'SIGNING_CERTIFICATE_INVALID',
+  /** The signing certificate has expired (also what a person whose name or address changed sees once it is replaced). */
+  SIGNING_CERTIFICATE_EXPIRED: 'SIGNING_CERTIFICATE_EXPIRED',
+  /** The signing certificate does not chain by signature to a trusted signing CA valid now. */
+  SIGNING_CHAIN_INVALID: 'SIGNING_CHAIN_INVALID',
+  /** The signing policy is missing or not critical, or the certificate is a user-auth certificate. */
+  SIGNING_POLICY_INVALID: 'SIGNING_POLICY_INVALID',
+  /** keyUsage lacks digitalSignature or nonRepudiation. */
+  SIGNING_KEY_USAGE_INVALID: 'SIGNING_KEY_USAGE_INVALID',
+  /** The signing certificate is revoked (a name or address change revokes it: affiliationChanged). */
+  SIGNING_REVOKED: 'SIGNING_REVOKED',
+  SIGNING_REVOCATION_UNKNOWN: 'SIGNING_REVOCATION_UNKNOWN',
+  /** The signature is not the signing key's over this origin's and this nonce's identity signed data. */
+  IDENTITY_SIGNATURE_INVALID: 'IDENTITY_SIGNATURE_INVALID',
+  /** The signing certificate is not of the card whose user-auth certificate signed in. */
+  CARD_MISMATCH: 'CARD_MISMATCH',
+  /** A basic fact of the signing certificate is missing, repeated or ill-formed (basic-facts.ts). */
+  FACTS_MALFORMED: 'FACTS_MALFORMED',
 } as const;
 
 export type VerificationErrorCode = (typeof VerificationErrorCode)[keyof typeof VerificationErrorCode];
@@ -49,9 +69,25 @@ const DEFAULT_MESSAGES: Record<VerificationErrorCode, string> = {
   REVOCATION_UNKNOWN: 'The revocation status of the certificate could not be determined.',
   ISSUER_KEY_MISMATCH:
     'The certificate has the number of a certificate from another generation of the issuing CA; it cannot sign in to that account.',
+  SIGNING_CERTIFICATE_INVALID: 'The signing certificate could not be accepted.',
+  SIGNING_CERTIFICATE_EXPIRED: 'The signing certificate has expired.',
+  SIGNING_CHAIN_INVALID:
+    'The signing certificate was not issued by a trusted JPKI signing CA, or that CA is not valid at this time.',
+  SIGNING_POLICY_INVALID:
+    'This is not a JPKI signing certificate (the signing certificate policy is missing or not critical).',
+  SIGNING_KEY_USAGE_INVALID:
+    'The signing certificate may not be used for electronic signatures (digitalSignature and nonRepudiation).',
+  SIGNING_REVOKED:
+    'The signing certificate has been revoked (a signing certificate is revoked when the name or address changes).',
+  SIGNING_REVOCATION_UNKNOWN: 'The revocation status of the signing certificate could not be determined.',
+  IDENTITY_SIGNATURE_INVALID:
+    'The signature does not match this site and this identity verification, or was not made with the signing key.',
+  CARD_MISMATCH: 'The signing certificate does not belong to the card used to sign in.',
+  FACTS_MALFORMED:
+    'The basic facts (name, address, date of birth, gender) in the signing certificate could not be read.',
 };
 
-/** A refused login answer or certificate, with a stable `code`. */
+/** A refused login answer, identity verification answer or certificate, with a stable `code`. */
 export class VerificationError extends Error {
   override name = 'VerificationError';
   readonly code: VerificationErrorCode;

@@ -4,7 +4,7 @@
  * authority key identifier merely decides which anchor is tried first.
  */
 import { constants, createHash, createPublicKey, type KeyObject, publicDecrypt, verify } from 'node:crypto';
-import { DerError } from '../../protocol/der.js';
+import { checkInteger, childrenOf, contentOf, DerError, readWhole, Tag } from '../../protocol/der.js';
 import { ALLOWED_SIGNATURE_ALGORITHMS, KeyUsageBit, OID_RSA_ENCRYPTION } from '../../protocol/oids.js';
 import { hasKeyUsage, type ParsedCertificate, parseCertificate } from './certificate.js';
 
@@ -24,6 +24,27 @@ export interface TrustAnchor {
 export class TrustAnchorError extends Error {
   readonly code = 'TRUST_ANCHOR_INVALID';
   override name = 'TrustAnchorError';
+}
+
+/**
+ * The modulus size in bits of a certificate's RSA key, read from its PKCS#1 RSAPublicKey without
+ * importing it (a key that verifies nothing need not cost an import). Throws DerError for a key
+ * that is not RSA or not a well-formed RSAPublicKey.
+ */
+export function rsaModulusBits(certificate: ParsedCertificate): number {
+  if (certificate.publicKeyAlgorithm !== OID_RSA_ENCRYPTION) throw new DerError('not an RSA key');
+  const key = certificate.publicKey;
+  const parts = childrenOf(key, readWhole(key, Tag.SEQUENCE));
+  const [modulus, exponent] = parts;
+  if (parts.length !== 2 || modulus?.tag !== Tag.INTEGER || exponent?.tag !== Tag.INTEGER) {
+    throw new DerError('bad RSAPublicKey');
+  }
+  const n = checkInteger(contentOf(key, modulus));
+  checkInteger(contentOf(key, exponent));
+  if (((n[0] as number) & 0x80) !== 0) throw new DerError('negative RSA modulus');
+  const start = n[0] === 0 ? 1 : 0;
+  if (start >= n.length) throw new DerError('zero RSA modulus');
+  return (n.length - start - 1) * 8 + (32 - Math.clz32(n[start] as number));
 }
 
 /** Imports the RSA public key of a parsed certificate (PKCS#1 import: ~20x faster than SPKI in OpenSSL 3). */
@@ -146,4 +167,15 @@ export function loadTrustAnchors(certificates: readonly Uint8Array[]): TrustAnch
       };
     }),
   );
+}
+
+/**
+ * One set of the anchors of several (duplicates by key dropped), for what serves both kinds of
+ * certificate: a revocation source that checks user-auth and signing certificates verifies CRLs
+ * of both CAs. Never verify a certificate against it: each kind has its own anchors.
+ */
+export function combineTrustAnchors(...sets: readonly TrustAnchors[]): TrustAnchors {
+  const byId = new Map<string, TrustAnchor>();
+  for (const anchor of sets.flatMap((set) => set.list)) if (!byId.has(anchor.id)) byId.set(anchor.id, anchor);
+  return new TrustAnchors([...byId.values()]);
 }

@@ -23,11 +23,13 @@ interface LogoutClient {
   metadata(): ClientMetadata;
 }
 
-/** Routes `provider`'s back-channel logouts through the queue and the sender (see the module comment). */
-export function queueBackchannelLogouts(provider: Provider, config: ResolvedOpConfig): void {
-  const queue = config.storage.logoutQueue;
-  const sender = new BackchannelSender({
-    queue,
+/**
+ * The OP's sender of queued logouts (the one attempt at once of RP-initiated logout and of the
+ * account page, accounts/op-account-services.ts).
+ */
+export function opBackchannelSender(provider: Provider, config: ResolvedOpConfig): BackchannelSender {
+  return new BackchannelSender({
+    queue: config.storage.logoutQueue,
     issuer: config.issuer,
     // The OP holds the signing keys itself; the signer checks what it signs all the same.
     signer: new InProcessLogoutTokenSigner({
@@ -38,6 +40,12 @@ export function queueBackchannelLogouts(provider: Provider, config: ResolvedOpCo
     privateRpHosts: new PrivateRpHosts(config.privateRpHosts),
     logger: config.logger,
   });
+}
+
+/** Routes `provider`'s back-channel logouts through the queue and the sender (see the module comment). */
+export function queueBackchannelLogouts(provider: Provider, config: ResolvedOpConfig): void {
+  const queue = config.storage.logoutQueue;
+  const sender = opBackchannelSender(provider, config);
   const prototype = provider.Client.prototype as unknown as {
     backchannelLogout(this: LogoutClient, accountId: string, sid: string): Promise<void>;
   };

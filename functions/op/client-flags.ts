@@ -11,6 +11,16 @@
  *   authorization request needs a new card login (provider.ts adds the login check), so its ID
  *   tokens' `auth_time` is the time of its own card login, never the OP session's that other RPs
  *   see. For RPs that must not be linkable even by timing (README, "Single sign-on and timing").
+ * - `myna_identity_evidence` (boolean, default false): an identity release to this client carries
+ *   the evidence bundle (claim `myna_identity_evidence`, identity/evidence.ts) — for RPs that
+ *   keep the record the Act on Prevention of Transfer of Criminal Proceeds asks of them.
+ * - `myna_retain_identity_evidence` (boolean, default false): the OP itself keeps that evidence,
+ *   encrypted, for `identity.evidenceRetentionDays` (storage/identity-evidence.ts) — for an operator
+ *   that keeps records as the platform. Off by default: the OP keeps nothing of an identity.
+ * - `myna_remember_identity_consent` (boolean, default false): the identity consent of a
+ *   transaction may be remembered for this client's later ones (otherwise it is asked every time).
+ * - `myna_purpose`, `myna_purpose#ja` (strings, at most 300 characters): why the RP asks for identity
+ *   claims, shown on the identity consent page (English / Japanese).
  * - `client_name#ja`: the client's Japanese display name (kept; oidc-provider drops unknown keys).
  * - `myna_profile` (`fapi2` or absent): the client follows the FAPI 2.0 Security Profile; the OP
  *   then refuses to load it unless its metadata asks for PAR, private_key_jwt, DPoP-bound tokens,
@@ -18,10 +28,14 @@
  *
  * Scopes a client can get are written into its `scope` metadata (RFC 7591) when it loads, so
  * oidc-provider answers `invalid_scope` instead of granting (and echoing in the token response) a
- * scope that gives the client nothing: the raw-serial scope only for flagged clients.
+ * scope that gives the client nothing: the raw-serial scope only for flagged clients. The identity
+ * scopes (`name address birthdate gender`, identity/vocabulary.ts) exist only on an OP with identity
+ * verification (`clientScopeConfiguration`); there every client may ask for them unless its
+ * registered `scope` leaves them out — which also keeps their facts out of its claims parameter.
  */
-import type { ClientMetadata, KoaContextWithOIDC } from 'oidc-provider';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { IDENTITY_SCOPES } from '../identity/vocabulary.js';
 import type { OpLogger } from '../log/logger.js';
 import { RAW_SERIAL_SCOPE } from './raw-serial.js';
 
@@ -29,6 +43,25 @@ export const FIRST_PARTY_FLAG = 'myna_first_party';
 export const RAW_SERIAL_FLAG = 'myna_raw_serial_claim';
 export const FRESH_LOGIN_FLAG = 'myna_fresh_login';
 export const PROFILE_FIELD = 'myna_profile';
+export const IDENTITY_EVIDENCE_FLAG = 'myna_identity_evidence';
+export const RETAIN_IDENTITY_EVIDENCE_FLAG = 'myna_retain_identity_evidence';
+export const REMEMBER_IDENTITY_CONSENT_FLAG = 'myna_remember_identity_consent';
+/** Why the client asks for identity claims, in English; `#ja`: in Japanese. */
+export const PURPOSE_FIELD = 'myna_purpose';
+export const PURPOSE_JA_FIELD = 'myna_purpose#ja';
+/** The longest purpose text, characters (as IDA's `purpose`). */
+export const MAX_PURPOSE_CHARS = 300;
+
+/** The boolean flags of the OP's client metadata. */
+export const CLIENT_FLAGS = [
+  FIRST_PARTY_FLAG,
+  RAW_SERIAL_FLAG,
+  FRESH_LOGIN_FLAG,
+  IDENTITY_EVIDENCE_FLAG,
+  RETAIN_IDENTITY_EVIDENCE_FLAG,
+  REMEMBER_IDENTITY_CONSENT_FLAG,
+] as const;
+export type ClientFlag = (typeof CLIENT_FLAGS)[number];
 
 /** The client profiles `myna_profile` may name. */
 export const CLIENT_PROFILES = ['fapi2'] as const;
@@ -42,15 +75,20 @@ export const CLIENT_NAME_JA_FIELD = 'client_name#ja';
  * and the Japanese name (oidc-provider would otherwise strip it as unrecognised).
  */
 export const EXTRA_CLIENT_METADATA = [
-  FIRST_PARTY_FLAG,
-  RAW_SERIAL_FLAG,
-  FRESH_LOGIN_FLAG,
+  ...CLIENT_FLAGS,
   PROFILE_FIELD,
   CLIENT_NAME_JA_FIELD,
+  PURPOSE_FIELD,
+  PURPOSE_JA_FIELD,
 ] as const;
 
-/** The scopes every client may ask for; the raw-serial scope is added for flagged clients. */
-export const STANDARD_SCOPES = ['openid', 'offline_access'] as const;
+/** The scopes of every OP; the raw-serial scope is added for flagged clients. */
+const BASE_SCOPES = ['openid', 'offline_access'] as const;
+/**
+ * The scopes every client may ask for on an OP with identity verification, the most a client can
+ * be registered for (what the CLI validates against: it does not know the OP's trust anchors).
+ */
+export const STANDARD_SCOPES = [...BASE_SCOPES, ...IDENTITY_SCOPES] as const;
 
 /** Signing algorithms FAPI 2.0 (§5.4) allows, for the client assertions of a fapi2 client. */
 export const FAPI2_CLIENT_ASSERTION_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as const;
@@ -61,10 +99,7 @@ export const FAPI2_CLIENT_ASSERTION_ALGORITHMS = ['PS256', 'ES256', 'EdDSA'] as 
 export const FAPI2_ID_TOKEN_ALGORITHMS = ['PS256', 'ES256'] as const;
 
 /** True when the client metadata has `flag` set to true. */
-export function hasFlag(
-  client: object | undefined,
-  flag: typeof FIRST_PARTY_FLAG | typeof RAW_SERIAL_FLAG | typeof FRESH_LOGIN_FLAG,
-): boolean {
+export function hasFlag(client: object | undefined, flag: ClientFlag): boolean {
   return (client as Record<string, unknown> | undefined)?.[flag] === true;
 }
 
@@ -79,15 +114,46 @@ export function profileOf(client: object | undefined): ClientProfile | undefined
  * loaded (`metadata`: the client's metadata with the OP's client defaults applied) and, once per
  * client, writes its allowed scopes and checks its profile. Throws InvalidClientMetadata.
  */
-export function validateClientFlag(
-  _ctx: KoaContextWithOIDC | undefined,
+export const validateClientFlag = clientFlagValidator(STANDARD_SCOPES);
+
+/** The validator of the OP's client metadata for an OP whose clients may ask for `standardScopes`. */
+function clientFlagValidator(standardScopes: readonly string[]) {
+  return (
+    _ctx: KoaContextWithOIDC | undefined,
+    key: string,
+    value: unknown,
+    metadata: ClientMetadata,
+  ): void => checkClientField(key, value, metadata, standardScopes);
+}
+
+/**
+ * The provider's scopes and client validation for an OP with (or without) identity verification:
+ * without it the identity scopes are neither advertised (`scopes_supported`) nor kept in a client's
+ * `scope` (a stored registration that names them still loads, without them).
+ */
+export function clientScopeConfiguration(
+  identityEnabled: boolean,
+): Pick<Configuration, 'scopes' | 'extraClientMetadata'> {
+  const standard = identityEnabled ? STANDARD_SCOPES : BASE_SCOPES;
+  return {
+    scopes: [...standard, RAW_SERIAL_SCOPE],
+    extraClientMetadata: { properties: [...EXTRA_CLIENT_METADATA], validator: clientFlagValidator(standard) },
+  };
+}
+
+/** Checks one field of EXTRA_CLIENT_METADATA (see validateClientFlag). */
+function checkClientField(
   key: string,
   value: unknown,
   metadata: ClientMetadata,
+  standardScopes: readonly string[],
 ): void {
-  if (key === CLIENT_NAME_JA_FIELD) {
+  if (key === CLIENT_NAME_JA_FIELD || key === PURPOSE_FIELD || key === PURPOSE_JA_FIELD) {
     if (value !== undefined && (typeof value !== 'string' || value.trim() === '')) {
       throw new errors.InvalidClientMetadata(`${key} must be a non-empty string if provided`);
+    }
+    if (key !== CLIENT_NAME_JA_FIELD && typeof value === 'string' && [...value].length > MAX_PURPOSE_CHARS) {
+      throw new errors.InvalidClientMetadata(`${key} must have at most ${MAX_PURPOSE_CHARS} characters`);
     }
     return;
   }
@@ -102,14 +168,14 @@ export function validateClientFlag(
   if (value !== undefined && typeof value !== 'boolean') {
     throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
   }
-  if (key === RAW_SERIAL_FLAG) metadata.scope = allowedScope(metadata);
+  if (key === RAW_SERIAL_FLAG) metadata.scope = allowedScope(metadata, standardScopes);
 }
 
 /** The client's registered scope (all when none) narrowed to what it can get. */
-function allowedScope(metadata: ClientMetadata): string {
+function allowedScope(metadata: ClientMetadata, standardScopes: readonly string[]): string {
   const allowed = hasFlag(metadata, RAW_SERIAL_FLAG)
-    ? [...STANDARD_SCOPES, RAW_SERIAL_SCOPE]
-    : [...STANDARD_SCOPES];
+    ? [...standardScopes, RAW_SERIAL_SCOPE]
+    : [...standardScopes];
   const registered = typeof metadata.scope === 'string' ? metadata.scope.split(' ') : undefined;
   return (registered ? allowed.filter((scope) => registered.includes(scope)) : allowed).join(' ');
 }

@@ -5,7 +5,16 @@
 import type { ClientMetadata } from 'oidc-provider';
 import { DEFAULT_HELPER_PORT } from '../../protocol/helper-protocol.js';
 import type { AccountStore } from '../accounts/account-store.js';
-import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_HELPER_GUIDE_URL, MAX_CLOCK_SKEW_SECONDS } from '../defaults.js';
+import type { AccountDataStorage } from '../accounts/op-account-services.js';
+import {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_HELPER_GUIDE_URL,
+  IDENTITY_DEFAULTS,
+  MAX_AGE_THRESHOLD,
+  MAX_CLOCK_SKEW_SECONDS,
+} from '../defaults.js';
+import type { IdentitySettings, ResolvedIdentitySettings } from '../identity/identity-request.js';
+import type { CertificateLinkSource } from '../jpki/certificate-links.js';
 import type { TrustAnchors } from '../jpki/trust-anchors.js';
 import { type OpLogger, stderrLogger } from '../log/logger.js';
 import { PrivateRpHosts } from '../revocation/notification/private-network.js';
@@ -38,12 +47,30 @@ export interface OpStorage {
   readonly rateCounter: RateCounter;
   /** Runs one HTTP request's storage work as a unit (storage/request-scope.ts); absent: no scope. */
   readonly requestScope?: { run<T>(work: () => Promise<T>): Promise<T> };
+  /** The table behind the account page and the release history (accounts/op-account-services.ts). */
+  readonly accountData?: AccountDataStorage;
 }
 
 export interface OpConfig {
   /** The issuer URL: https, no path, query or fragment (http only on loopback with `dev`). */
   readonly issuer: string;
   readonly trustAnchors: TrustAnchors;
+  /**
+   * The JPKI signing CAs (every generation) for identity verification with the signing certificate.
+   * Absent: identity verification is off — an identity request gets invalid_request and discovery
+   * advertises no verified claims. Production use needs J-LIS's authorization as a signature
+   * verifier (署名検証者) or platform operator. `revocation` must know these CAs too
+   * (trust-anchors.ts combineTrustAnchors).
+   */
+  readonly signingTrustAnchors?: TrustAnchors;
+  /** Identity verification settings (defaults: defaults.ts IDENTITY_DEFAULTS). */
+  readonly identity?: Partial<IdentitySettings & IdentityVerificationSettings> & {
+    /**
+     * J-LIS's signing-serial → user-auth-serial look-up (jpki/certificate-links.ts). With signing
+     * trust anchors it is required, and authoritative, unless `acceptUnlinkedSigningCertificates`.
+     */
+    readonly links?: CertificateLinkSource;
+  };
   readonly revocation: RevocationSource;
   /** Accept logins whose revocation status is unknown (default false: fail closed). */
   readonly allowUnknownRevocation?: boolean;
@@ -76,9 +103,33 @@ export interface OpConfig {
   readonly clientAddressHeader?: string;
 }
 
+/** How an identity answer is verified, beyond the trust anchors (defaults.ts IDENTITY_DEFAULTS). */
+export interface IdentityVerificationSettings {
+  /**
+   * Accept a signing certificate whose revocation status is unknown (default false). Separate from
+   * the login's `allowUnknownRevocation`: signing certificates are revoked on every change of name
+   * or address, so an unknown status could release outdated facts as verified.
+   */
+  readonly allowUnknownRevocation: boolean;
+  /**
+   * Verify identities without an authoritative link source (default false). Nothing in the answer
+   * ties the signing certificate to the card that signed in: its user-auth certificate is public
+   * and not signed in that step, and a modified helper can combine two cards' signatures. Only
+   * J-LIS's link look-up proves it. With this set, the facts are those of whoever holds a signing
+   * card and its password at that moment, not proven to be the signed-in person's.
+   */
+  readonly acceptUnlinkedSigningCertificates: boolean;
+}
+
 /** OpConfig with every default filled in. */
-export type ResolvedOpConfig = Required<Omit<OpConfig, 'limits' | 'clientAddressHeader'>> & {
+export type ResolvedOpConfig = Required<
+  Omit<OpConfig, 'limits' | 'clientAddressHeader' | 'signingTrustAnchors' | 'identity'>
+> & {
   readonly limits: LoginLimitSettings;
+  readonly signingTrustAnchors?: TrustAnchors;
+  /** `enabled` when signingTrustAnchors are configured. */
+  readonly identity: ResolvedIdentitySettings &
+    IdentityVerificationSettings & { readonly links?: CertificateLinkSource };
   readonly clientAddressHeader?: string;
   /** new URL(issuer).origin: the only origin a card signature is checked against. */
   readonly origin: string;
@@ -161,8 +212,41 @@ export function resolveOpConfig(config: OpConfig): ResolvedOpConfig {
   }
   if (!config.trustAnchors || config.trustAnchors.list.length === 0) fail('trustAnchors must not be empty');
   if (!config.revocation) fail('revocation source is required');
+  const ageThresholds = [...(config.identity?.ageThresholds ?? IDENTITY_DEFAULTS.ageThresholds)];
+  if (
+    ageThresholds.length === 0 ||
+    ageThresholds.some((age) => !Number.isInteger(age) || age < 1 || age > MAX_AGE_THRESHOLD) ||
+    new Set(ageThresholds).size !== ageThresholds.length
+  ) {
+    fail(`identity.ageThresholds must be distinct integers from 1 to ${MAX_AGE_THRESHOLD}`);
+  }
+  const evidenceRetentionDays =
+    config.identity?.evidenceRetentionDays ?? IDENTITY_DEFAULTS.evidenceRetentionDays;
+  if (!Number.isInteger(evidenceRetentionDays) || evidenceRetentionDays < 1) {
+    fail('identity.evidenceRetentionDays must be a positive integer');
+  }
+  const links = config.identity?.links;
+  const acceptUnlinkedSigningCertificates =
+    config.identity?.acceptUnlinkedSigningCertificates ?? IDENTITY_DEFAULTS.acceptUnlinkedSigningCertificates;
+  if (config.signingTrustAnchors && links?.authoritative !== true && !acceptUnlinkedSigningCertificates) {
+    fail(
+      `identity verification (signingTrustAnchors) needs ${links ? 'an authoritative' : 'a'} certificate ` +
+        "link source (identity.links: J-LIS's look-up), the only proof that the signing certificate " +
+        'is of the card that signed in; or set identity.acceptUnlinkedSigningCertificates: true ' +
+        "to accept the facts of whoever holds a signing card and its password, unproven to be the signed-in person's",
+    );
+  }
   return {
     ...config,
+    identity: {
+      enabled: config.signingTrustAnchors !== undefined,
+      ageThresholds: ageThresholds.sort((a, b) => a - b),
+      evidenceRetentionDays,
+      allowUnknownRevocation:
+        config.identity?.allowUnknownRevocation ?? IDENTITY_DEFAULTS.allowUnknownRevocation,
+      acceptUnlinkedSigningCertificates,
+      ...(links ? { links } : {}),
+    },
     allowUnknownRevocation: config.allowUnknownRevocation ?? false,
     clockSkewSeconds,
     helperPort,

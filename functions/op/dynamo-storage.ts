@@ -7,6 +7,7 @@ import { ClientRegistry } from '../storage/client-registry.js';
 import { LogoutQueue } from '../storage/logout-queue.js';
 import { createDynamoAdapter } from '../storage/oidc-adapter.js';
 import { DynamoRateCounter } from '../storage/rate-counter.js';
+import { ReleaseHistory } from '../storage/release-history.js';
 import { RequestScope } from '../storage/request-scope.js';
 import type { OpStorage } from './config.js';
 import { storageReads } from './storage-reads.js';
@@ -20,6 +21,8 @@ export interface DynamoStorageOptions {
   readonly predecessors: PredecessorSource;
   /** Days an account is kept after its last login (default defaults.ts DEFAULT_ACCOUNT_RETENTION_DAYS). */
   readonly accountRetentionDays?: number;
+  /** Days a release history entry is kept (default defaults.ts DEFAULT_RELEASE_HISTORY_RETENTION_DAYS). */
+  readonly releaseHistoryRetentionDays?: number;
 }
 
 /**
@@ -44,5 +47,16 @@ export function dynamoStorage(options: DynamoStorageOptions): OpStorage {
     clients: new ClientRegistry({ client, tableName }),
     logoutQueue: new LogoutQueue({ client, tableName }),
     rateCounter: new DynamoRateCounter({ client, tableName }),
+    accountData: {
+      client,
+      tableName,
+      releaseHistory: new ReleaseHistory({
+        client,
+        tableName,
+        ...(options.releaseHistoryRetentionDays === undefined
+          ? {}
+          : { retentionDays: options.releaseHistoryRetentionDays }),
+      }),
+    },
   };
 }

@@ -31,7 +31,7 @@ function loginSeenByFreshClient(ctx: KoaContextWithOIDC): boolean {
 }
 
 /** oidc-provider's interaction policy with the fresh-login check added to its login prompt. */
-export function freshLoginPolicy(): interactionPolicy.Prompt[] {
+export function freshLoginPolicy(): interactionPolicy.DefaultPolicy {
   const policy = interactionPolicy.base();
   policy
     .get('login')

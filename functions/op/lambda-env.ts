@@ -29,6 +29,25 @@
  *   OP_HELPER_PORT               default 47123
  *   OP_HELPER_GUIDE_URL          link to the helper's install instructions
  *   OP_ACCOUNT_RETENTION_DAYS    days an account is kept after its last login (default 1095)
+ *   OP_RELEASE_HISTORY_RETENTION_DAYS days a release history entry is kept (default 365)
+ *   OP_SIGNING_TRUST_ANCHORS_FILE PEM bundle of the JPKI signing CA certificates (identity verification,
+ *                                issue #14), deployed with the code like OP_TRUST_ANCHORS_FILE; unset:
+ *                                identity verification is off (needs J-LIS's authorization)
+ *   OP_IDENTITY_AGE_THRESHOLDS   comma-separated ages `age_over_NN` answers for (default 18,20,65)
+ *   OP_IDENTITY_EVIDENCE_RETENTION_DAYS
+ *                                days retained identity evidence is kept (default 2557)
+ *   OP_CERTIFICATE_LINKS_FILE    JSON file of signing serial -> user-auth serial links (the format of
+ *                                jpki/certificate-links.ts FileCertificateLinkSource), deployed with
+ *                                the code; identity verification needs it (or the opt-in below)
+ *   OP_CERTIFICATE_LINKS_AUTHORITATIVE
+ *                                "false" when the file does not list every signing certificate
+ *                                (default "true": an unlisted one is refused)
+ *   OP_IDENTITY_ACCEPT_UNLINKED_SIGNING_CERTIFICATES
+ *                                "true" to verify identities without an authoritative link file:
+ *                                the signing certificate is then not proven to be the login card's
+ *   OP_IDENTITY_ALLOW_UNKNOWN_REVOCATION
+ *                                "true" to accept signing certificates of unknown revocation status
+ *                                (default "false"; independent of OP_ALLOW_UNKNOWN_REVOCATION)
  *   OP_LIMIT_ANSWERS_PER_INTERACTION, OP_LIMIT_CHALLENGES_PER_INTERACTION,
  *   OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE
  *                                the login limits (defaults.ts LOGIN_LIMITS: 5, 10, 100)
@@ -72,7 +91,17 @@ export interface LambdaEnv extends SharedEnv {
   readonly helperPort?: number;
   readonly helperGuideUrl?: string;
   readonly accountRetentionDays?: number;
+  readonly releaseHistoryRetentionDays?: number;
   readonly limits: Partial<LoginLimitSettings>;
+  readonly signingTrustAnchorsFile?: string;
+  /** The certificate link file (OP_CERTIFICATE_LINKS_FILE) and whether it lists every signing certificate. */
+  readonly certificateLinks?: { readonly file: string; readonly authoritative: boolean };
+  readonly identity: {
+    readonly ageThresholds?: readonly number[];
+    readonly evidenceRetentionDays?: number;
+    readonly allowUnknownRevocation: boolean;
+    readonly acceptUnlinkedSigningCertificates: boolean;
+  };
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -146,10 +175,22 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     if (!/^[0-9]+$/.test(value)) throw new OpConfigError(`environment variable ${name} must be an integer`);
     return Number(value);
   };
-  const flag = env.OP_ALLOW_UNKNOWN_REVOCATION ?? 'false';
-  if (flag !== 'true' && flag !== 'false') {
-    throw new OpConfigError('environment variable OP_ALLOW_UNKNOWN_REVOCATION must be "true" or "false"');
-  }
+  const integerList = (name: string): number[] | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    if (!/^[0-9]+(,[0-9]+)*$/.test(value.replaceAll(' ', ''))) {
+      throw new OpConfigError(`environment variable ${name} must be comma-separated integers`);
+    }
+    return value.replaceAll(' ', '').split(',').map(Number);
+  };
+  const boolean = (name: string, byDefault: boolean): boolean => {
+    const value = env[name] || String(byDefault);
+    if (value !== 'true' && value !== 'false') {
+      throw new OpConfigError(`environment variable ${name} must be "true" or "false"`);
+    }
+    return value === 'true';
+  };
+  const linksFile = env.OP_CERTIFICATE_LINKS_FILE || undefined;
   const policy = env.OP_REVOCATION_POLICY || 'crl';
   if (!POLICIES.includes(policy as RevocationPolicy)) {
     throw new OpConfigError(
@@ -167,11 +208,27 @@ export function readLambdaEnv(env: NodeJS.ProcessEnv): LambdaEnv {
     crlGraceSeconds: integer('OP_CRL_GRACE_SECONDS'),
     ocspUrl: env.OP_OCSP_URL || undefined,
     ocspTimeoutMs: integer('OP_OCSP_TIMEOUT_MS'),
-    allowUnknownRevocation: flag === 'true',
+    allowUnknownRevocation: boolean('OP_ALLOW_UNKNOWN_REVOCATION', false),
     clockSkewSeconds: integer('OP_CLOCK_SKEW_SECONDS'),
     helperPort: integer('OP_HELPER_PORT'),
     helperGuideUrl: env.OP_HELPER_GUIDE_URL || undefined,
     accountRetentionDays: integer('OP_ACCOUNT_RETENTION_DAYS'),
+    releaseHistoryRetentionDays: integer('OP_RELEASE_HISTORY_RETENTION_DAYS'),
+    signingTrustAnchorsFile: env.OP_SIGNING_TRUST_ANCHORS_FILE || undefined,
+    ...(linksFile
+      ? {
+          certificateLinks: {
+            file: linksFile,
+            authoritative: boolean('OP_CERTIFICATE_LINKS_AUTHORITATIVE', true),
+          },
+        }
+      : {}),
+    identity: {
+      ageThresholds: integerList('OP_IDENTITY_AGE_THRESHOLDS'),
+      evidenceRetentionDays: integer('OP_IDENTITY_EVIDENCE_RETENTION_DAYS'),
+      allowUnknownRevocation: boolean('OP_IDENTITY_ALLOW_UNKNOWN_REVOCATION', false),
+      acceptUnlinkedSigningCertificates: boolean('OP_IDENTITY_ACCEPT_UNLINKED_SIGNING_CERTIFICATES', false),
+    },
     limits: Object.fromEntries(
       Object.entries(LOGIN_LIMIT_ENV).flatMap(([setting, name]) => {
         const value = integer(name);

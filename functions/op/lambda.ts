@@ -8,15 +8,19 @@
  * gets right for a Koa/Node listener such as oidc-provider's.
  *
  * Configuration is read once per cold start (lambda-env.ts), secrets fetched once from Secrets
- * Manager; a failed cold start is retried on the next invocation.
+ * Manager; a failed cold start is retried on the next invocation. The start-up listing of clients
+ * (only for the raw-serial warning, provider.ts) waits until the first invocation has been
+ * answered: it is the DynamoDB client's first request (credentials, endpoint, signing, HTTP
+ * agent), whose CPU would otherwise run before that answer on the instance's one thread.
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import serverless from 'serverless-http';
 import { NO_PREDECESSORS } from '../accounts/account-store.js';
+import { FileCertificateLinkSource } from '../jpki/certificate-links.js';
 import { decodePemOrDer } from '../jpki/pem.js';
-import { loadTrustAnchors } from '../jpki/trust-anchors.js';
+import { combineTrustAnchors, loadTrustAnchors } from '../jpki/trust-anchors.js';
 import { stderrLogger } from '../log/logger.js';
 import { CrlStore } from '../revocation/crl-store.js';
 import { revocationSourceFor } from '../revocation/policy.js';
@@ -39,11 +43,16 @@ function deployedFile(env: NodeJS.ProcessEnv, path: string): string {
 export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promise<OpConfig> {
   const settings = readLambdaEnv(env);
   // The secret's round trip and the trust-anchor file read overlap.
-  const [secrets, anchorsFile] = await Promise.all([
+  const [secrets, anchorsFile, signingAnchorsFile] = await Promise.all([
     loadAwsSecrets(settings.secretIds, new SecretsManagerClient({})),
     readFile(deployedFile(env, settings.trustAnchorsFile)),
+    settings.signingTrustAnchorsFile && readFile(deployedFile(env, settings.signingTrustAnchorsFile)),
   ]);
   const trustAnchors = loadTrustAnchors(decodePemOrDer(anchorsFile, 'CERTIFICATE'));
+  // Identity verification (issue #14) only with signing CAs; the revocation source knows both.
+  const signingTrustAnchors = signingAnchorsFile
+    ? loadTrustAnchors(decodePemOrDer(signingAnchorsFile, 'CERTIFICATE'))
+    : undefined;
   const client = createDynamoClient();
   const revocation = await revocationSourceFor(
     {
@@ -55,7 +64,9 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
       clockSkewSeconds: settings.clockSkewSeconds,
     },
     {
-      trustAnchors,
+      trustAnchors: signingTrustAnchors
+        ? combineTrustAnchors(trustAnchors, signingTrustAnchors)
+        : trustAnchors,
       crlStore: new CrlStore({ client, tableName: settings.tableName }),
       certificateKeySecret: secrets.certificateKeySecret,
       logger: stderrLogger,
@@ -64,6 +75,17 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
   return {
     issuer: settings.issuer,
     trustAnchors,
+    ...(signingTrustAnchors ? { signingTrustAnchors } : {}),
+    identity: {
+      ...settings.identity,
+      ...(settings.certificateLinks
+        ? {
+            links: new FileCertificateLinkSource(deployedFile(env, settings.certificateLinks.file), {
+              authoritative: settings.certificateLinks.authoritative,
+            }),
+          }
+        : {}),
+    },
     revocation,
     allowUnknownRevocation: settings.allowUnknownRevocation,
     clockSkewSeconds: settings.clockSkewSeconds,
@@ -81,6 +103,7 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
       certificateKeySecret: secrets.certificateKeySecret,
       predecessors: NO_PREDECESSORS,
       accountRetentionDays: settings.accountRetentionDays,
+      releaseHistoryRetentionDays: settings.releaseHistoryRetentionDays,
     }),
   };
 }
@@ -91,15 +114,31 @@ export async function createLambdaHandler(config: OpConfig): Promise<Handler> {
   return serverless(await lambdaOriginGuard(listener), { provider: 'aws' });
 }
 
+/** `config` whose client listing starts only once `after` has settled. */
+export function listingClientsAfter(config: OpConfig, after: Promise<void>): OpConfig {
+  const { clients } = config.storage;
+  return {
+    ...config,
+    storage: { ...config.storage, clients: { list: () => after.then(() => clients.list()) } },
+  };
+}
+
 let ready: Promise<Handler> | undefined;
+/** Settles when the first invocation of this instance has been answered (or has failed). */
+let markFirstAnswered: () => void = () => undefined;
+const firstAnswered = new Promise<void>((resolve) => {
+  markFirstAnswered = resolve;
+});
 
 /** The Lambda entry point. */
 export const handler: Handler = async (event, context) => {
-  ready ??= lambdaConfig().then(createLambdaHandler);
+  ready ??= lambdaConfig().then((config) => createLambdaHandler(listingClientsAfter(config, firstAnswered)));
   try {
     return await (await ready)(event, context);
   } catch (error) {
     ready = undefined;
     throw error;
+  } finally {
+    markFirstAnswered();
   }
 };

@@ -16,6 +16,11 @@
  *   backchannel_logout_uri; sessions carry `sid` to them (backchannel_logout_session_required by
  *   default). The revocation job (revocation/notification/) sends logout tokens the same way.
  * - Claims: sub, acr, amr, auth_time — no personal data; the raw serial only as in raw-serial.ts.
+ *   Identity verification (issue #14, when the OP has signing trust anchors): the scopes `name
+ *   address birthdate gender`, the `claims` parameter (checked by identity/identity-request.ts
+ *   assertClaimsParameter) with OIDC for Identity Assurance `verified_claims`, derived age and
+ *   address claims; the release of a transaction reaches its ID token and its access token's
+ *   userinfo only, carried sealed (sealed-claims.ts, identity/provider-claims.ts).
  * - Lifetimes: code 60 s, access and ID token 10 min, interaction 10 min (the challenge inside it
  *   5 min), OP session 12 h in a browser-session cookie, grant and refresh token 14 days.
  * - `prompt=login` and `max_age` are honoured by oidc-provider's default policy; since the login
@@ -29,19 +34,27 @@
  */
 import type Koa from 'koa';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { accountServicesFor, recordCodeRelease } from '../accounts/op-account-services.js';
+import type { ClaimsByScope } from '../accounts/release-of-code.js';
 import { TTL } from '../defaults.js';
+import { assertClaimsParameter } from '../identity/identity-request.js';
+import { identityClaimsConfiguration, TransactionClaims } from '../identity/provider-claims.js';
 import type { OpLogger } from '../log/logger.js';
 import { PrivateRpHosts } from '../revocation/notification/private-network.js';
 import { providerJwks } from '../secrets/op-secrets.js';
+import { IDENTITY_EVIDENCE_MODEL, IdentityEvidenceStore } from '../storage/identity-evidence.js';
 import { type SubjectClient, subjectFor } from '../subject/subject-for.js';
+import { accountClient } from './account/account-client.js';
+import { accountRoutes } from './account/routes.js';
 import { adapterFor } from './adapter.js';
 import { queueBackchannelLogouts } from './backchannel-logout.js';
 import { cacheHeaders } from './cache-headers.js';
-import { FIRST_PARTY_FLAG, hasFlag, RAW_SERIAL_FLAG, warnRawSerialClients } from './client-flags.js';
+import { clientScopeConfiguration, FIRST_PARTY_FLAG, hasFlag, warnRawSerialClients } from './client-flags.js';
 import { CLIENT_CONFIGURATION, CLIENT_FEATURES } from './client-metadata.js';
 import { type OpConfig, resolveOpConfig } from './config.js';
 import { freshLoginPolicy, recordFreshLogins } from './fresh-login.js';
-import { interactionRoutes, MYNA_RESULT } from './interactions/routes.js';
+import { mynaResultOf, withIdentityStep } from './interactions/identity-prompt.js';
+import { interactionRoutes } from './interactions/routes.js';
 import { pinRequestOrigin } from './issuer-origin.js';
 import { pageHeaders } from './login-page/assets.js';
 import { type ClientDisplay, clientDisplay } from './login-page/client-display.js';
@@ -49,7 +62,8 @@ import { renderErrorPage, renderLogoutDonePage, renderLogoutPage } from './login
 import { negotiateLocale } from './login-page/locale.js';
 import { type Locale, oidcErrorMessage } from './login-page/messages.js';
 import { privateRpFetch } from './private-rp-fetch.js';
-import { RAW_SERIAL_CLAIM, RAW_SERIAL_MODEL, RAW_SERIAL_SCOPE, RawSerialCarrier } from './raw-serial.js';
+import { RAW_SERIAL_CLAIM, RAW_SERIAL_SCOPE } from './raw-serial.js';
+import { SEALED_CLAIMS_MODEL, SealedClaimsCarrier, type SealedTransactionClaims } from './sealed-claims.js';
 import { securityHeaders } from './security-headers.js';
 import { refuseConcurrentReplays, withOidcErrors } from './storage-errors.js';
 
@@ -92,10 +106,28 @@ export async function createProvider(
   const { secrets, storage, logger } = config;
   // Listed while the provider is built, for the start-up warning below.
   const registered = storage.clients.list();
-  const rawSerial = new RawSerialCarrier(
+  const sealedClaims = new SealedClaimsCarrier(
     secrets.certificateKeySecret,
-    adapterFor(storage.adapter, RAW_SERIAL_MODEL),
+    adapterFor(storage.adapter, SEALED_CLAIMS_MODEL),
   );
+  /** The `sub` a client sees (pairwise unless it registered `public`, subject-for.ts). */
+  const subjectOf = (client: { metadata(): object }, accountId: string) =>
+    subjectFor(secrets.pairwiseSecret, client.metadata() as SubjectClient, accountId);
+  const identity = identityClaimsConfiguration(config.identity);
+  const transactionClaims = new TransactionClaims({
+    issuer: config.issuer,
+    settings: config.identity,
+    carrier: sealedClaims,
+    evidenceStore: new IdentityEvidenceStore(
+      secrets.certificateKeySecret,
+      adapterFor(storage.adapter, IDENTITY_EVIDENCE_MODEL),
+      undefined,
+      // Links each retained record to its account (the account page and the export list it).
+      storage.accountData?.releaseHistory,
+    ),
+    secrets,
+    subjectOf,
+  });
 
   const configuration: Configuration = {
     adapter: withOidcErrors(storage.adapter),
@@ -105,18 +137,23 @@ export async function createProvider(
     cookies: { keys: [...secrets.cookieKeys], names: cookieNames(config.issuer) },
     // Scopes, auth methods, algorithms, client defaults and flags: client-metadata.ts.
     ...CLIENT_CONFIGURATION,
+    // The identity scopes only with identity verification (not advertised, not kept in clients' scope).
+    ...clientScopeConfiguration(config.identity.enabled),
+    // The account page's own client (static, never stored): account/account-client.ts.
+    clients: [accountClient(config.issuer)],
     claims: {
       // acr and amr are asserted for every login, so they come with `openid` itself.
-      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      openid: ['sub', 'acr', 'amr', 'auth_time', ...identity.openidClaims],
       sid: null,
       iss: null,
       [RAW_SERIAL_SCOPE]: [RAW_SERIAL_CLAIM],
+      ...identity.claims,
     },
-    // Scope claims in the ID token: the only one is the raw serial, which is never in userinfo.
+    // Scope claims in the ID token: the raw serial (never in userinfo) and the identity scopes' facts
+    // (in both, as the release places them).
     conformIdTokenClaims: false,
     pkce: { required: () => true },
-    pairwiseIdentifier: (_ctx, accountId, client) =>
-      subjectFor(secrets.pairwiseSecret, client.metadata() as SubjectClient, accountId),
+    pairwiseIdentifier: (_ctx, accountId, client) => subjectOf(client, accountId),
     issueRefreshToken: async (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') &&
       (code.scopes.has('offline_access') || client.clientAuthMethod !== 'none'),
@@ -135,6 +172,12 @@ export async function createProvider(
       introspection: { enabled: true, allowedPolicy: ownTokensOnly },
       revocation: { enabled: true, allowedPolicy: ownTokensOnly },
       userinfo: { enabled: true },
+      claimsParameter: {
+        enabled: true,
+        async assertClaimsParameter(_ctx, claims, client) {
+          assertClaimsParameter(claims, client?.metadata(), config.identity);
+        },
+      },
       rpInitiatedLogout: {
         enabled: true,
         async logoutSource(ctx, form) {
@@ -149,10 +192,14 @@ export async function createProvider(
         },
       },
     },
-    discovery: { ui_locales_supported: ['ja', 'en'], claim_types_supported: ['normal'] },
+    discovery: {
+      ui_locales_supported: ['ja', 'en'],
+      claim_types_supported: ['normal'],
+      ...identity.discovery,
+    },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: freshLoginPolicy(),
+      policy: withIdentityStep(freshLoginPolicy(), config.identity),
     },
     async findAccount(ctx, accountId, token) {
       // Resuming after a card login: that login's accountForLogin returned this very account, so it
@@ -162,19 +209,11 @@ export async function createProvider(
       return {
         accountId,
         async claims(use, scope) {
-          const claims: { sub: string; [claim: string]: unknown } = { sub: accountId };
           const client = ctx.oidc.client;
-          if (
-            use === 'id_token' &&
-            token?.kind === 'AuthorizationCode' &&
-            client &&
-            hasFlag(client, RAW_SERIAL_FLAG) &&
-            scope.split(' ').includes(RAW_SERIAL_SCOPE)
-          ) {
-            const serial = await rawSerial.take(token.jti, client.clientId);
-            if (serial) claims[RAW_SERIAL_CLAIM] = serial;
-          }
-          return claims;
+          // The raw serial and an identity release: only for the token of their own transaction.
+          const transaction =
+            client && token ? await transactionClaims.of(ctx, use, scope, token, client, accountId) : {};
+          return { ...transaction, sub: accountId };
         },
       };
     },
@@ -189,6 +228,7 @@ export async function createProvider(
       const grant = existing ?? new ctx.oidc.provider.Grant({ clientId: client.clientId, accountId });
       const granted = grant.getOIDCScope();
       grant.addOIDCScope([...ctx.oidc.requestParamScopes].join(' '));
+      grant.addOIDCClaims([...ctx.oidc.requestParamClaims]);
       // A returning user's grant usually covers the request already: saving it unchanged would
       // write the same item (a grant keeps the expiry it was created with) and its index pointer.
       if (!existing || grant.getOIDCScope() !== granted) await grant.save();
@@ -233,16 +273,27 @@ export async function createProvider(
   provider.use(cacheHeaders());
   provider.use(async (koaCtx, next) => {
     await next();
-    // After the code of a card login is issued, park that login's sealed serial (raw-serial.ts).
+    // After the code of an interaction is issued, park its sealed claims (sealed-claims.ts).
     const { oidc } = koaCtx as unknown as Partial<KoaContextWithOIDC>;
-    const myna = oidc?.result?.[MYNA_RESULT] as { sealedSerial?: string } | undefined;
+    const myna = mynaResultOf(oidc?.result);
     const code = oidc?.entities.AuthorizationCode;
-    const sealed = myna?.sealedSerial;
-    if (sealed && code && oidc?.route === 'resume') {
-      await rawSerial.park(code.jti, sealed, TTL.AuthorizationCode);
+    const sealed: SealedTransactionClaims = {
+      ...(typeof myna?.sealedSerial === 'string' ? { sealedSerial: myna.sealedSerial } : {}),
+      ...(typeof myna?.identity?.sealed === 'string' ? { sealedIdentity: myna.identity.sealed } : {}),
+    };
+    if (Object.keys(sealed).length > 0 && code && oidc?.route === 'resume') {
+      await sealedClaims.park(
+        { jti: code.jti, clientId: code.clientId as string, accountId: code.accountId as string },
+        sealed,
+        TTL.AuthorizationCode,
+      );
     }
+    // The release history of a code just issued (names only; joins the request's batch write).
+    await recordCodeRelease(storage, oidc, configuration.claims as ClaimsByScope, myna);
   });
-  provider.use(interactionRoutes(provider, config, rawSerial));
+  // The "My account" page (account/routes.ts), with the account services made on its first use.
+  provider.use(accountRoutes(provider, config, () => accountServicesFor(provider, config)));
+  provider.use(interactionRoutes(provider, config, sealedClaims));
 
   // The first request needs no client list: the warning is logged once the Query answers (a
   // cold start does not wait for that round trip), and a failed listing is logged, not fatal.

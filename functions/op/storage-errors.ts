@@ -15,19 +15,25 @@ import { adapterFor, type OpAdapter } from './adapter.js';
 export function withOidcErrors(adapter: OpAdapter): AdapterFactory {
   return (model: string): Adapter => {
     const inner = adapterFor(adapter, model);
-    const consume = async (id: string): Promise<void> => {
-      try {
-        await inner.consume(id);
-      } catch (error) {
-        if (error instanceof StorageError && error.code === 'ALREADY_CONSUMED') {
-          throw new errors.InvalidGrant(error.message);
+    // consume, and the save of a token issued on a consume still in flight (op/storage-reads.ts).
+    const mapped =
+      <A extends unknown[]>(write: (...args: A) => Promise<void>) =>
+      async (...args: A): Promise<void> => {
+        try {
+          await write(...args);
+        } catch (error) {
+          if (error instanceof StorageError && error.code === 'ALREADY_CONSUMED') {
+            throw new errors.InvalidGrant(error.message);
+          }
+          throw error;
         }
-        throw error;
-      }
-    };
+      };
+    const consume = mapped(inner.consume.bind(inner));
+    const upsert = mapped(inner.upsert.bind(inner));
     return new Proxy(inner, {
       get(target, property) {
         if (property === 'consume') return consume;
+        if (property === 'upsert') return upsert;
         const value: unknown = Reflect.get(target, property, target);
         return typeof value === 'function' ? value.bind(target) : value;
       },

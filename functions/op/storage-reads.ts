@@ -11,8 +11,22 @@
  *   access or refresh token, oidc-provider next reads its session (session-bound tokens), grant and
  *   account, one after another; `RequestScope.prefetch` reads those three with one BatchGetItem.
  *   Nothing is cached across requests: a destroyed session or grant is seen at once.
+ * - **At oidc-provider's token endpoint, tokens are written while the consume they are issued on
+ *   is in flight**: there oidc-provider consumes a grant source (code, refresh token, device or
+ *   CIBA request) only after every check of the code itself (client, expiry, PKCE, redirect URI)
+ *   has passed, and then builds the tokens; the consume (one conditional UpdateItem, as always)
+ *   is sent at once but not awaited there, and the first access or refresh token saved after it
+ *   is sent together with it and waits for it. If the consume fails (another redemption won), that token is deleted and the
+ *   save throws StorageError ALREADY_CONSUMED, which the OP answers with `invalid_grant`: no
+ *   response carries a token whose consume failed, the losing token was never handed out, and
+ *   of concurrent redemptions exactly one still succeeds. A request that ends with a consume
+ *   nobody waited for waits for it and fails (500) if it failed — also one that a later check
+ *   refused anyway. One round trip less at the token endpoint. Every other consume is awaited
+ *   where it is made and throws there: outside a request scope, of any other model, and on any
+ *   other route — the account page's in-process code exchange (account/code-exchange.ts) relies
+ *   on its consume failing at the call, before it begins a session.
  */
-import type { AdapterPayload } from 'oidc-provider';
+import Provider, { type AdapterPayload } from 'oidc-provider';
 import { accountItemKey } from '../accounts/dynamo-account-store.js';
 import {
   CLIENT_MODEL,
@@ -31,11 +45,34 @@ const CLIENT_CACHE_ENTRIES = 1_000;
 /** Models whose payload names a grant, an account and (session-bound) a session. */
 const TOKEN_MODELS: ReadonlySet<string> = new Set(['AuthorizationCode', 'AccessToken', 'RefreshToken']);
 
+/** Models oidc-provider issues on the strength of a consume (see the module comment). */
+const ISSUED_MODELS: ReadonlySet<string> = new Set(['AccessToken', 'RefreshToken']);
+/**
+ * Grant sources: oidc-provider consumes them at the token endpoint and, on success, saves an
+ * access token next. Any other consume (a pushed authorization request's) is awaited as usual.
+ */
+const GRANT_SOURCE_MODELS: ReadonlySet<string> = new Set([
+  'AuthorizationCode',
+  'RefreshToken',
+  'DeviceCode',
+  'BackchannelAuthenticationRequest',
+]);
+
+/** True while oidc-provider's token endpoint handles the current request. */
+export function atTokenEndpoint(): boolean {
+  return Provider.ctx?.oidc?.route === 'token';
+}
+
 /** What storageReads needs. */
 export interface StorageReadsOptions {
   readonly scope: RequestScope;
   /** Current time in epoch milliseconds (default Date.now). */
   readonly now?: () => number;
+  /**
+   * Where a grant source's consume may be sent without being awaited (see the module comment):
+   * default atTokenEndpoint. Inside a request scope only.
+   */
+  readonly defersConsume?: () => boolean;
 }
 
 interface CachedClient {
@@ -59,7 +96,7 @@ export function storageReads(
   Base: DynamoAdapterConstructor,
   options: StorageReadsOptions,
 ): DynamoAdapterConstructor {
-  const { scope, now = Date.now } = options;
+  const { scope, now = Date.now, defersConsume = atTokenEndpoint } = options;
   const clients = new Map<string, CachedClient>();
 
   return class StorageReadsAdapter extends Base {
@@ -83,6 +120,23 @@ export function storageReads(
     override async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
       if (this.model === CLIENT_MODEL) clients.delete(id);
       await super.upsert(id, payload, expiresIn);
+      const consume = ISSUED_MODELS.has(this.model) ? scope.tracked() : undefined;
+      if (consume === undefined) return;
+      // Sent now, alongside the consume in flight, which it then waits for.
+      const [sent, consumed] = await Promise.allSettled([scope.flush(), consume]);
+      if (consumed.status === 'rejected') {
+        await super.destroy(id);
+        await scope.flush();
+        throw consumed.reason;
+      }
+      if (sent.status === 'rejected') throw sent.reason;
+    }
+
+    override async consume(id: string): Promise<void> {
+      if (!GRANT_SOURCE_MODELS.has(this.model) || !scope.active || !defersConsume()) {
+        return super.consume(id);
+      }
+      scope.track(super.consume(id));
     }
 
     override async destroy(id: string): Promise<void> {

@@ -9,13 +9,18 @@ import type { AdapterPayload } from 'oidc-provider';
 import type { Clock } from './expiry.js';
 import { createDynamoAdapter, type DynamoAdapterConstructor, listAccountArtifacts } from './oidc-adapter.js';
 
-/** oidc-provider models bound to a grant, revoked with it. */
+/**
+ * Models bound to a grant, revoked with it: oidc-provider's, and the OP's sealed claims
+ * (op/sealed-claims.ts: the identity release's userinfo claims parked under an access token carry
+ * its grant id).
+ */
 export const GRANT_BOUND_MODELS = [
   'AccessToken',
   'AuthorizationCode',
   'RefreshToken',
   'DeviceCode',
   'BackchannelAuthenticationRequest',
+  'MynaSealedClaims',
 ] as const;
 
 /** `payload` when it is the one of session `id`. */

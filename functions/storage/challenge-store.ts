@@ -6,7 +6,7 @@
  *
  * - **Issued and counted at once**: `issue` is ONE conditional UpdateItem that sets a new nonce,
  *   clears the consumption and adds 1 to `challengesIssued`, only if the interaction is live, at
- *   its login prompt and had fewer than the allowed challenges.
+ *   its login (or identity) prompt and had fewer than the allowed challenges.
  * - **Consumed and counted once**: `consume` is ONE conditional UpdateItem that marks the nonce
  *   consumed and adds 1 to `challengesAnswered`, only if a nonce is there, unconsumed and
  *   unexpired, the interaction itself unexpired, and it had fewer than the allowed answers;
@@ -141,13 +141,15 @@ export class DynamoChallengeStore implements ChallengeStore {
     const issued = await this.#update(
       interactionUid,
       'SET #nonce = :nonce, #nonceExpiresAt = :nonceExpiresAt ADD #issued :one REMOVE #consumedAt',
-      `${LIVE} AND #payload.#prompt.#name = :login AND (attribute_not_exists(#issued) OR #issued < :max)`,
+      `${LIVE} AND #payload.#prompt.#name IN (:login, :identity) AND (attribute_not_exists(#issued) OR #issued < :max)`,
       {
         ':nonce': nonce,
         ':nonceExpiresAt': expiresAtAfter(nowMs, CHALLENGE_TTL_SECONDS),
         ':now': epochSeconds(nowMs),
         ':one': 1,
         ':login': 'login',
+        // The identity step's card answer takes a challenge as the login's does (op/interactions/identity-prompt.ts).
+        ':identity': 'identity',
         ':max': maxChallenges,
       },
     );

@@ -13,7 +13,12 @@
  * client knows, the signing alg — pairwise identifiers and ids, no personal data.
  */
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { BACKCHANNEL_RETRY } from '../defaults.js';
 import { writeIf } from './conditional-write.js';
@@ -172,6 +177,55 @@ export class LogoutQueue {
       }),
     );
     return recorded ? outcome : undefined;
+  }
+
+  /**
+   * The items naming the account — its account id, or one of its `certificateKeys` (attribute or
+   * id) — as stored (`sk`: the item's sort key): what the export shows and `forgetAccount`
+   * removes. One Query of the queue's partition.
+   */
+  async namingAccount(
+    accountId: string,
+    certificateKeys: readonly string[] = [],
+  ): Promise<(LogoutDelivery & { readonly sk: string })[]> {
+    const keys = new Set(certificateKeys);
+    const named: (LogoutDelivery & { sk: string })[] = [];
+    for await (const items of queryPages(this.#client, partitionQuery(this.#tableName, QUEUE_KIND))) {
+      for (const item of items) {
+        const stored = unmarshall(item) as LogoutDelivery & { sk: string };
+        const idKey = stored.sk.slice(0, Math.max(0, stored.sk.lastIndexOf('#')));
+        if (stored.accountId === accountId || keys.has(String(stored.certificateKey)) || keys.has(idKey)) {
+          named.push(stored);
+        }
+      }
+    }
+    return named;
+  }
+
+  /**
+   * Takes an erased account off the queue (accounts/account-records.ts erase): every item
+   * `namingAccount` finds is deleted; a pending one is first queued again without them under a new
+   * id (same client, URI, sub, sid and due time), so it is still delivered. Returns how many items
+   * named the account.
+   */
+  async forgetAccount(accountId: string, certificateKeys: readonly string[] = []): Promise<number> {
+    const named = await this.namingAccount(accountId, certificateKeys);
+    for (const stored of named) {
+      if (stored.state === 'pending') {
+        const { clientId, uri, sub, sid, alg } = stored;
+        await this.enqueue(
+          { id: `requeued:${randomUUID()}#${clientId}`, clientId, uri, sub, sid, alg },
+          new Date(stored.nextAttemptAt),
+        );
+      }
+      await this.#client.send(
+        new DeleteItemCommand({
+          TableName: this.#tableName,
+          Key: marshall(listedItemKey(QUEUE_KIND, stored.sk)),
+        }),
+      );
+    }
+    return named.length;
   }
 
   /** The delay before a later run retries, after `attempts` failed attempts: doubling, capped. */

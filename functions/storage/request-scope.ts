@@ -12,6 +12,13 @@
  * - **reads together**: `prefetch(keys)` fetches items the request is about to read with ONE
  *   BatchGetItem (strongly consistent), e.g. the grant and session of a token just read.
  *
+ * - **waits for a consume in flight only where it must**: `track(consume)` registers a
+ *   conditional write sent but not awaited by its caller (at oidc-provider's token endpoint only,
+ *   the OP's adapter starts a code's or refresh token's consume and lets oidc-provider build the
+ *   tokens meanwhile, op/storage-reads.ts; everywhere else a consume is awaited where it is made);
+ *   `tracked()` hands them to the one who reports their outcome, and `run` waits for any left
+ *   before it returns, so a request never ends well after a failed consume.
+ *
  * Never held or answered from the copy: conditional writes (single use — codes, challenges,
  * refresh tokens — is one conditional UpdateItem, consume.ts), writes that return values,
  * UpdateItem, reads with a projection, Query, Scan. Such a command first flushes what is held, and drops the request's copy
@@ -40,6 +47,8 @@ let scopes = 0;
 interface ScopeState {
   /** The request's copy of items: read or written (undefined: known absent), by key. */
   readonly items: Map<string, Promise<Item | undefined>>;
+  /** Conditional writes in flight that the request's outcome depends on (`track`). */
+  readonly tracked: Promise<void>[];
   /** Held writes by key, in order of first write (a later write to the same key replaces it). */
   readonly held: Map<string, WriteRequest>;
 }
@@ -147,14 +156,48 @@ export class RequestScope {
    * `work` throws (the writes made before a failure are kept, as without the scope).
    */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    const state: ScopeState = { items: new Map(), held: new Map() };
+    const state: ScopeState = { items: new Map(), held: new Map(), tracked: [] };
     return this.#storage.run(state, async () => {
       try {
-        return await work();
+        const result = await work();
+        // A tracked write nobody waited for decides too: its failure fails the request.
+        await Promise.all(state.tracked.splice(0));
+        return result;
       } finally {
         await this.#flush(state);
       }
     });
+  }
+
+  /** True inside `run`. */
+  get active(): boolean {
+    return this.#storage.getStore() !== undefined;
+  }
+
+  /**
+   * Registers `write`, a conditional write in flight whose caller goes on without waiting for it
+   * (see the module comment); its failure is reported by `tracked()` and by `run`, never as an
+   * unhandled rejection. Outside a scope nothing reports it: the caller awaits `write` itself.
+   */
+  track(write: Promise<void>): void {
+    write.catch(() => undefined);
+    this.#storage.getStore()?.tracked.push(write);
+  }
+
+  /**
+   * Hands the writes `track` registered in this request so far to the caller, which reports their
+   * outcome (`run` no longer waits for them): undefined when there are none, else a promise that
+   * settles when they all have, rejecting with the first failure.
+   */
+  tracked(): Promise<void> | undefined {
+    const writes = this.#storage.getStore()?.tracked.splice(0) ?? [];
+    return writes.length === 0 ? undefined : Promise.all(writes).then(() => undefined);
+  }
+
+  /** Sends the writes held so far now, instead of before the next command or the response. */
+  async flush(): Promise<void> {
+    const state = this.#storage.getStore();
+    if (state) await this.#flush(state);
   }
 
   /**

@@ -133,6 +133,18 @@ export class RevocationAuditLog {
     });
   }
 
+  /** The record of one certificate, if any (one strongly consistent GetItem). */
+  async find(certificateKey: string): Promise<Record<string, unknown> | undefined> {
+    const { Item } = await this.#client.send(
+      new GetItemCommand({
+        TableName: this.#tableName,
+        Key: marshall(listedItemKey(AUDIT_KIND, certificateKey)),
+        ConsistentRead: true,
+      }),
+    );
+    return Item && unmarshall(Item);
+  }
+
   /** Every audit record (operator CLI and tests). */
   async list(): Promise<Record<string, unknown>[]> {
     const records: Record<string, unknown>[] = [];

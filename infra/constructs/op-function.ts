@@ -24,6 +24,10 @@ import { tableFunctionAccess } from './table-function-access.js';
 
 /** File name of the trust-anchor bundle inside the deployment package (OP_TRUST_ANCHORS_FILE). */
 export const TRUST_ANCHORS_FILE = 'trust-anchors.pem';
+/** File name of the signing CA bundle (OP_SIGNING_TRUST_ANCHORS_FILE), when identity verification is on. */
+export const SIGNING_TRUST_ANCHORS_FILE = 'signing-trust-anchors.pem';
+/** File name of the certificate link file (OP_CERTIFICATE_LINKS_FILE), when one is configured. */
+export const CERTIFICATE_LINKS_FILE = 'certificate-links.json';
 
 /** The item operations the storage code issues (functions/storage, functions/accounts). */
 export const TABLE_ACTIONS = [
@@ -41,8 +45,9 @@ export const TABLE_ACTIONS = [
  * The partitions the OP writes (functions/storage/table.ts: `pk` = `<Kind>#<id>`): oidc-provider's
  * models of the features it enables (not `Client`, registered by the operator CLI; no dynamic
  * registration, device flow, CIBA or client credentials: enabling one needs its model here), the
- * account-index pointers (grants, sessions), accounts and their certificate pointers, parked raw
- * serials (login challenges live in their interaction's item). A new kind the OP writes must be added here (the
+ * account-index pointers (grants, sessions), accounts and their certificate pointers, a transaction's
+ * sealed claims (raw serial, identity release: op/sealed-claims.ts) and retained identity evidence
+ * (storage/identity-evidence.ts; login challenges live in their interaction's item). A new kind the OP writes must be added here (the
  * test `test/infra/table-partitions.test.ts` runs the OP and fails on any item outside this list).
  */
 export const OP_WRITE_PARTITIONS = [
@@ -57,12 +62,24 @@ export const OP_WRITE_PARTITIONS = [
   'AccountRef#*',
   'ACCOUNT#*',
   'CERT#*',
-  'MynaRawSerial#*',
+  'MynaSealedClaims#*',
+  'MynaIdentityEvidence#*',
   // The per-address limit's counters (storage/rate-counter.ts).
   'RateLimit#*',
   // The back-channel logout queue (storage/logout-queue.ts): RP-initiated logout queues deliveries.
   'BackchannelLogout',
+  // The release history (storage/release-history.ts): one entry per code issuance.
+  'ReleaseHistory#*',
+  // The "My account" page's sessions (op/account/account-session.ts).
+  'MynaAccountSession#*',
 ] as const;
+
+/**
+ * The partitions the OP deletes in: its own, and the revocation audit records of one account,
+ * which the "My account" page's erasure removes with the account (storage/revocation-audit.ts:
+ * the OP may delete an audit record, never write one).
+ */
+export const OP_DELETE_PARTITIONS = [...OP_WRITE_PARTITIONS, 'RevocationAudit'] as const;
 
 export interface OpFunctionProps {
   readonly projectRoot: string;
@@ -81,6 +98,12 @@ export interface OpFunctionProps {
   readonly logRetention: RetentionDays;
   /** Absolute path of the PEM bundle of JPKI user-auth CA certificates; unset ships none. */
   readonly trustAnchorsPath?: string;
+  /** Absolute path of the PEM bundle of JPKI signing CA certificates; unset: identity verification off. */
+  readonly signingTrustAnchorsPath?: string;
+  /** The certificate link file (absolute path) and whether it lists every signing certificate. */
+  readonly certificateLinks?: { readonly path: string; readonly authoritative: boolean };
+  /** OP_IDENTITY_ACCEPT_UNLINKED_SIGNING_CERTIFICATES (identity verification without links). */
+  readonly acceptUnlinkedSigningCertificates?: boolean;
   /** Absolute paths of CRL files to ship and load at cold start. */
   readonly crlPaths: readonly string[];
   readonly helperGuideUrl?: string;
@@ -91,6 +114,8 @@ export interface OpFunctionProps {
   readonly privateRpHosts: readonly string[];
   /** OP_ACCOUNT_RETENTION_DAYS. */
   readonly accountRetentionDays: number;
+  /** OP_RELEASE_HISTORY_RETENTION_DAYS. */
+  readonly releaseHistoryRetentionDays: number;
   /** OP_LIMIT_* (lambda-env.ts LOGIN_LIMIT_ENV). */
   readonly loginLimits: LoginLimitSettings;
 }
@@ -106,6 +131,7 @@ export class OpFunction extends Construct {
       description: 'myna-oidc OP: its table partitions and index, read of its secrets, its own logs',
       tableActions: TABLE_ACTIONS,
       writePartitions: OP_WRITE_PARTITIONS,
+      deletePartitions: OP_DELETE_PARTITIONS,
       table: props.table,
       grantIndexArn: props.grantIndexArn,
       secrets: [
@@ -120,6 +146,10 @@ export class OpFunction extends Construct {
 
     const shipped = [
       ...(props.trustAnchorsPath ? [[props.trustAnchorsPath, TRUST_ANCHORS_FILE] as const] : []),
+      ...(props.signingTrustAnchorsPath
+        ? [[props.signingTrustAnchorsPath, SIGNING_TRUST_ANCHORS_FILE] as const]
+        : []),
+      ...(props.certificateLinks ? [[props.certificateLinks.path, CERTIFICATE_LINKS_FILE] as const] : []),
       ...props.crlPaths.map((path, index) => [path, `crl-${index + 1}.crl`] as const),
     ];
     const environment: Record<string, string> = {
@@ -129,6 +159,7 @@ export class OpFunction extends Construct {
       OP_PAIRWISE_SECRET_ID: props.secrets.pairwise.secretArn,
       OP_TRUST_ANCHORS_FILE: TRUST_ANCHORS_FILE,
       OP_ACCOUNT_RETENTION_DAYS: String(props.accountRetentionDays),
+      OP_RELEASE_HISTORY_RETENTION_DAYS: String(props.releaseHistoryRetentionDays),
       ...Object.fromEntries(
         Object.entries(LOGIN_LIMIT_ENV).map(([setting, name]) => [
           name,
@@ -145,6 +176,14 @@ export class OpFunction extends Construct {
     if (props.helperGuideUrl) environment.OP_HELPER_GUIDE_URL = props.helperGuideUrl;
     if (props.revocationPolicy) environment.OP_REVOCATION_POLICY = props.revocationPolicy;
     if (props.ocspUrl) environment.OP_OCSP_URL = props.ocspUrl;
+    if (props.signingTrustAnchorsPath) environment.OP_SIGNING_TRUST_ANCHORS_FILE = SIGNING_TRUST_ANCHORS_FILE;
+    if (props.certificateLinks) {
+      environment.OP_CERTIFICATE_LINKS_FILE = CERTIFICATE_LINKS_FILE;
+      environment.OP_CERTIFICATE_LINKS_AUTHORITATIVE = String(props.certificateLinks.authoritative);
+    }
+    if (props.acceptUnlinkedSigningCertificates) {
+      environment.OP_IDENTITY_ACCEPT_UNLINKED_SIGNING_CERTIFICATES = 'true';
+    }
 
     this.function = new NodejsFunction(this, 'Function', {
       ...splitBundledFunctionProps({

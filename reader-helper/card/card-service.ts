@@ -1,28 +1,43 @@
 /**
  * The card operations the daemon offers, over any ReaderBackend: which readers hold which kind of
- * card, and one login: read the certificate, check the tries left, have the person enter the PIN
- * in the helper's own window (a {@link PinEntry}) or on the reader's keypad (a PIN pad), verify
- * it, sign the challenge. One operation at a time. While the same card stays inserted its
- * connection, its certificate and whether its reader has a PIN pad are kept (a repeat login costs
- * 6 APDUs); after every login the card is reset, so the PIN it verified cannot be used by any
- * other program sharing the reader.
- * The PIN only passes from the PIN window to VERIFY: never stored, logged or put in a message.
+ * card, and two operations of one card session each, run by the same steps (read the user-auth
+ * certificate, check the tries left, have the person enter the PIN in the helper's own window — a
+ * {@link PinEntry} — or on the reader's keypad, verify it, sign):
+ *
+ * - a login ({@link CardService.authenticate}): the user-auth PIN, the user-auth key signs
+ *   challengeSignedData;
+ * - an identity verification ({@link CardService.verifyIdentity}): the signing password, then the
+ *   signing certificate (readable only after it) is read and the signing key signs
+ *   identitySignedData. The password is always typed into the helper's window, also on a PIN-pad
+ *   reader: it holds letters, which a reader's numeric keypad cannot type.
+ *
+ * One operation at a time. While the same card stays inserted its connection, its user-auth
+ * certificate and whether its reader has a PIN pad are kept (a repeat login costs 6 APDUs); the
+ * signing certificate, which holds personal data, is never kept. After every operation the card is
+ * reset, so the PIN it verified cannot be used by any other program sharing the reader.
+ * A PIN only passes from the PIN window to VERIFY: never stored, logged or put in a message.
  */
 import type { CardState, HelperLanguage, ProgressStep, ReaderInfo } from '../../protocol/helper-protocol.js';
-import { USER_AUTH_KEY, USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
-import { challengeSignedData, isValidNonce, sha256DigestInfo } from '../../protocol/signed-data.js';
+import { type JpkiKeyRef, SIGNING_KEY, USER_AUTH_KEY } from '../../protocol/jpki-profile.js';
+import {
+  challengeSignedData,
+  identitySignedData,
+  isValidNonce,
+  sha256DigestInfo,
+} from '../../protocol/signed-data.js';
 import { detectPinPad, type PinPad } from '../pcsc/pin-pad.js';
 import {
   PIN_ENTRY_TIMEOUT_MS,
   type PinEntry,
   PinEntryError,
   type PinRequest,
+  type PinSecret,
 } from '../pin-entry/pin-entry.js';
 import { CardError } from './card-error.js';
 import { type ApduTransport, JpkiCard } from './jpki-card.js';
 import type { BackendReader, CardConnection, ReaderBackend } from './reader-backend.js';
 
-/** What a login needs besides the card. */
+/** What a login or an identity verification needs besides the card. */
 export interface AuthenticateInput {
   /** The origin the signature is for (the page's), bound into the signed data and shown in the PIN window. */
   readonly origin: string;
@@ -33,7 +48,7 @@ export interface AuthenticateInput {
   /** Where the person enters the PIN (and sees the PIN-pad notice). */
   readonly pinEntry: PinEntry;
   /**
-   * Aborts the PIN window and the login between APDUs; a CardError reason (TIMEOUT, CANCELLED)
+   * Aborts the PIN window and the operation between APDUs; a CardError reason (TIMEOUT, CANCELLED)
    * gives the error code.
    */
   readonly signal: AbortSignal;
@@ -49,6 +64,51 @@ export interface AuthenticateInput {
 /** A login answer: the user-auth certificate (DER) and the signature over the challenge. */
 export interface AuthenticateResult {
   readonly certificate: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/**
+ * An identity verification's answer, read in one card session: both certificates (DER) and the
+ * signing key's signature over identitySignedData(origin, nonce).
+ */
+export interface VerifyIdentityResult {
+  readonly userAuthCertificate: Uint8Array;
+  readonly signingCertificate: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** What distinguishes the two card operations; everything else they share. */
+interface KeyOperation {
+  readonly purpose: PinRequest['purpose'];
+  readonly secret: PinSecret;
+  /** The key that signs, its PIN and its certificate. */
+  readonly key: JpkiKeyRef;
+  readonly signedData: (origin: string, nonce: string) => Uint8Array;
+  /** Whether a reader's keypad may take the PIN (digits only: not the signing password). */
+  readonly pinPadAllowed: boolean;
+}
+
+const SIGN_IN: KeyOperation = {
+  purpose: 'sign-in',
+  secret: 'user-auth-pin',
+  key: USER_AUTH_KEY,
+  signedData: challengeSignedData,
+  pinPadAllowed: true,
+};
+
+const VERIFY_IDENTITY: KeyOperation = {
+  purpose: 'verify-identity',
+  secret: 'signing-password',
+  key: SIGNING_KEY,
+  signedData: identitySignedData,
+  pinPadAllowed: false,
+};
+
+/** What one operation read and signed. */
+interface KeyOperationResult {
+  readonly userAuthCertificate: Uint8Array;
+  /** The certificate of the key that signed (the user-auth one for a login). */
+  readonly keyCertificate: Uint8Array;
   readonly signature: Uint8Array;
 }
 
@@ -119,11 +179,29 @@ export class CardService {
    * asks for confirmation first, on a PIN-pad reader too — and never retries a PIN.
    */
   async authenticate(input: AuthenticateInput): Promise<AuthenticateResult> {
+    const { userAuthCertificate, signature } = await this.operate(input, SIGN_IN);
+    return { certificate: userAuthCertificate, signature };
+  }
+
+  /**
+   * Reads the user-auth certificate, then — after the signing password in the helper's own window
+   * (purpose `verify-identity`: it says the site's sign-in service reads name, address, date of
+   * birth and gender from the signing certificate) — reads the signing certificate and signs
+   * identitySignedData(origin, nonce) with the signing key. Checks, tries left, the last-try
+   * confirmation and BUSY as {@link authenticate}; nothing is retried.
+   */
+  async verifyIdentity(input: AuthenticateInput): Promise<VerifyIdentityResult> {
+    const { userAuthCertificate, keyCertificate, signature } = await this.operate(input, VERIFY_IDENTITY);
+    return { userAuthCertificate, signingCertificate: keyCertificate, signature };
+  }
+
+  /** One operation: checks the input before touching any card, then runs it alone (else BUSY). */
+  private async operate(input: AuthenticateInput, operation: KeyOperation): Promise<KeyOperationResult> {
     if (!isValidNonce(input.nonce))
       throw new CardError('BAD_REQUEST', 'the nonce must be base64url, 43-128 chars');
     let digestInfo: Uint8Array;
     try {
-      digestInfo = sha256DigestInfo(challengeSignedData(input.origin, input.nonce));
+      digestInfo = sha256DigestInfo(operation.signedData(input.origin, input.nonce));
     } catch (error) {
       throw new CardError('BAD_REQUEST', 'the origin is not a web origin', { cause: error });
     }
@@ -131,7 +209,7 @@ export class CardService {
     if (this.closed) throw new CardError('CANCELLED', 'the card service is closed');
     this.busy = true;
     try {
-      return await this.exclusive(() => this.login(input, digestInfo));
+      return await this.exclusive(() => this.session(input, operation, digestInfo));
     } finally {
       this.busy = false;
     }
@@ -149,7 +227,11 @@ export class CardService {
     await this.backend.close();
   }
 
-  private async login(input: AuthenticateInput, digestInfo: Uint8Array): Promise<AuthenticateResult> {
+  private async session(
+    input: AuthenticateInput,
+    operation: KeyOperation,
+    digestInfo: Uint8Array,
+  ): Promise<KeyOperationResult> {
     const { signal } = input;
     checkAborted(signal);
     const name = this.pickReader(await this.refreshSlots());
@@ -167,13 +249,18 @@ export class CardService {
         slot.applicationSelected = true;
       }
       slot.certificate ??= await card.readCertificate(USER_AUTH_KEY.certificateFile);
+      const userAuthCertificate = slot.certificate;
+      const { key } = operation;
       // null: the card says the PIN is verified already (its counter is then full).
-      const triesLeft = (await card.pinTriesLeft(USER_AUTH_KEY.pin.file)) ?? USER_AUTH_PIN.maxTries;
-      await this.enterPin(card, name, slot, input, triesLeft);
+      const triesLeft = (await card.pinTriesLeft(key.pin.file)) ?? key.pin.maxTries;
+      await this.enterPin(card, name, slot, input, operation, triesLeft);
       input.onProgress?.('signing');
-      const signature = await card.sign(USER_AUTH_KEY.keyFile, digestInfo);
+      // Read after the PIN (the signing certificate's file needs it), and never kept.
+      const keyCertificate =
+        key === USER_AUTH_KEY ? userAuthCertificate : await card.readCertificate(key.certificateFile);
+      const signature = await card.sign(key.keyFile, digestInfo);
       await this.forgetPin(slot);
-      return { certificate: slot.certificate, signature };
+      return { userAuthCertificate, keyCertificate, signature };
     } catch (error) {
       await this.forgetPin(slot).catch(() => undefined);
       throw await this.failure(name, slot, error);
@@ -182,22 +269,24 @@ export class CardService {
 
   /**
    * The person's turn, for `input.origin`: on a PIN-pad reader the keypad (with the helper's
-   * notice window), else the helper's PIN window and then VERIFY. Either closes when
-   * `input.signal` aborts or the card leaves the reader (CARD_REMOVED).
+   * notice window) when the operation's PIN can be typed there, else the helper's PIN window and
+   * then VERIFY (the PIN file is selected). Either closes when `input.signal` aborts or the card
+   * leaves the reader (CARD_REMOVED).
    */
   private async enterPin(
     card: JpkiCard,
     name: string,
     slot: Slot,
     input: AuthenticateInput,
+    operation: KeyOperation,
     triesLeft: number,
   ): Promise<void> {
-    const pad = await pinPadOf(slot);
+    const pad = operation.pinPadAllowed ? await pinPadOf(slot) : undefined;
     const watch = this.watchRemoval(name, slot.generation, input.signal);
     const request: PinRequest = {
       origin: input.origin,
-      purpose: 'sign-in',
-      secret: 'user-auth-pin',
+      purpose: operation.purpose,
+      secret: operation.secret,
       triesLeft,
       language: input.language,
       signal: watch.signal,
@@ -209,7 +298,7 @@ export class CardService {
         throw pinEntryFailure(error, watch.signal);
       });
       checkAborted(watch.signal);
-      if (!USER_AUTH_PIN.pattern.test(pin)) {
+      if (!operation.key.pin.pattern.test(pin)) {
         throw new CardError('PIN_ENTRY_UNAVAILABLE', 'the PIN window returned a PIN of the wrong format');
       }
       await card.verifyPin(pin);
@@ -223,7 +312,7 @@ export class CardService {
    * Before the last try the helper's own window asks first (the keypad cannot say it is the last
    * try); declined, no VERIFY is sent. The confirmation and the keypad share one time budget
    * (`input.personTimeMs`): the reader's timer (bTimerOut) gets what is left of it.
-   * Nothing here can end the reader's wait, so the login never stops before the reader answers:
+   * Nothing here can end the reader's wait, so the operation never stops before the reader answers:
    * cancelled meanwhile (the notice's Cancel — USER_CANCELLED —, the page, a timeout), the notice
    * stays open and asks for the keypad's Cancel key; once the reader answers, a wrong PIN typed
    * meanwhile is still reported (PIN_INCORRECT, PIN_BLOCKED), anything else as the cancel, and
@@ -240,7 +329,7 @@ export class CardService {
     }
     const timeoutSeconds = Math.round((deadline - performance.now()) / 1000);
     if (timeoutSeconds < 1) throw new CardError('TIMEOUT', 'no time was left for the PIN pad');
-    // The notices live as long as the reader waits: not closed by the login's signal.
+    // The notices live as long as the reader waits: not closed by the operation's signal.
     const shown = new AbortController();
     const noticeRequest: PinRequest = { ...request, signal: shown.signal };
     const dismissed = new AbortController();
@@ -289,7 +378,7 @@ export class CardService {
     return { signal: AbortSignal.any([signal, removed.signal]), stop: unsubscribe };
   }
 
-  /** Resets the card so its security state (a verified PIN) does not outlive this login. */
+  /** Resets the card so its security state (a verified PIN) does not outlive this operation. */
   private async forgetPin(slot: Slot): Promise<void> {
     slot.applicationSelected = false;
     await slot.connection.reset();

@@ -1,12 +1,20 @@
 /**
- * One `authenticate` as both paths run it — a WebSocket session and the navigation path: in the
- * shared operation slot, for the origin the path established (the upgrade's Origin, or the return
- * address), with the person entering the PIN in the helper's own window; and how a failure is
- * told to the page (a stable code, tries left, never a PIN). The card clock stops while the
- * person types.
+ * One card operation — an `authenticate` or a `verify-identity` — as both paths run it, a
+ * WebSocket session and the navigation path: in the shared operation slot, for the origin the path
+ * established (the upgrade's Origin, or the return address), with the person entering the PIN or
+ * password in the helper's own window; and how a failure is told to the page (a stable code, tries
+ * left, never a PIN). The card clock stops while the person types. An identity verification is
+ * logged without any certificate or tag of one: the signing certificate holds name, address, date
+ * of birth and gender, and a tag of the user-auth certificate would tie the log line to the person.
  */
-import type { HelperErrorCode, HelperLanguage, ProgressStep } from '../../protocol/helper-protocol.js';
+import type {
+  CardOperationPurpose,
+  HelperErrorCode,
+  HelperLanguage,
+  ProgressStep,
+} from '../../protocol/helper-protocol.js';
 import { CardError } from '../card/card-error.js';
+import type { AuthenticateInput } from '../card/card-service.js';
 import { certificateTag, type Logger } from '../log.js';
 import type { PinEntry } from '../pin-entry/pin-entry.js';
 import type { HelperCards } from './cards.js';
@@ -23,7 +31,7 @@ export interface DaemonContext {
   readonly protocolVersion: number;
 }
 
-/** One sign-in to run. */
+/** One card operation to run (a sign-in or an identity verification). */
 export interface Authentication {
   /** The request's id (the page's, or the navigation's operation id). */
   readonly id: string;
@@ -35,9 +43,16 @@ export interface Authentication {
   readonly onProgress: (step: ProgressStep, triesLeft?: number) => void;
 }
 
-/** The card's answer, base64url as the protocol carries it. */
+/** The card's answer to a sign-in, base64url as the protocol carries it. */
 export interface SignedAnswer {
   readonly certificate: string;
+  readonly signature: string;
+}
+
+/** The card's answer to an identity verification, base64url as the protocol carries it. */
+export interface IdentityAnswer {
+  readonly userAuthCertificate: string;
+  readonly signingCertificate: string;
   readonly signature: string;
 }
 
@@ -48,17 +63,51 @@ export interface Failure {
   readonly triesLeft?: number;
 }
 
-/** Runs `authentication` in the slot for `owner` (BUSY when taken); rejects with CardError. */
+/** Runs the sign-in `authentication` in the slot for `owner` (BUSY when taken); rejects with CardError. */
 export async function authenticateInSlot(
   context: DaemonContext,
   owner: object,
   authentication: Authentication,
 ): Promise<SignedAnswer> {
-  const { cards, slot, logger, pinEntry } = context;
+  const { origin, path } = authentication;
+  const { certificate, signature } = await runInSlot(context, owner, authentication, 'sign-in', (input) =>
+    context.cards.authenticate(input),
+  );
+  context.logger.log('info', 'authenticated', { origin, path, certificate: certificateTag(certificate) });
+  return { certificate: base64Url(certificate), signature: base64Url(signature) };
+}
+
+/** Runs the identity verification `authentication` in the slot for `owner`, as {@link authenticateInSlot}. */
+export async function verifyIdentityInSlot(
+  context: DaemonContext,
+  owner: object,
+  authentication: Authentication,
+): Promise<IdentityAnswer> {
+  const { origin, path } = authentication;
+  const answer = await runInSlot(context, owner, authentication, 'verify-identity', (input) =>
+    context.cards.verifyIdentity(input),
+  );
+  context.logger.log('info', 'identity verified', { origin, path });
+  return {
+    userAuthCertificate: base64Url(answer.userAuthCertificate),
+    signingCertificate: base64Url(answer.signingCertificate),
+    signature: base64Url(answer.signature),
+  };
+}
+
+/** Logs the start and runs `call` in the slot with the card clock stopped during the person's turns. */
+function runInSlot<T>(
+  context: DaemonContext,
+  owner: object,
+  authentication: Authentication,
+  purpose: CardOperationPurpose,
+  call: (input: AuthenticateInput) => Promise<T>,
+): Promise<T> {
+  const { slot, logger, pinEntry } = context;
   const { id, origin, nonce, language, path, onProgress } = authentication;
-  logger.log('info', 'authenticate', { origin, path });
-  const { certificate, signature } = await slot.run(owner, id, (operation) =>
-    cards.authenticate({
+  logger.log('info', purpose === 'sign-in' ? 'authenticate' : 'verify identity', { origin, path });
+  return slot.run(owner, id, (operation) =>
+    call({
       origin,
       nonce,
       language,
@@ -71,11 +120,10 @@ export async function authenticateInSlot(
       },
     }),
   );
-  logger.log('info', 'authenticated', { origin, path, certificate: certificateTag(certificate) });
-  return {
-    certificate: Buffer.from(certificate).toString('base64url'),
-    signature: Buffer.from(signature).toString('base64url'),
-  };
+}
+
+function base64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64url');
 }
 
 /** What the page is told about `error` (logged with `origin`; an unexpected one as CARD_ERROR). */

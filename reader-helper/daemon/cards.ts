@@ -2,4 +2,7 @@
 import type { CardService } from '../card/card-service.js';
 
 /** The card operations the daemon calls. Failures are CardError with a protocol code. */
-export type HelperCards = Pick<CardService, 'readers' | 'onChange' | 'authenticate' | 'virtual'>;
+export type HelperCards = Pick<
+  CardService,
+  'readers' | 'onChange' | 'authenticate' | 'verifyIdentity' | 'virtual'
+>;

@@ -1,13 +1,15 @@
 /**
  * The pages of the navigation path, in Japanese and English, in the status page's look (no
- * script): the waiting page while the person enters the PIN in the helper's window (it names the
- * site the signature is for and refreshes itself to the next long poll), and the pages that say
+ * script): the waiting page while the person enters the PIN (or, for an identity verification,
+ * the signing password) in the helper's window (it names the site the signature is for and what
+ * it is for, and refreshes itself to the next long poll), and the pages that say
  * why the helper did nothing — a return address it does not answer to, a request that is not a
  * top-level navigation, an incomplete request, a sign-in that is over.
  */
 import {
   AUTHENTICATE_CANCEL_PATH,
   AUTHENTICATE_WAIT_PATH,
+  type CardOperationPurpose,
   type HelperLanguage,
   type ProgressStep,
 } from '../../protocol/helper-protocol.js';
@@ -19,6 +21,8 @@ export type NavigationPage =
       /** The card operation runs: the person is told where to enter the PIN. */
       readonly kind: 'waiting';
       readonly origin: string;
+      /** A sign-in, or an identity verification with the signing certificate. */
+      readonly purpose: CardOperationPurpose;
       /** Where the operation is (undefined: the card is being read). */
       readonly step: ProgressStep | undefined;
       readonly operationId: string;
@@ -51,6 +55,19 @@ const TEXT = {
       signing: 'Signing with your card…',
     } satisfies Record<ProgressStep | 'reading', string>,
     signingInAt: 'Signing in at',
+    identity: {
+      title: 'Verify your identity with your MyNumber card',
+      step: {
+        reading: 'Reading your card…',
+        'pin-entry':
+          'Enter the password of your signing certificate (6 to 16 uppercase letters and digits) in the window of the card helper (myna-helper).',
+        'pin-pad': 'Enter the password of your signing certificate on the card reader’s keypad.',
+        signing: 'Reading your signing certificate and signing with your card…',
+      } satisfies Record<ProgressStep | 'reading', string>,
+      verifyingFor: 'Identity verification for',
+      reads:
+        'The site’s sign-in service reads your name, address, date of birth and gender from your signing certificate; it asks you before anything goes to the site.',
+    },
     sameSite:
       'The card helper’s window names the same site. If you did not start signing in there, press Cancel in that window.',
     notOnPage: 'Never type your PIN into a web page.',
@@ -80,6 +97,19 @@ const TEXT = {
       signing: 'カードで署名しています…',
     } satisfies Record<ProgressStep | 'reading', string>,
     signingInAt: 'サインイン先',
+    identity: {
+      title: 'マイナンバーカードで本人確認',
+      step: {
+        reading: 'カードを読み取っています…',
+        'pin-entry':
+          'カード読み取りアプリ（myna-helper）の画面に署名用電子証明書のパスワード（英大文字と数字 6〜16文字）を入力してください。',
+        'pin-pad': 'カードリーダーのキーパッドで署名用電子証明書のパスワードを入力してください。',
+        signing: '署名用電子証明書を読み取り、カードで署名しています…',
+      } satisfies Record<ProgressStep | 'reading', string>,
+      verifyingFor: '本人確認の依頼元',
+      reads:
+        'サイトのサインインサービスが署名用電子証明書から氏名・住所・生年月日・性別を読み取ります。サイトに渡す前に確認の画面が出ます。',
+    },
     sameSite:
       'カード読み取りアプリの画面にも同じサイトが表示されます。このサイトでサインインを始めていない場合は、その画面で「キャンセル」を押してください。',
     notOnPage: 'ウェブページには暗証番号を入力しないでください。',
@@ -105,19 +135,21 @@ const TEXT = {
 /** The page's HTML. */
 export function renderNavigationPage(page: NavigationPage, lang: HelperLanguage): string {
   const t = TEXT[lang];
-  const frame = (body: string, head?: string) =>
-    helperPage({ lang, title: t.title, body: `<h1>${t.title}</h1>\n${body}`, ...(head ? { head } : {}) });
+  const frame = (body: string, head?: string, title: string = t.title) =>
+    helperPage({ lang, title, body: `<h1>${title}</h1>\n${body}`, ...(head ? { head } : {}) });
   switch (page.kind) {
     case 'waiting': {
       const op = encodeURIComponent(page.operationId);
       const wait = `${AUTHENTICATE_WAIT_PATH}?op=${op}&amp;lang=${lang}`;
-      return frame(
-        `<p id="state" class="ok">${t.step[page.step ?? 'reading']}</p>
-<p>${t.signingInAt}</p><p id="site" class="site">${escapeHtml(page.origin)}</p>
+      const identity = page.purpose === 'verify-identity';
+      const step = (identity ? t.identity.step : t.step)[page.step ?? 'reading'];
+      const reads = identity ? `\n<p id="reads">${t.identity.reads}</p>` : '';
+      const body = `<p id="state" class="ok">${step}</p>
+<p>${identity ? t.identity.verifyingFor : t.signingInAt}</p><p id="site" class="site">${escapeHtml(page.origin)}</p>${reads}
 <p>${t.sameSite}</p><p class="warn">${t.notOnPage}</p>
-<p><a id="cancel" href="${AUTHENTICATE_CANCEL_PATH}?op=${op}&amp;lang=${lang}">${t.cancel}</a></p>`,
-        `<meta http-equiv="refresh" content="0;url=${wait}">\n`,
-      );
+<p><a id="cancel" href="${AUTHENTICATE_CANCEL_PATH}?op=${op}&amp;lang=${lang}">${t.cancel}</a></p>`;
+      const head = `<meta http-equiv="refresh" content="0;url=${wait}">\n`;
+      return frame(body, head, identity ? t.identity.title : t.title);
     }
     case 'refused': {
       const text =

@@ -1,7 +1,8 @@
 /**
- * The navigation path: a sign-in without a WebSocket (Safari blocks ws://127.0.0.1 from an https
- * page as mixed content; other browsers may block it behind a permission). The login page
- * navigates top-level to `GET /authenticate?nonce=&return=&lang=`; the helper starts the card
+ * The navigation path: a sign-in or an identity verification without a WebSocket (Safari blocks
+ * ws://127.0.0.1 from an https page as mixed content; other browsers may block it behind a
+ * permission). The login page navigates top-level to `GET /authenticate?nonce=&return=&lang=`
+ * (and `&purpose=verify-identity` for an identity verification); the helper starts the card
  * operation in the same single slot as WebSocket sessions (the person enters the PIN in the
  * helper's own window) and answers at once `303 /authenticate/wait?op=<id>`, so the browser holds
  * the operation's id from the start (a reload does not start a second one). Each wait GET is held
@@ -29,13 +30,22 @@ import {
   AUTHENTICATE_WAIT_PATH,
   CARD_ANSWER_PATH,
   type CardAnswer,
+  type CardOperationPurpose,
+  type ErrorCardAnswer,
   encodeCardAnswer,
   type HelperLanguage,
   type ProgressStep,
+  PURPOSE_PARAMETER,
 } from '../../protocol/helper-protocol.js';
 import { isValidNonce } from '../../protocol/signed-data.js';
 import { CardError } from '../card/card-error.js';
-import { authenticateInSlot, type DaemonContext, failureOf } from './authentication.js';
+import {
+  type Authentication,
+  authenticateInSlot,
+  type DaemonContext,
+  failureOf,
+  verifyIdentityInSlot,
+} from './authentication.js';
 import { HELPER_PAGE_HEADERS, pageLanguage } from './helper-page.js';
 import { type NavigationPage, renderNavigationPage } from './navigation-page.js';
 import type { OriginPolicy } from './origin-policy.js';
@@ -99,7 +109,7 @@ export function checkReturnAddress(value: string | null, policy: OriginPolicy): 
   return { ok: true, returnUrl: value, origin };
 }
 
-/** One sign-in started by a navigation. */
+/** One sign-in or identity verification started by a navigation. */
 class NavigationOperation {
   readonly id = randomBytes(16).toString('base64url');
   step: ProgressStep | undefined;
@@ -113,9 +123,20 @@ class NavigationOperation {
     readonly returnUrl: string,
     readonly nonce: string,
     readonly language: HelperLanguage,
+    readonly purpose: CardOperationPurpose,
     private readonly abandonment: { readonly ms: number; readonly abandoned: () => void },
   ) {
     this.watchAbandonment();
+  }
+
+  /** Records the error answer for `code` (the first answer counts). */
+  fail(code: ErrorCardAnswer['error']['code'], triesLeft?: number): void {
+    const error = triesLeft === undefined ? { code } : { code, triesLeft };
+    this.finish(
+      this.purpose === 'verify-identity'
+        ? { v: 2, nonce: this.nonce, purpose: this.purpose, error }
+        : { v: 2, nonce: this.nonce, error },
+    );
   }
 
   /** Records the answer (the first one counts) and hands it to the oldest waiting GET. */
@@ -222,7 +243,8 @@ export class NavigationPath {
       );
     }
     const nonce = url.searchParams.get('nonce');
-    if (!isValidNonce(nonce)) {
+    const purpose = purposeOf(url.searchParams.get(PURPOSE_PARAMETER));
+    if (!isValidNonce(nonce) || purpose === undefined) {
       this.context.logger.log('info', 'request refused', {
         origin: checked.origin,
         code: 'BAD_REQUEST',
@@ -242,24 +264,16 @@ export class NavigationPath {
       checked.returnUrl,
       nonce,
       language,
+      purpose,
       { ms: this.timings.abandonMs, abandoned: () => this.abandoned(operation) },
     );
     this.remember(operation);
-    authenticateInSlot(this.context, operation, {
-      id: operation.id,
-      origin: operation.origin,
-      nonce,
-      language,
-      path: 'navigation',
-      onProgress: (step) => {
-        operation.step = step;
-      },
-    })
+    this.run(operation)
       .then(
-        (signed) => operation.finish({ v: 2, nonce, ...signed }),
+        (answer) => operation.finish(answer),
         (error: unknown) => {
           const { code, triesLeft } = failureOf(error, this.context.logger, operation.origin);
-          operation.finish({ v: 2, nonce, error: triesLeft === undefined ? { code } : { code, triesLeft } });
+          operation.fail(code, triesLeft);
         },
       )
       .finally(() => this.expireLater(operation));
@@ -270,6 +284,25 @@ export class NavigationPath {
       'content-length': 0,
     });
     response.end();
+  }
+
+  /** Runs `operation`'s card operation in the slot: its answer, or a CardError. */
+  private async run(operation: NavigationOperation): Promise<CardAnswer> {
+    const { nonce, purpose } = operation;
+    const authentication: Authentication = {
+      id: operation.id,
+      origin: operation.origin,
+      nonce,
+      language: operation.language,
+      path: 'navigation',
+      onProgress: (step) => {
+        operation.step = step;
+      },
+    };
+    if (purpose === 'sign-in') {
+      return { v: 2, nonce, ...(await authenticateInSlot(this.context, operation, authentication)) };
+    }
+    return { v: 2, nonce, purpose, ...(await verifyIdentityInSlot(this.context, operation, authentication)) };
   }
 
   /** No wait GET for `operation` for abandonMs: the browser left; the PIN window closes. */
@@ -287,6 +320,7 @@ export class NavigationPath {
       const page: NavigationPage = {
         kind: 'waiting',
         origin: operation.origin,
+        purpose: operation.purpose,
         step: operation.step,
         operationId: operation.id,
       };
@@ -306,7 +340,7 @@ export class NavigationPath {
     const cancelled = new CardError('USER_CANCELLED', 'the person cancelled on the helper’s page');
     this.context.slot.cancel(operation, undefined, cancelled);
     operation.answer = undefined;
-    operation.finish({ v: 2, nonce: operation.nonce, error: { code: 'USER_CANCELLED' } });
+    operation.fail('USER_CANCELLED');
     return this.hold(response, operation);
   }
 
@@ -340,6 +374,12 @@ export class NavigationPath {
     });
     response.end(renderNavigationPage(page, lang));
   }
+}
+
+/** The `purpose` parameter's operation (absent: a sign-in), or undefined for an unknown one. */
+function purposeOf(value: string | null): CardOperationPurpose | undefined {
+  if (value === null) return 'sign-in';
+  return value === 'sign-in' || value === 'verify-identity' ? value : undefined;
 }
 
 /**

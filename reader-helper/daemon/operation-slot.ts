@@ -58,7 +58,7 @@ export class OperationSlot {
     const timeout = (message: string) => () => running.controller.abort(new CardError('TIMEOUT', message));
     const card = new PausableTimer(this.timeouts.cardMs, timeout('the card did not answer in time'));
     const whole = setTimeout(
-      timeout('the sign-in took too long'),
+      timeout('the card operation took too long'),
       this.timeouts.cardMs + this.timeouts.personMs,
     );
     card.resume();

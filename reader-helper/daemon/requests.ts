@@ -2,8 +2,8 @@
  * Validation of page → helper frames. Everything is checked here, before the card is touched:
  * a text frame holding a JSON object of a known type, a string id of at most 64 characters, the
  * nonce format and the language. A request that carries a PIN (or a last-try flag) the way
- * protocol 1 did is refused, and the PIN is not looked at: the person types it only into the
- * helper's own window.
+ * protocol 1 did is refused, and the PIN is not looked at: the person types it (and the signing
+ * password) only into the helper's own window.
  */
 import type { RawData } from 'ws';
 import {
@@ -50,13 +50,19 @@ export function parseRequest(data: RawData, isBinary: boolean): HelperRequest {
     case 'cancel':
       return { type, id };
     case 'authenticate':
-      return parseAuthenticate(message, id);
+    case 'verify-identity':
+      return parseCardOperation(message, type, id);
     default:
       throw new RequestError('BAD_REQUEST', 'unknown message type', id);
   }
 }
 
-function parseAuthenticate(message: Record<string, unknown>, id: string): HelperRequest {
+/** An `authenticate` or `verify-identity`: a nonce, an optional language, and never a PIN. */
+function parseCardOperation(
+  message: Record<string, unknown>,
+  type: 'authenticate' | 'verify-identity',
+  id: string,
+): HelperRequest {
   const { nonce, language } = message;
   if ('pin' in message || 'confirmLastTry' in message) {
     throw new RequestError(
@@ -70,7 +76,7 @@ function parseAuthenticate(message: Record<string, unknown>, id: string): Helper
   if (language !== undefined && !isHelperLanguage(language)) {
     throw new RequestError('BAD_REQUEST', `language must be one of ${HELPER_LANGUAGES.join(', ')}`, id);
   }
-  return { type: 'authenticate', id, nonce, ...(language === undefined ? {} : { language }) };
+  return { type, id, nonce, ...(language === undefined ? {} : { language }) };
 }
 
 /** True for a language the helper's windows and pages speak. */

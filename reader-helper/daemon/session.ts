@@ -1,13 +1,24 @@
 /**
  * One accepted WebSocket connection: validates each frame, answers `hello`, runs `authenticate`
- * through the shared operation slot with the origin fixed at upgrade time (pushing `progress` while
- * the helper's PIN window is open and when the card signs), handles `cancel`. No message carries a
- * PIN: the person types it into the helper's own window, which closes when the operation is
- * cancelled or the connection closes.
+ * and `verify-identity` through the shared operation slot with the origin fixed at upgrade time
+ * (pushing `progress` while the helper's PIN window is open and when the card signs), handles
+ * `cancel`. No message carries a PIN or password: the person types it into the helper's own
+ * window, which closes when the operation is cancelled or the connection closes.
  */
 import type { WebSocket } from 'ws';
-import type { AuthenticateRequest, HelperMessage, HelperRequest } from '../../protocol/helper-protocol.js';
-import { authenticateInSlot, type DaemonContext, failureOf } from './authentication.js';
+import type {
+  AuthenticateRequest,
+  HelperMessage,
+  HelperRequest,
+  VerifyIdentityRequest,
+} from '../../protocol/helper-protocol.js';
+import {
+  type Authentication,
+  authenticateInSlot,
+  type DaemonContext,
+  failureOf,
+  verifyIdentityInSlot,
+} from './authentication.js';
 import { parseRequest, type RequestError } from './requests.js';
 
 /** The language of the PIN window when the page names none. */
@@ -63,13 +74,20 @@ export class HelperSession {
       case 'cancel':
         this.context.slot.cancel(this, request.id);
         return { type: 'cancelled', id: request.id };
-      case 'authenticate':
-        return this.authenticate(request);
+      case 'authenticate': {
+        const answer = await authenticateInSlot(this.context, this, this.operation(request));
+        return { type: 'authenticated', id: request.id, ...answer };
+      }
+      case 'verify-identity': {
+        const answer = await verifyIdentityInSlot(this.context, this, this.operation(request));
+        return { type: 'identity-verified', id: request.id, ...answer };
+      }
     }
   }
 
-  private async authenticate({ id, nonce, language }: AuthenticateRequest): Promise<HelperMessage> {
-    const answer = await authenticateInSlot(this.context, this, {
+  /** A card operation for this connection's origin, with its progress pushed to the page. */
+  private operation({ id, nonce, language }: AuthenticateRequest | VerifyIdentityRequest): Authentication {
+    return {
       id,
       origin: this.origin,
       nonce,
@@ -77,7 +95,6 @@ export class HelperSession {
       path: 'websocket',
       onProgress: (step, triesLeft) =>
         this.send({ type: 'progress', id, step, ...(triesLeft === undefined ? {} : { triesLeft }) }),
-    });
-    return { type: 'authenticated', id, ...answer };
+    };
   }
 }

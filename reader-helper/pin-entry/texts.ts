@@ -71,11 +71,19 @@ const FORMAT_ERROR: Record<PinSecret, Record<PinEntryLanguage, string>> = {
   },
 };
 
-function siteLine(request: PinRequest): string {
+/** What an identity verification hands the site's sign-in service (the signing certificate's basic facts). */
+const IDENTITY_READS: Record<PinEntryLanguage, string> = {
+  ja: '署名用電子証明書には氏名・住所・生年月日・性別が記録されています。このサイトのサインインサービスがそれを読み取ります（サイトに渡す項目は次の画面で確認できます）。',
+  en: 'Your signing certificate holds your name, address, date of birth and gender; the sign-in service of this site will read them (you choose what goes to the site on its next page).',
+};
+
+/** Which site asks, and for an identity verification what it will read. */
+function siteLines(request: PinRequest): string[] {
   const { language, purpose, origin } = request;
-  if (language === 'ja')
-    return purpose === 'sign-in' ? `サインイン先: ${origin}` : `本人確認の依頼元: ${origin}`;
-  return purpose === 'sign-in' ? `Signing in at: ${origin}` : `Identity verification for: ${origin}`;
+  if (purpose === 'sign-in')
+    return [language === 'ja' ? `サインイン先: ${origin}` : `Signing in at: ${origin}`];
+  const site = language === 'ja' ? `本人確認の依頼元: ${origin}` : `Identity verification for: ${origin}`;
+  return [site, IDENTITY_READS[language]];
 }
 
 function triesLine(request: PinRequest): string {
@@ -93,7 +101,7 @@ export function pinWindowTexts(request: PinRequest, formatError: boolean): Dialo
     language === 'ja'
       ? `${SECRET_NAME[secret].ja}を入力してください。`
       : `Enter ${SECRET_NAME[secret].en} of your MyNumber card.`;
-  const lines = [siteLine(request), '', ask, triesLine(request)];
+  const lines = [...siteLines(request), '', ask, triesLine(request)];
   if (formatError) lines.unshift(FORMAT_ERROR[secret][language], '');
   return { title: pinDialogTitle(language), text: lines.join('\n'), ok: 'OK', cancel: CANCEL[language] };
 }
@@ -111,11 +119,11 @@ export function lastTryWindowTexts(request: PinRequest): DialogTexts {
       ? [
           LAST_TRY_WARNING.ja,
           '',
-          siteLine(request),
+          ...siteLines(request),
           '',
-          '暗証番号が確かなときだけ「続ける」を押してください。',
+          `${request.secret === 'signing-password' ? 'パスワード' : '暗証番号'}が確かなときだけ「続ける」を押してください。`,
         ]
-      : [LAST_TRY_WARNING.en, '', siteLine(request), '', 'Press "Continue" only if you are sure of it.'];
+      : [LAST_TRY_WARNING.en, '', ...siteLines(request), '', 'Press "Continue" only if you are sure of it.'];
   return {
     title: lastTryDialogTitle(language),
     text: text.join('\n'),
@@ -141,7 +149,7 @@ const PIN_PAD_CANCEL_ON_READER: Record<PinEntryLanguage, string> = {
 export function pinPadNoticeTexts(request: PinRequest, cancelling = false): DialogTexts {
   const { language } = request;
   const ask = cancelling ? PIN_PAD_CANCEL_ON_READER[language] : PIN_PAD_ASK[language];
-  const lines = [ask, '', siteLine(request), triesLine(request)];
+  const lines = [ask, '', ...siteLines(request), triesLine(request)];
   if (request.triesLeft === 1 && !cancelling) lines.unshift(LAST_TRY_WARNING[language], '');
   return {
     title: pinPadNoticeTitle(language),

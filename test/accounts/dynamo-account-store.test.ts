@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { meterDynamo } from '../../bench/dynamo-meter.js';
 import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
 import { issueUserAuthCertificate } from '../../dev-pki/issue.js';
+import { AccountRecords, certificatePointerKey } from '../../functions/accounts/account-records.js';
 import { NO_PREDECESSORS } from '../../functions/accounts/account-store.js';
 import { DynamoAccountStore } from '../../functions/accounts/dynamo-account-store.js';
 import { FilePredecessorSource } from '../../functions/accounts/file-predecessor-source.js';
@@ -16,6 +17,7 @@ import { parseCertificate, serialHex } from '../../functions/jpki/certificate.js
 import type { TrustAnchors } from '../../functions/jpki/trust-anchors.js';
 import { readLambdaEnv } from '../../functions/op/lambda-env.js';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
+import { ReleaseHistory } from '../../functions/storage/release-history.js';
 import { itemKey } from '../../functions/storage/table.js';
 import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
@@ -76,13 +78,15 @@ describe('DynamoAccountStore', () => {
     const first = await store.accountForLogin(login);
     now += 60_000;
     const second = await store.accountForLogin(login);
-    expect(first.accountId).toBe(login.certificateKey);
+    // The certificate key of its first certificate, and a random part (newAccountId).
+    expect(first.accountId).toMatch(new RegExp(`^${login.certificateKey}\\.[\\w-]{22}$`));
     expect(second.accountId).toBe(first.accountId);
     expect(second.certificates).toEqual([
       {
         certificateKey: login.certificateKey,
         issuerKeyId: login.issuerKeyId,
         issuerGeneration: login.issuerGeneration,
+        issuedAt: login.certificate.notBefore.toISOString().slice(0, 10),
         firstSeenAt: '2025-01-01T00:00:00.000Z',
         lastSeenAt: '2025-01-01T00:01:00.000Z',
       },
@@ -117,7 +121,7 @@ describe('DynamoAccountStore', () => {
       [serialHex(parseCertificate(renewed).serialNumber)]: alice.userAuth.serialHex,
     });
     const renewedAccount = await store.accountForLogin(loginOf(renewed));
-    expect(renewedAccount.accountId).toBe(loginOf(renewed).certificateKey);
+    expect(renewedAccount.accountId.startsWith(`${loginOf(renewed).certificateKey}.`)).toBe(true);
     const bobAccount = await store.accountForLogin(loginOf(bob.userAuth.der));
     expect(bobAccount.accountId).not.toBe(renewedAccount.accountId);
     expect(bobAccount.certificates).toHaveLength(1);
@@ -307,6 +311,27 @@ describe('DynamoAccountStore after an interrupted login', () => {
     expect(account.certificates).toHaveLength(2);
   });
 
+  test('an account made after an erasure is a new one: new id (so new pairwise subs), the old id finds nothing', async () => {
+    const { store, table } = await setup();
+    const login = loginOf(alice.userAuth.der);
+    const erased = await store.accountForLogin(login);
+    await new AccountRecords(table).erase(erased.accountId);
+    expect(await scanAll(table)).toEqual([]);
+    const renewedLife = await store.accountForLogin(login);
+    expect(renewedLife.accountId).not.toBe(erased.accountId);
+    expect(renewedLife.accountId.startsWith(`${login.certificateKey}.`)).toBe(true);
+    expect(await store.find(erased.accountId)).toBeUndefined();
+    // The old id names the same item key: erasing it again touches nothing of the new account.
+    expect(await new AccountRecords(table).erase(erased.accountId)).toMatchObject({ found: false });
+    expect(await store.find(renewedLife.accountId)).toMatchObject({ accountId: renewedLife.accountId });
+    expect(
+      await store.markCertificateRevoked(erased.accountId, login.certificateKey, {
+        reason: 'x',
+        revokedAt: new Date(),
+      }),
+    ).toBe(false);
+  });
+
   test('a pointer to a vanished account (erased, or deleted by TTL) is dropped and a new account starts', async () => {
     const { store, table } = await setup();
     const login = loginOf(alice.userAuth.der);
@@ -317,9 +342,9 @@ describe('DynamoAccountStore after an interrupted login', () => {
       }),
     );
     const account = await store.accountForLogin(login);
-    expect(account.accountId).toBe(login.certificateKey);
+    expect(account.accountId.startsWith(`${login.certificateKey}.`)).toBe(true);
     const pointers = (await scanAll(table)).filter((item) => String(item.pk).startsWith('CERT#'));
-    expect(pointers).toEqual([expect.objectContaining({ accountId: login.certificateKey })]);
+    expect(pointers).toEqual([expect.objectContaining({ accountId: account.accountId })]);
   });
 });
 
@@ -482,6 +507,32 @@ describe('account retention', () => {
     expect(fresh.createdAt).toBe(new Date(clock.now).toISOString());
     expect(fresh.certificates).toEqual([expect.objectContaining({ firstSeenAt: fresh.createdAt })]);
     expect((await scanAll(table)).filter((item) => String(item.pk).startsWith('ACCOUNT#'))).toHaveLength(1);
+  });
+
+  test('a new account over an expired item whose pointer is gone erases what named the old one', async () => {
+    const table = await newTable();
+    const start = Date.parse('2025-01-01T00:00:00Z');
+    const { store, clock } = clockedStore(table, start, 30);
+    const login = loginOf(alice.userAuth.der);
+    const old = await store.accountForLogin(login);
+    await new ReleaseHistory({ ...table, now: () => clock.now }).record({
+      accountId: old.accountId,
+      clientId: 'rp',
+      at: new Date(start),
+      scopes: ['openid'],
+      claims: ['sub'],
+    });
+    // TTL deleted the pointer, not (yet) the expired account item.
+    await table.client.send(
+      new DeleteItemCommand({
+        TableName: table.tableName,
+        Key: marshall(certificatePointerKey(login.certificateKey)),
+      }),
+    );
+    clock.now = start + 31 * DAY;
+    const fresh = await store.accountForLogin(login);
+    expect(fresh.accountId).not.toBe(old.accountId);
+    expect(JSON.stringify(await scanAll(table))).not.toContain(old.accountId);
   });
 
   test("the OP Lambda's retention comes from OP_ACCOUNT_RETENTION_DAYS (unset: the default)", () => {

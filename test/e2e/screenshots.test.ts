@@ -5,7 +5,8 @@
  * 48 px. Each state is also saved as a phone and a desktop screenshot, in $MYNA_SCREENSHOTS when set (else in a
  * temporary folder that is removed): look at them after changing a page. The helper's own PIN
  * windows (zenity on a private Xvfb) are saved as screenshots of that display (ImageMagick
- * `import -window root`), `helper-*.png`; its navigation waiting page like any page.
+ * `import -window root`), `helper-*.png`; its navigation waiting page like any page. The identity
+ * step's states (its page, the signing-password window, the consent, a blocked password) too.
  *
  *   MYNA_SCREENSHOTS=/tmp/myna-shots npm run jest -- test/e2e/screenshots.test.ts
  */
@@ -19,8 +20,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { fill, type Locale, type MessageKey, message } from '../../functions/op/login-page/messages.js';
-import { USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
+import { SIGNING_PIN, USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
+import { startIdentityOp } from '../op/identity-op.js';
 import { useLocalTables } from '../storage/local-table.js';
 import { freePort, launchChromium, startVirtualHelper, type VirtualHelper } from '../support/browser.js';
 import { denyLoopbackAccess, launchChromiumForPublicSite } from '../support/browsers/chromium.js';
@@ -356,4 +358,95 @@ describe('the OP as a public https site', () => {
     },
     90_000,
   );
+});
+
+/**
+ * The identity step (issue #14): its page, the helper's signing-password window, a wrong password,
+ * the claim-by-claim consent (the shop states its purpose; one claim optional; it gets the
+ * evidence bundle, which the sign-in service keeps too: the certificate's required line and the
+ * retention text), and a blocked signing password.
+ */
+describe.each(['ja', 'en'] as const)('identity step pages in %s', (locale) => {
+  const PURPOSED_SHOP = {
+    ...SHOP,
+    myna_purpose: 'To check your age and address before your first order',
+    'myna_purpose#ja': '初回注文前の年齢と住所の確認のため',
+    myna_identity_evidence: true,
+    myna_retain_identity_evidence: true,
+  };
+  let helper: VirtualHelper;
+  let blockedHelper: VirtualHelper;
+  let identityOp: OpServer;
+  let blockedOp: OpServer;
+  beforeAll(async () => {
+    helper = await startVirtualHelper({ identity });
+    blockedHelper = await startVirtualHelper({
+      card: await cardWithSpentTries(identity, SIGNING_PIN.maxTries, SIGNING_PIN),
+    });
+    identityOp = await startIdentityOp({
+      table: await newTable(),
+      clients: [PURPOSED_SHOP],
+      helperPort: helper.port,
+    });
+    blockedOp = await startIdentityOp({
+      table: await newTable(),
+      clients: [PURPOSED_SHOP],
+      helperPort: blockedHelper.port,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await identityOp?.close();
+    await blockedOp?.close();
+    await helper?.close();
+    await blockedHelper?.close();
+  });
+
+  /** The shop's identity request at `op`, signed in with the card through `on`'s window: the identity page. */
+  async function toIdentityPage(op: OpServer, on: VirtualHelper) {
+    const tab = await openTab(locale);
+    const claims = JSON.stringify({
+      id_token: { age_over_20: { essential: true }, address: { region: null } },
+    });
+    await tab.page.goto(await authorizationUrl(op, { scope: 'openid name', claims }));
+    await tab.page.getByRole('button', { name: t(locale, 'start'), exact: true }).click({ timeout: 20_000 });
+    await on.person.enterPin(identity.userAuthPin, { timeoutMs: 20_000 });
+    await tab.page.getByRole('heading', { name: t(locale, 'identityTitle') }).waitFor({ timeout: 20_000 });
+    return tab;
+  }
+
+  it('ready, the signing-password window, a wrong password, the consent', async () => {
+    const { page, problems } = await toIdentityPage(identityOp, helper);
+    const start = page.getByRole('button', { name: t(locale, 'identityStart'), exact: true });
+    await start.waitFor({ timeout: 20_000 });
+    await look(page, problems, 'identity-ready', locale);
+    await start.click();
+    await statusShows(page, locale, 'identityStatePinWindow', { site: identityOp.url });
+    await lookAtHelperWindow(helper.display, helper.person, 'identity-password-window', locale);
+    await look(page, problems, 'identity-password-window', locale);
+    await helper.person.enterPin('WRONG1');
+    const wrong = fill(t(locale, 'triesLeft'), { message: t(locale, 'IDENTITY_PIN_INCORRECT'), n: 4 });
+    await page.locator('#alert', { hasText: wrong }).waitFor({ timeout: 20_000 });
+    await look(page, problems, 'identity-wrong-password', locale);
+    await page.getByRole('button', { name: t(locale, 'retry'), exact: true }).click();
+    await helper.person.enterPin(identity.signingPin, { timeoutMs: 20_000 });
+    const share = page.getByRole('button', { name: t(locale, 'identityConsentAllow'), exact: true });
+    await share.waitFor({ timeout: 20_000 });
+    // The certificate the shop gets whatever is unticked: a fixed, ticked box with its label.
+    const certificate = page.getByRole('checkbox', { name: t(locale, 'identityConsentCertificate') });
+    expect(await certificate.isChecked()).toBe(true);
+    expect(await certificate.isDisabled()).toBe(true);
+    await look(page, problems, 'identity-consent', locale);
+    await share.click();
+    await page.waitForURL(/^https:\/\/shop\.example\/cb/, { timeout: 20_000 });
+    await page.context().close();
+  }, 120_000);
+
+  it('the signing password is blocked', async () => {
+    const { page, problems } = await toIdentityPage(blockedOp, blockedHelper);
+    await page.getByRole('button', { name: t(locale, 'identityStart'), exact: true }).click();
+    await statusShows(page, locale, 'identityStatePinBlocked');
+    expect(await page.locator('#alert').textContent()).toBe(t(locale, 'IDENTITY_PIN_BLOCKED'));
+    await look(page, problems, 'identity-blocked', locale);
+    await page.context().close();
+  }, 60_000);
 });

@@ -81,6 +81,21 @@ describe('deployment settings', () => {
     expect(configOf(context)).toEqual(configOf({}));
   });
 
+  it('take the identity link file, or the explicit opt-in to verify identities without it', () => {
+    expect(configOf({})).toMatchObject({
+      certificateLinksAuthoritative: true,
+      identityAcceptUnlinkedSigningCertificates: false,
+    });
+    expect(configOf({ signingTrustAnchors: 'signing.pem', certificateLinks: 'links.json' })).toMatchObject({
+      signingTrustAnchors: 'signing.pem',
+      certificateLinks: 'links.json',
+      certificateLinksAuthoritative: true,
+    });
+    expect(
+      configOf({ signingTrustAnchors: 'signing.pem', identityAcceptUnlinkedSigningCertificates: 'true' }),
+    ).toMatchObject({ certificateLinks: undefined, identityAcceptUnlinkedSigningCertificates: true });
+  });
+
   it('take login limits, retention and private RP hosts from context', () => {
     expect(
       configOf({
@@ -121,6 +136,19 @@ describe('deployment settings', () => {
       { privateRpHosts: 'rp.example:8443' },
       'context privateRpHosts: private RP host "rp.example:8443" must be',
     ],
+    [
+      { signingTrustAnchors: 'signing.pem' },
+      'context signingTrustAnchors (identity verification) needs certificateLinks (authoritative), or identityAcceptUnlinkedSigningCertificates=true',
+    ],
+    [
+      {
+        signingTrustAnchors: 'signing.pem',
+        certificateLinks: 'links.json',
+        certificateLinksAuthoritative: false,
+      },
+      'context signingTrustAnchors (identity verification) needs certificateLinks (authoritative)',
+    ],
+    [{ certificateLinksAuthoritative: 'yes' }, 'context certificateLinksAuthoritative must be true or false'],
   ])('refuse %j with a clear error', (context, message) => {
     expect(() => configOf(context)).toThrow(ConfigError);
     expect(() => configOf(context)).toThrow(message);

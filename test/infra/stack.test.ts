@@ -10,7 +10,13 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_ACCOUNT_RETENTION_DAYS, LOGIN_LIMITS } from '../../functions/defaults.js';
+import { devCertificateLinks } from '../../dev-pki/hierarchy.js';
+import {
+  DEFAULT_ACCOUNT_RETENTION_DAYS,
+  DEFAULT_RELEASE_HISTORY_RETENTION_DAYS,
+  LOGIN_LIMITS,
+} from '../../functions/defaults.js';
+import { certificateLinkFileText } from '../../functions/jpki/certificate-links.js';
 import { encodePem } from '../../functions/jpki/pem.js';
 import { OP_LAMBDA_BUNDLING } from '../../functions/op/bundle-options.js';
 import { clientAddressHeaderFor, ORIGIN_VERIFY_HEADER } from '../../functions/op/origin-verify.js';
@@ -19,7 +25,13 @@ import { buildApp } from '../../infra/app.js';
 import { CRL_IMPORT_PARTITIONS } from '../../infra/constructs/crl-import-role.js';
 import { LOGOUT_SIGNER_CONCURRENCY } from '../../infra/constructs/logout-signer-function.js';
 import { NOTIFY_DELETE_PARTITIONS, NOTIFY_WRITE_PARTITIONS } from '../../infra/constructs/notify-function.js';
-import { OP_WRITE_PARTITIONS, TRUST_ANCHORS_FILE } from '../../infra/constructs/op-function.js';
+import {
+  CERTIFICATE_LINKS_FILE,
+  OP_DELETE_PARTITIONS,
+  OP_WRITE_PARTITIONS,
+  SIGNING_TRUST_ANCHORS_FILE,
+  TRUST_ANCHORS_FILE,
+} from '../../infra/constructs/op-function.js';
 import type { MynaOidcStack } from '../../infra/stack.js';
 import { devPki } from '../support/dev-pki.js';
 
@@ -35,6 +47,7 @@ const OP_VARIABLES = [
   'OP_LIMIT_CHALLENGES_PER_INTERACTION',
   'OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE',
   'OP_PAIRWISE_SECRET_ID',
+  'OP_RELEASE_HISTORY_RETENTION_DAYS',
   'OP_SECRET_ID',
   'OP_TABLE_NAME',
   'OP_TRUST_ANCHORS_FILE',
@@ -171,6 +184,7 @@ beforeAll(async () => {
       secretAdminArns: ADMIN,
       privateRpHosts: PRIVATE_RP_HOSTS,
       accountRetentionDays: 730,
+      releaseHistoryRetentionDays: 200,
       limitAnswersPerInteraction: 3,
       limitChallengesPerInteraction: '8',
       limitInteractionsPerAddressPerMinute: 250,
@@ -210,6 +224,7 @@ describe('the OP Lambda', () => {
     expect(variables).toMatchObject({
       OP_PRIVATE_RP_HOSTS: PRIVATE_RP_HOSTS,
       OP_ACCOUNT_RETENTION_DAYS: '730',
+      OP_RELEASE_HISTORY_RETENTION_DAYS: '200',
       OP_LIMIT_ANSWERS_PER_INTERACTION: '3',
       OP_LIMIT_CHALLENGES_PER_INTERACTION: '8',
       OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE: '250',
@@ -617,10 +632,16 @@ describe('IAM', () => {
     );
     const writes = statements.find((statement) => [statement.Action].flat().includes('dynamodb:PutItem'));
     expect([writes?.Action].flat().sort()).toEqual(
-      ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
+      ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort(),
     );
     expect(writes?.Condition).toEqual({
       'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...OP_WRITE_PARTITIONS] },
+    });
+    // Deletes reach one more partition: the revocation audit records an account erasure removes.
+    const deletes = statements.find((statement) => [statement.Action].flat().includes('dynamodb:DeleteItem'));
+    expect([deletes?.Action].flat()).toEqual(['dynamodb:DeleteItem']);
+    expect(deletes?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...OP_DELETE_PARTITIONS] },
     });
     // Client registrations, revocation entries and CRL state are out of reach.
     const reachable = (pk: string) =>
@@ -720,10 +741,19 @@ describe('behind CloudFront + WAF (webAclArn)', () => {
   let edgeApp: App;
   let edgeStack: MynaOidcStack;
   let edge: Template;
+  let edgeOut: string;
   beforeAll(async () => {
+    // This deployment verifies identities too: the signing CA bundle and the link file ship with the code.
+    const dir = await mkdtemp(join(tmpdir(), 'myna-infra-edge-'));
+    const pki = await devPki();
+    await writeFile(join(dir, 'signing-cas.pem'), encodePem(pki.signingCa.der, 'CERTIFICATE'));
+    await writeFile(join(dir, 'links.json'), certificateLinkFileText(devCertificateLinks(pki.identities)));
+    edgeOut = join(dir, 'cdk.out');
     edgeApp = new App({
-      outdir: join(await mkdtemp(join(tmpdir(), 'myna-infra-edge-')), 'cdk.out'),
+      outdir: edgeOut,
       context: {
+        signingTrustAnchors: join(dir, 'signing-cas.pem'),
+        certificateLinks: join(dir, 'links.json'),
         domainName: DOMAIN,
         webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/MynaOidc/abc',
         edgeCertificateArn:
@@ -795,6 +825,25 @@ describe('behind CloudFront + WAF (webAclArn)', () => {
     expect(clientAddressHeaderFor(opVariables(template))).toBeUndefined();
   });
 
+  it('ships the signing CAs and the certificate link file, and names them (authoritative) in the environment', async () => {
+    const [op] = Object.values(
+      edge.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('OpenID Provider') },
+      }),
+    );
+    const variables = op?.Properties.Environment.Variables as Record<string, unknown>;
+    expect(variables).toMatchObject({
+      OP_SIGNING_TRUST_ANCHORS_FILE: SIGNING_TRUST_ANCHORS_FILE,
+      OP_CERTIFICATE_LINKS_FILE: CERTIFICATE_LINKS_FILE,
+      OP_CERTIFICATE_LINKS_AUTHORITATIVE: 'true',
+    });
+    expect(variables).not.toHaveProperty('OP_IDENTITY_ACCEPT_UNLINKED_SIGNING_CERTIFICATES');
+    // The function's code asset (S3 key `<hash>.zip`), as synthesized into the cloud assembly.
+    const asset = `asset.${String(op?.Properties.Code.S3Key).replace(/\.zip$/, '')}`;
+    const shipped = JSON.parse(await readFile(join(edgeOut, asset, CERTIFICATE_LINKS_FILE), 'utf8'));
+    expect(Object.keys(shipped).length).toBeGreaterThan(1);
+  });
+
   it('passes the default retention and login limits without context values, and no private RP host', () => {
     const [op] = Object.values(
       edge.findResources('AWS::Lambda::Function', {
@@ -804,6 +853,7 @@ describe('behind CloudFront + WAF (webAclArn)', () => {
     const variables = op?.Properties.Environment.Variables as Record<string, unknown>;
     expect(variables).toMatchObject({
       OP_ACCOUNT_RETENTION_DAYS: String(DEFAULT_ACCOUNT_RETENTION_DAYS),
+      OP_RELEASE_HISTORY_RETENTION_DAYS: String(DEFAULT_RELEASE_HISTORY_RETENTION_DAYS),
       OP_LIMIT_ANSWERS_PER_INTERACTION: String(LOGIN_LIMITS.answersPerInteraction),
       OP_LIMIT_CHALLENGES_PER_INTERACTION: String(LOGIN_LIMITS.challengesPerInteraction),
       OP_LIMIT_INTERACTIONS_PER_ADDRESS_PER_MINUTE: String(LOGIN_LIMITS.interactionsPerAddressPerMinute),

@@ -9,7 +9,9 @@
  * that what each must never write (the OP: client registrations, revocation entries; the importer:
  * accounts, tokens, client registrations) stays outside. The revocation notification job likewise,
  * through a run that revokes a logged-in account and notifies its RP: its puts and updates in
- * NOTIFY_WRITE_PARTITIONS, its deletes in NOTIFY_DELETE_PARTITIONS, no BatchWriteItem.
+ * NOTIFY_WRITE_PARTITIONS, its deletes in NOTIFY_DELETE_PARTITIONS, no BatchWriteItem. The "My
+ * account" page too: its card sign-in, a withdrawal and an erasure (which deletes the account's
+ * release history, logout queue items and revocation audit records: OP_DELETE_PARTITIONS).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -32,17 +34,28 @@ import {
 import { NotifyJob } from '../../functions/revocation/notification/notify-job.js';
 import { generateSecrets } from '../../functions/secrets/local-secrets.js';
 import { ClientRegistry } from '../../functions/storage/client-registry.js';
+import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
+import { LogoutQueue } from '../../functions/storage/logout-queue.js';
+import { RevocationAuditLog } from '../../functions/storage/revocation-audit.js';
 import { CRL_IMPORT_PARTITIONS } from '../../infra/constructs/crl-import-role.js';
 import {
   NOTIFY_DELETE_PARTITIONS,
   NOTIFY_TABLE_ACTIONS,
   NOTIFY_WRITE_PARTITIONS,
 } from '../../infra/constructs/notify-function.js';
-import { OP_WRITE_PARTITIONS } from '../../infra/constructs/op-function.js';
-import { type TestTable, useLocalTables } from '../storage/local-table.js';
+import { OP_DELETE_PARTITIONS, OP_WRITE_PARTITIONS } from '../../infra/constructs/op-function.js';
+import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
 import { devPki, userAuthAnchors } from '../support/dev-pki.js';
-import { relyingParty, rpLogin, TestBrowser, VirtualCardSigner } from '../support/oidc-flow.js';
+import {
+  type BrowserDocument,
+  loginPageOf,
+  postAnswer,
+  relyingParty,
+  rpLogin,
+  TestBrowser,
+  VirtualCardSigner,
+} from '../support/oidc-flow.js';
 import { memoryLogger, startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
 
 const newTable = useLocalTables();
@@ -57,6 +70,9 @@ function within(patterns: readonly string[], pk: string): boolean {
   );
 }
 const allowed = (pk: string) => within(OP_WRITE_PARTITIONS, pk);
+/** Whether the OP's role lets `request` through: deletes in OP_DELETE_PARTITIONS, the rest in OP_WRITE_PARTITIONS. */
+const allowedRequest = ({ pk, deletes }: WriteRequest) =>
+  deletes ? within(OP_DELETE_PARTITIONS, pk) : allowed(pk);
 
 /** The OP's write requests (recordWrites). */
 let written: WriteRequest[];
@@ -72,23 +88,31 @@ type WriteInput = {
   >;
 };
 
-/** The partition keys `command` writes in `tableName`. */
-function partitionsOf(command: string, input: WriteInput, tableName: string): string[] {
+/** The partition keys `command` writes in `tableName`, each with whether it deletes there. */
+function partitionsOf(
+  command: string,
+  input: WriteInput,
+  tableName: string,
+): { pk: string; deletes: boolean }[] {
   if (command === 'BatchWriteItemCommand') {
-    return (input.RequestItems?.[tableName] ?? []).map(
-      (request) => (request.PutRequest?.Item ?? request.DeleteRequest?.Key)?.pk?.S ?? '?',
-    );
+    return (input.RequestItems?.[tableName] ?? []).map((request) => ({
+      pk: (request.PutRequest?.Item ?? request.DeleteRequest?.Key)?.pk?.S ?? '?',
+      deletes: request.DeleteRequest !== undefined,
+    }));
   }
   if (input.TableName !== tableName) return [];
-  if (command === 'PutItemCommand') return [input.Item?.pk?.S ?? '?'];
-  if (command === 'UpdateItemCommand' || command === 'DeleteItemCommand') return [input.Key?.pk?.S ?? '?'];
+  if (command === 'PutItemCommand') return [{ pk: input.Item?.pk?.S ?? '?', deletes: false }];
+  if (command === 'UpdateItemCommand' || command === 'DeleteItemCommand') {
+    return [{ pk: input.Key?.pk?.S ?? '?', deletes: command === 'DeleteItemCommand' }];
+  }
   return [];
 }
 
-/** One write request: its command and the partition key it writes. */
+/** One write request: its command, the partition key it writes, and whether it deletes. */
 interface WriteRequest {
   readonly command: string;
   readonly pk: string;
+  readonly deletes: boolean;
 }
 
 /** Records every write request to `table` sent from now on (tables share a client). */
@@ -97,8 +121,8 @@ function recordWrites(table: TestTable): WriteRequest[] {
   table.client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = context.commandName ?? '';
-      for (const pk of partitionsOf(command, args.input as WriteInput, table.tableName))
-        keys.push({ command, pk });
+      for (const { pk, deletes } of partitionsOf(command, args.input as WriteInput, table.tableName))
+        keys.push({ command, pk, deletes });
       return next(args);
     },
     { step: 'initialize', name: `recordWrites:${table.tableName}` },
@@ -129,6 +153,46 @@ async function writeCrl(
       })),
     }),
   );
+}
+
+const never = () => false;
+
+/** A page a navigation ended on, with its HTML. */
+async function shown(step: { response?: Response; document?: BrowserDocument; url: URL }) {
+  if (!step.response || !step.document) throw new Error(`the navigation stopped at ${step.url.href}`);
+  return { document: step.document, html: await step.response.text() };
+}
+
+/** Opens the "My account" page in `browser`, signing in with the card as its login page's script does. */
+async function accountPage(browser: TestBrowser) {
+  const login = await loginPageOf(await browser.navigate(`${op.url}/account`, never));
+  const reply = await postAnswer(browser, login, await card.sign(login.document.url.origin, login.nonce));
+  if (!reply.redirectTo) throw new Error(`login refused: ${JSON.stringify(reply)}`);
+  return shown(
+    await browser.navigate(new URL(reply.redirectTo, login.document.url), never, {
+      by: 'script',
+      document: login.document,
+    }),
+  );
+}
+
+/** Submits the page's form to `/account/<action>` holding `marker`, with its hidden fields and `extra`. */
+async function submitAccountForm(
+  browser: TestBrowser,
+  page: { document: BrowserDocument; html: string },
+  action: string,
+  marker: string,
+  extra: Record<string, string> = {},
+) {
+  const form = [...page.html.matchAll(/<form\b[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/g)].find(
+    (match) => match[1] === `/account/${action}` && (match[2] as string).includes(marker),
+  );
+  if (!form) throw new Error(`no form posting to /account/${action} with ${marker}`);
+  const hidden = [...(form[2] as string).matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)];
+  const fields = Object.fromEntries(
+    hidden.map((field) => [field[1], (field[2] as string).replace(/&amp;/g, '&')]),
+  );
+  return shown(await browser.submitForm(page.document, `/account/${action}`, { ...fields, ...extra }, never));
 }
 
 beforeAll(async () => {
@@ -189,12 +253,71 @@ describe('the OP writes only in its partitions', () => {
       'ACCOUNT',
       'CERT',
       'AccountRef',
-      'MynaRawSerial',
+      'MynaSealedClaims',
       'PushedAuthorizationRequest',
     ]) {
       expect(kinds).toContain(kind);
     }
     expect(written.filter(({ pk }) => !allowed(pk))).toEqual([]);
+  });
+
+  it('sends every write of the account page (sign-in, withdraw, erasure) inside its partitions', async () => {
+    const A = TEST_CLIENTS.firstParty;
+    const rp = await relyingParty({ issuer: op.url, clientId: A.client_id, clientSecret: A.client_secret });
+    await rpLogin({ rp, browser: new TestBrowser(), card, redirectUri: A.redirect_uris[0] as string });
+    const account = (await scanAll(table)).find((item) => String(item.pk).startsWith('ACCOUNT#'));
+    const accountId = String(account?.accountId);
+    const [certificateKey] = Object.keys((account?.certificates ?? {}) as object);
+    // What the revocation job and RP-initiated logout left about the account, written through
+    // another client (not the OP's writes): erasure deletes them.
+    const job = { client: createDynamoClient({ endpoint: table.endpoint }), tableName: table.tableName };
+    await new RevocationAuditLog(job).open(String(certificateKey), {
+      accountId,
+      caId: 'ca',
+      reason: 'keyCompromise',
+      revokedAt: new Date(),
+      detectedAt: new Date(),
+    });
+    await new LogoutQueue(job).enqueue(
+      {
+        id: 'logout:sid-x#rp-a',
+        clientId: A.client_id,
+        uri: 'https://rp-a.example/bc',
+        alg: 'RS256',
+        accountId,
+      },
+      new Date(),
+    );
+    const from = written.length;
+
+    const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
+    const page = await accountPage(browser);
+    const withdrawn = await submitAccountForm(browser, page, 'withdraw', `value="${A.client_id}"`);
+    const confirm = await shown(await browser.navigate(new URL('/account/delete', op.url), never));
+    const deleted = await submitAccountForm(browser, confirm, 'delete', '', { confirm: 'yes' });
+    expect([withdrawn.document.url.pathname, deleted.document.url.pathname]).toEqual([
+      '/account',
+      '/account/deleted',
+    ]);
+
+    const requests = written.slice(from);
+    const kinds = (deletes: boolean) =>
+      new Set(requests.filter((request) => request.deletes === deletes).map(({ pk }) => pk.split('#')[0]));
+    // The run did write and delete what the account page does (the check is not vacuous).
+    expect([...kinds(false)]).toEqual(expect.arrayContaining(['MynaAccountSession', 'Grant', 'Session']));
+    expect([...kinds(true)]).toEqual(
+      expect.arrayContaining([
+        'ReleaseHistory',
+        'BackchannelLogout',
+        'RevocationAudit',
+        'Grant',
+        'ACCOUNT',
+        'CERT',
+      ]),
+    );
+    expect(requests.filter((request) => !allowedRequest(request))).toEqual([]);
+    // The OP may delete an audit record, never write one.
+    expect(requests.filter(({ pk, deletes }) => pk === 'RevocationAudit' && !deletes)).toEqual([]);
   });
 
   it("cannot write client registrations, revocation entries, CRL state or the job's records", () => {

@@ -15,15 +15,21 @@ import { build } from 'esbuild';
 import * as client from 'openid-client';
 import { OCSPRequest } from 'pkijs';
 import { startFakeSecretsManager } from '../../bench/lambda-coldstart.js';
-import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
+import { type DevIdentity, type DevPki, devCertificateLinks } from '../../dev-pki/hierarchy.js';
 import { issueCrl } from '../../dev-pki/issue.js';
 import { X509CrlReason } from '../../dev-pki/x509.js';
 import { parseCertificate } from '../../functions/jpki/certificate.js';
+import { certificateLinkFileText } from '../../functions/jpki/certificate-links.js';
 import { encodePem } from '../../functions/jpki/pem.js';
 import type { TrustAnchor } from '../../functions/jpki/trust-anchors.js';
 import { opLambdaSplitBuildOptions, SPLIT_ENTRY_FILE } from '../../functions/op/bundle-options.js';
-import type { OpConfig } from '../../functions/op/config.js';
-import { createLambdaHandler, lambdaConfig, handler as lambdaEntryPoint } from '../../functions/op/lambda.js';
+import { type OpConfig, resolveOpConfig } from '../../functions/op/config.js';
+import {
+  createLambdaHandler,
+  lambdaConfig,
+  handler as lambdaEntryPoint,
+  listingClientsAfter,
+} from '../../functions/op/lambda.js';
 import { CrlStore } from '../../functions/revocation/crl-store.js';
 import { generateSecrets } from '../../functions/secrets/local-secrets.js';
 import type { OpSecrets } from '../../functions/secrets/op-secrets.js';
@@ -385,6 +391,35 @@ describe('the Lambda configuration from its environment (lambdaConfig, one cold 
       Object.assign(process.env, saved);
     }
   });
+
+  it('identity: signing CAs need the deployed link file (OP_CERTIFICATE_LINKS_FILE) or the opt-in', async () => {
+    await writeFile(join(taskRoot, 'trust', 'signing.pem'), encodePem(pki.signingCa.der, 'CERTIFICATE'));
+    await writeFile(
+      join(taskRoot, 'trust', 'links.json'),
+      certificateLinkFileText(devCertificateLinks(pki.identities)),
+    );
+    const signing = { OP_SIGNING_TRUST_ANCHORS_FILE: 'trust/signing.pem' };
+    const linked = await lambdaConfig(
+      lambdaEnv({ ...signing, OP_CERTIFICATE_LINKS_FILE: 'trust/links.json' }),
+    );
+    const alice = pki.identities[0] as DevIdentity;
+    expect(linked.identity?.links?.authoritative).toBe(true);
+    await expect(
+      linked.identity?.links?.userAuthSerialFor(parseCertificate(alice.signing.der)),
+    ).resolves.toBe(alice.userAuth.serialHex);
+    expect(resolveOpConfig(linked).identity).toMatchObject({ enabled: true, allowUnknownRevocation: false });
+    // Without the link file the OP refuses to start, unless the operator opts in.
+    await expect(createLambdaHandler(await lambdaConfig(lambdaEnv(signing)))).rejects.toThrow(
+      /certificate link source/,
+    );
+    const optedIn = await lambdaConfig(
+      lambdaEnv({ ...signing, OP_IDENTITY_ACCEPT_UNLINKED_SIGNING_CERTIFICATES: 'true' }),
+    );
+    expect(resolveOpConfig(optedIn).identity).toMatchObject({
+      enabled: true,
+      acceptUnlinkedSigningCertificates: true,
+    });
+  });
 });
 
 describe('the Lambda bundle (bundle-options.ts, split as the stack deploys it)', () => {
@@ -412,4 +447,35 @@ describe('the Lambda bundle (bundle-options.ts, split as the stack deploys it)',
       await rm(outdir, { recursive: true, force: true });
     }
   }, 120_000);
+});
+
+describe("the entry point's start-up client listing (listingClientsAfter)", () => {
+  it('starts only once the first invocation has been answered', async () => {
+    const config = await testOpConfig(ISSUER, { table: await newTable() });
+    let listings = 0;
+    const { clients } = config.storage;
+    const counted: OpConfig = {
+      ...config,
+      storage: {
+        ...config.storage,
+        clients: {
+          list: () => {
+            listings += 1;
+            return clients.list();
+          },
+        },
+      },
+    };
+    let markAnswered: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => {
+      markAnswered = resolve;
+    });
+    const started = await createLambdaHandler(listingClientsAfter(counted, answered));
+    const discovery = lambdaEvent(`${ISSUER}/.well-known/openid-configuration`, {});
+    expect(((await started(discovery, {})) as V2Result).statusCode).toBe(200);
+    expect(listings).toBe(0);
+    markAnswered();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(listings).toBe(1);
+  });
 });

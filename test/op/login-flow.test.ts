@@ -1,7 +1,8 @@
 /**
  * The login page's flow (functions/op/login-page/browser/login-flow.ts) without a browser: path
  * choice (WebSocket, navigation, automatic fallback), permission states, Safari, every helper
- * answer and error code, retry with a fresh nonce, challenge renewal, the card-answer fragment.
+ * answer and error code, retry with a fresh nonce, challenge renewal, the card-answer fragment;
+ * the identity step (verify-identity, the signing password's words and tries, an old helper).
  * The browser tests (test/e2e) cover the DOM binding's wiring.
  */
 import { describe, expect, it } from '@jest/globals';
@@ -47,6 +48,7 @@ const EMPTY: ReaderInfo = { name: 'Reader 0', card: 'absent' };
 function config(overrides: Partial<FlowConfig> = {}): FlowConfig {
   return {
     mode: 'login',
+    purpose: 'sign-in',
     nonce: NONCE,
     challengeTtlSeconds: 300,
     helperPort: 47123,
@@ -137,7 +139,7 @@ describe('WebSocket path, permission granted', () => {
     page.helper({ type: 'progress', id: '2', step: 'signing' });
     expect(page.view.status).toEqual({ key: 'stateSigning' });
     expect(page.helper({ type: 'authenticated', id: '2', certificate: 'Q0VSVA', signature: 'U0lH' })).toEqual(
-      [{ type: 'post-answer', certificate: 'Q0VSVA', signature: 'U0lH' }],
+      [{ type: 'post-answer', answer: { certificate: 'Q0VSVA', signature: 'U0lH' } }],
     );
     expect(page.view.status).toEqual({ key: 'stateSending' });
     expect(
@@ -628,7 +630,7 @@ describe('card-answer page (the helper brought the browser back)', () => {
     const answer = { v: 2, nonce: NONCE, certificate: 'Q0VSVA', signature: 'U0lH' } as const;
     expect(page.on({ type: 'card-answer', hash: fragment(answer) })).toEqual([
       { type: 'clear-fragment' },
-      { type: 'post-answer', certificate: 'Q0VSVA', signature: 'U0lH' },
+      { type: 'post-answer', answer: { certificate: 'Q0VSVA', signature: 'U0lH' } },
     ]);
     expect(page.on({ type: 'login-reply', reply: { redirectTo: '/auth/x' } })).toEqual([
       { type: 'go', url: '/auth/x' },
@@ -687,15 +689,18 @@ describe('card-answer page (the helper brought the browser back)', () => {
   });
 });
 
+/** Adds every message key in `value` (a view, a text and its nested texts) to `keys`. */
+function collectKeys(value: unknown, keys: Set<string>): void {
+  if (typeof value !== 'object' || value === null) return;
+  const record = value as Record<string, unknown>;
+  if (typeof record.key === 'string') keys.add(record.key);
+  for (const child of Object.values(record)) collectKeys(child, keys);
+}
+
 describe('texts', () => {
   it('every key a view can show exists in both languages', () => {
     const keys = new Set<string>();
-    const collect = (value: unknown) => {
-      if (typeof value !== 'object' || value === null) return;
-      const record = value as Record<string, unknown>;
-      if (typeof record.key === 'string') keys.add(record.key);
-      for (const child of Object.values(record)) collect(child);
-    };
+    const collect = (view: FlowView) => collectKeys(view, keys);
     const page = authenticating();
     for (const code of ['PIN_INCORRECT', 'PIN_ENTRY_UNAVAILABLE', 'PIN_BLOCKED'] as const) {
       collect(
@@ -715,6 +720,200 @@ describe('texts', () => {
       const texts = messagesOf(locale) as Record<string, string>;
       for (const key of keys)
         expect({ locale, key, present: key in texts }).toEqual({ locale, key, present: true });
+    }
+  });
+});
+
+describe('identity step (verify-identity with the signing certificate)', () => {
+  const IDENTITY: Partial<FlowConfig> = {
+    purpose: 'verify-identity',
+    loginUrl: '/interaction/abc/identity',
+  };
+  const fragment = (answer: CardAnswer) => `#${encodeCardAnswer(answer)}`;
+  const identityAnswer = {
+    v: 2,
+    nonce: NONCE,
+    purpose: 'verify-identity',
+    userAuthCertificate: 'VUFD',
+    signingCertificate: 'U0lHTg',
+    signature: 'U0lH',
+  } as const;
+  const posted = {
+    type: 'post-answer',
+    answer: { userAuthCertificate: 'VUFD', signingCertificate: 'U0lHTg', signature: 'U0lH' },
+  } as const;
+
+  it('asks the helper for verify-identity, says the signing password and its tries, posts both certificates', () => {
+    const page = new Page(IDENTITY);
+    page.on({ type: 'permission', state: 'granted' });
+    page.on({ type: 'socket-open' });
+    page.helper(hello());
+    expect(page.view).toMatchObject({ status: { key: 'identityStateReady' }, start: true });
+    expect(page.on({ type: 'start' })).toEqual([
+      { type: 'send', message: { type: 'verify-identity', id: '2', nonce: NONCE, language: 'en' } },
+    ]);
+    // All five tries left: the window is named, nothing about tries.
+    page.helper({ type: 'progress', id: '2', step: 'pin-entry', triesLeft: 5 });
+    expect(page.view.status).toEqual({ key: 'identityStatePinWindow', params: { site: SITE } });
+    page.helper({ type: 'progress', id: '2', step: 'pin-entry', triesLeft: 2 });
+    expect(page.view.status).toEqual({
+      key: 'identityTriesBefore',
+      params: { message: { key: 'identityStatePinWindow', params: { site: SITE } }, n: 2 },
+    });
+    page.helper({ type: 'progress', id: '2', step: 'pin-pad', triesLeft: 1 });
+    expect(page.view.status).toEqual({
+      key: 'identityTriesBeforeOne',
+      params: { message: { key: 'identityStatePinPad', params: { site: SITE } }, n: 1 },
+    });
+    page.helper({ type: 'progress', id: '2', step: 'signing' });
+    expect(page.view.status.key).toBe('identityStateSigning');
+    // A login's answer is not what this page waits for.
+    expect(page.helper({ type: 'authenticated', id: '2', certificate: 'AA', signature: 'AA' })).toEqual([]);
+    expect(
+      page.helper({
+        type: 'identity-verified',
+        id: '2',
+        userAuthCertificate: 'VUFD',
+        signingCertificate: 'U0lHTg',
+        signature: 'U0lH',
+      }),
+    ).toEqual([posted]);
+    expect(page.view.status.key).toBe('stateSending');
+    expect(page.on({ type: 'login-reply', reply: { redirectTo: '/interaction/abc' } })).toEqual([
+      { type: 'close-socket' },
+      { type: 'go', url: '/interaction/abc' },
+    ]);
+    expect(page.view.status.key).toBe('identityStateVerified');
+  });
+
+  it('a sign-in page ignores an identity answer', () => {
+    const page = authenticating();
+    expect(
+      page.helper({
+        type: 'identity-verified',
+        id: '2',
+        userAuthCertificate: 'AA',
+        signingCertificate: 'AA',
+        signature: 'AA',
+      }),
+    ).toEqual([]);
+    expect(page.view.status.key).toBe('stateOpening');
+  });
+
+  it.each([
+    ['PIN_INCORRECT', 4, 'triesLeft', 'IDENTITY_PIN_INCORRECT', 'stateTryAgain', true],
+    ['PIN_INCORRECT', 1, 'triesLeftOne', 'IDENTITY_PIN_INCORRECT', 'stateTryAgain', true],
+    ['PIN_INCORRECT', 0, 'IDENTITY_PIN_BLOCKED', undefined, 'identityStatePinBlocked', false],
+    ['PIN_BLOCKED', undefined, 'IDENTITY_PIN_BLOCKED', undefined, 'identityStatePinBlocked', false],
+    ['USER_CANCELLED', undefined, 'IDENTITY_USER_CANCELLED', undefined, 'stateTryAgain', true],
+    ['PIN_ENTRY_UNAVAILABLE', undefined, 'IDENTITY_PIN_ENTRY_UNAVAILABLE', undefined, 'stateTryAgain', true],
+    ['BAD_REQUEST', undefined, 'identityHelperOutdated', undefined, 'stateTryAgain', true],
+    ['CARD_ERROR', undefined, 'HELPER_CARD_ERROR', undefined, 'stateTryAgain', true],
+    ['TIMEOUT', undefined, 'HELPER_TIMEOUT', undefined, 'stateTryAgain', true],
+  ] as const)(
+    'helper error %s (tries left %s): alert %s, status %s',
+    (code, triesLeft, alertKey, inner, status, retry) => {
+      const page = authenticating(IDENTITY);
+      page.helper({
+        type: 'error',
+        id: '2',
+        code,
+        message: '',
+        ...(triesLeft === undefined ? {} : { triesLeft }),
+      });
+      const alert = page.view.alert as { key: string; params?: { message: { key: string }; n: number } };
+      expect(alert.key).toBe(alertKey);
+      if (inner) expect(alert.params).toEqual({ message: { key: inner }, n: triesLeft });
+      expect(page.view).toMatchObject({ status: { key: status }, retry });
+    },
+  );
+
+  it('an old helper (BAD_REQUEST to verify-identity) gets the update text and the links to its status and guide', () => {
+    const page = authenticating(IDENTITY);
+    page.helper({ type: 'error', id: '2', code: 'BAD_REQUEST', message: 'unknown request type' });
+    expect(page.view).toMatchObject({ alert: { key: 'identityHelperOutdated' }, guide: true, retry: true });
+  });
+
+  it('navigation path: the helper page is asked for purpose=verify-identity', () => {
+    const page = new Page({ ...IDENTITY, userAgent: SAFARI });
+    expect(page.view.hint?.key).toBe('identityHintNavigation');
+    expect(page.on({ type: 'start' })).toEqual([
+      { type: 'open-helper-page', url: `${helperUrl(NONCE)}&purpose=verify-identity` },
+    ]);
+  });
+
+  describe('card-answer page', () => {
+    const cardAnswerPage = (options: Partial<FlowConfig> = IDENTITY) =>
+      new Page({ ...options, mode: 'card-answer', nonce: undefined, challengeTtlSeconds: 0 });
+
+    it('an identity answer: clears the address bar, then posts both certificates', () => {
+      const page = cardAnswerPage();
+      expect(page.on({ type: 'card-answer', hash: fragment(identityAnswer) })).toEqual([
+        { type: 'clear-fragment' },
+        posted,
+      ]);
+    });
+
+    it('a wrong signing password: the identity words, tries left', () => {
+      const page = cardAnswerPage();
+      const answer: CardAnswer = {
+        v: 2,
+        nonce: NONCE,
+        purpose: 'verify-identity',
+        error: { code: 'PIN_INCORRECT', triesLeft: 3 },
+      };
+      page.on({ type: 'card-answer', hash: fragment(answer) });
+      expect(page.view).toMatchObject({
+        alert: { key: 'triesLeft', params: { message: { key: 'IDENTITY_PIN_INCORRECT' }, n: 3 } },
+        retry: true,
+      });
+    });
+
+    it('a sign-in answer (an old helper that ignored purpose) is not posted: update the helper', () => {
+      const page = cardAnswerPage();
+      const answer = { v: 2, nonce: NONCE, certificate: 'AA', signature: 'AA' } as const;
+      expect(page.on({ type: 'card-answer', hash: fragment(answer) })).toEqual([{ type: 'clear-fragment' }]);
+      expect(page.view).toMatchObject({ alert: { key: 'identityHelperOutdated' }, guide: true, retry: true });
+    });
+
+    it('an identity answer on a sign-in page is not posted', () => {
+      const page = cardAnswerPage({});
+      expect(page.on({ type: 'card-answer', hash: fragment(identityAnswer) })).toEqual([
+        { type: 'clear-fragment' },
+      ]);
+      expect(page.view).toMatchObject({ alert: { key: 'stateAnswerUnreadable' }, retry: true });
+    });
+  });
+
+  it('every key the identity step can show exists in both languages, and differs from the sign-in words', () => {
+    const keys = new Set<string>();
+    const collect = (view: FlowView) => collectKeys(view, keys);
+    for (const code of [
+      'PIN_INCORRECT',
+      'PIN_BLOCKED',
+      'USER_CANCELLED',
+      'PIN_ENTRY_UNAVAILABLE',
+      'BAD_REQUEST',
+    ] as const) {
+      const page = authenticating(IDENTITY);
+      page.helper({ type: 'error', id: '2', code, message: '', triesLeft: 2 });
+      collect(page.view);
+    }
+    const page = authenticating(IDENTITY);
+    for (const progress of ['pin-entry', 'pin-pad', 'signing'] as const) {
+      page.helper({ type: 'progress', id: '2', step: progress, triesLeft: 1 });
+      collect(page.view);
+    }
+    expect([...keys].filter((key) => /^(identity|IDENTITY_)/.test(key)).length).toBeGreaterThanOrEqual(8);
+    for (const locale of LOCALES) {
+      const texts = messagesOf(locale) as Record<string, string>;
+      for (const key of keys)
+        expect({ locale, key, present: key in texts }).toEqual({ locale, key, present: true });
+      // The identity words name the signing password, never the 4-digit PIN.
+      expect(texts.IDENTITY_PIN_INCORRECT).not.toBe(texts.HELPER_PIN_INCORRECT);
+      expect(texts.identityStatePinWindow).toMatch(
+        locale === 'ja' ? /署名用電子証明書のパスワード/ : /password/,
+      );
     }
   });
 });

@@ -5,8 +5,9 @@
  * resets its tries, so the tests share it), and the person
  * at the PC scripted as the helper's PIN window (ScriptedPinEntry). Covers the wiring the state
  * machine tests (login-flow.test.ts) cannot: the click, the texts shown, the socket, the posts,
- * the card-answer page clearing its fragment before it posts. The three engines over https on a
- * public address are test/e2e's.
+ * the card-answer page clearing its fragment before it posts; and the identity step (the signing
+ * password in the helper window, the consent page by keyboard, its card-answer page). The three
+ * engines over https on a public address are test/e2e's.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -24,6 +25,7 @@ import { freePort, launchChromium } from '../support/browser.js';
 import { aliceCard } from '../support/card.js';
 import { authorizationRequest, relyingParty, VirtualCardSigner } from '../support/oidc-flow.js';
 import { startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
+import { startIdentityOp } from './identity-op.js';
 
 const newTable = useLocalTables();
 const A = TEST_CLIENTS.firstParty;
@@ -297,5 +299,97 @@ describe('the card-answer page in Chromium', () => {
       .waitFor();
     expect(page.url()).toBe(returnUrl);
     expect(await page.getByRole('button', { name: en('retry'), exact: true }).isVisible()).toBe(true);
+  });
+});
+
+describe('the identity step in Chromium', () => {
+  let identityOp: OpServer;
+  beforeAll(async () => {
+    identityOp = await startIdentityOp({ table: await newTable(), helperPort: helper.port });
+  });
+  afterAll(async () => {
+    await identityOp?.close();
+  });
+
+  /** Opens an authorization of RP A asking for `params` at the identity OP and signs in with the card. */
+  async function signInForIdentity(params: Record<string, string>): Promise<void> {
+    const rp = await relyingParty({
+      issuer: identityOp.url,
+      clientId: A.client_id,
+      clientSecret: A.client_secret,
+    });
+    const { url } = await authorizationRequest(rp, REDIRECT_URI, params);
+    await page.goto(url.href);
+    await page.getByRole('button', { name: en('start'), exact: true }).click();
+    (await person.nextWindow()).type(identity.userAuthPin);
+    await page.getByRole('heading', { name: en('identityTitle') }).waitFor({ timeout: 20_000 });
+  }
+
+  it('over the WebSocket: the signing password in the helper window, its tries, the consent page by keyboard, back at the RP', async () => {
+    await signInForIdentity({ scope: 'openid name', claims: JSON.stringify({ id_token: { gender: null } }) });
+    await page.getByRole('button', { name: en('identityStart'), exact: true }).click();
+    const first = await person.nextWindow();
+    expect(first.request).toMatchObject({
+      origin: identityOp.url,
+      secret: 'signing-password',
+      purpose: 'verify-identity',
+      triesLeft: 5,
+    });
+    await status()
+      .filter({ hasText: fill(en('identityStatePinWindow'), { site: identityOp.url }) })
+      .waitFor();
+    first.type('WRONG1');
+    const wrong = fill(en('triesLeft'), { message: en('IDENTITY_PIN_INCORRECT'), n: 4 });
+    await page.locator('#alert').filter({ hasText: wrong }).waitFor({ timeout: 20_000 });
+    await page.getByRole('button', { name: en('retry'), exact: true }).click();
+    const second = await person.nextWindow();
+    expect(second.request.triesLeft).toBe(4);
+    const pinWindow = fill(en('identityStatePinWindow'), { site: identityOp.url });
+    await status()
+      .filter({ hasText: fill(en('identityTriesBefore'), { message: pinWindow, n: 4 }) })
+      .waitFor();
+    second.type(identity.signingPin);
+    // The consent page (server-rendered, no script): required name fixed, optional gender ticked.
+    const share = page.getByRole('button', { name: en('identityConsentAllow'), exact: true });
+    await share.waitFor({ timeout: 20_000 });
+    const name = page.getByRole('checkbox', { name: /^Name/ });
+    const gender = page.getByRole('checkbox', { name: /^Gender/ });
+    expect([await name.isChecked(), await name.isDisabled()]).toEqual([true, true]);
+    expect([await gender.isChecked(), await gender.isDisabled()]).toEqual([true, false]);
+    expect(await page.getByRole('group', { name: 'What RP A receives' }).count()).toBe(1);
+    // By keyboard: Space unticks the focused box, Tab reaches "share", Enter sends.
+    await gender.focus();
+    await page.keyboard.press('Space');
+    expect(await gender.isChecked()).toBe(false);
+    await page.keyboard.press('Tab');
+    expect(await share.evaluate((button) => button === button.ownerDocument.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
+    expect((await atRelyingParty()).searchParams.get('code')).toEqual(expect.any(String));
+    expect(problems).toEqual([]);
+  });
+
+  it('the card-answer page of the identity step posts the identity answer from the fragment', async () => {
+    await signInForIdentity({ scope: 'openid birthdate' });
+    const root = page.locator('#myna-login');
+    expect(await root.getAttribute('data-purpose')).toBe('verify-identity');
+    const data = {
+      nonce: (await root.getAttribute('data-nonce')) as string,
+      returnUrl: (await root.getAttribute('data-return-url')) as string,
+    };
+    // The helper's answer, made with the card as the helper makes it, brought back in the fragment.
+    const signer = new VirtualCardSigner(identity);
+    const answer = await signer.verifyIdentity(identityOp.url, data.nonce).finally(() => signer.close());
+    const fragment = encodeCardAnswer({
+      v: 2,
+      nonce: data.nonce,
+      purpose: 'verify-identity',
+      ...answer,
+    });
+    await page.goto(`${data.returnUrl}#${fragment}`);
+    await page
+      .getByRole('button', { name: en('identityConsentAllow'), exact: true })
+      .click({ timeout: 20_000 });
+    expect((await atRelyingParty()).searchParams.get('code')).toEqual(expect.any(String));
+    expect(problems).toEqual([]);
   });
 });

@@ -1,16 +1,23 @@
 /**
  * The pages people see: language, the relying party's name, logo and links, a way back from every
- * page, plain-words consent, error texts per code in both languages, the icon, no inline script,
- * CSP, the script.
+ * page, plain-words consent, the identity step's claim-by-claim consent, error texts per code in
+ * both languages, the icon, no inline script, CSP, the script.
  */
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { IdentityDisclosures } from '../../functions/identity/disclosures.js';
 import type { OpServer } from '../../functions/op/local-server.js';
 import { clientDisplay } from '../../functions/op/login-page/client-display.js';
-import { escapeHtml } from '../../functions/op/login-page/html.js';
+import { escapeHtml, renderIdentityConsentPage } from '../../functions/op/login-page/html.js';
 import { negotiateLocale } from '../../functions/op/login-page/locale.js';
 import { buildLoginScript } from '../../functions/op/login-page/login-script.js';
-import { fill, LOCALES, message, messagesOf } from '../../functions/op/login-page/messages.js';
+import {
+  fill,
+  LOCALES,
+  type MessageKey,
+  message,
+  messagesOf,
+} from '../../functions/op/login-page/messages.js';
 import { useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
 import {
@@ -358,5 +365,125 @@ describe('page helpers', () => {
     const script = await buildLoginScript();
     expect(script).toMatch(/^"use strict";\(\(\)=>\{/);
     expect(script).not.toMatch(/\bimport\b|\brequire\(/);
+  });
+});
+
+describe('identity consent page', () => {
+  const NOTHING_ELSE: IdentityDisclosures = { signingCertificate: false, signingSerial: false };
+  const render = (locale: 'ja' | 'en', disclosures = NOTHING_ELSE) =>
+    renderIdentityConsentPage({
+      locale,
+      client: { name: 'Shop <&>' },
+      purpose: 'Age check <b>now</b>',
+      items: [
+        { claim: 'name', label: 'Name', value: '山田 <太郎>', required: true, substituted: true },
+        {
+          claim: 'age_over_20',
+          label: 'Aged 20 or over',
+          value: 'Yes',
+          required: false,
+          substituted: false,
+          purpose: 'Alcohol & tobacco',
+        },
+      ],
+      disclosures,
+      scopes: ['openid', 'name'],
+      confirmUrl: '/interaction/abc/identity-confirm',
+      abortUrl: '/interaction/abc/abort',
+    });
+  /** The text of `key` as the page writes it (escaped, the RP's name filled in). */
+  const text = (locale: 'ja' | 'en', key: MessageKey, values: Record<string, string | number> = {}) =>
+    escapeHtml(fill(message(locale, key), { rp: 'Shop <&>', ...values }));
+
+  it('shows each value exactly (escaped), required ones fixed, optional ones untickable, every box labelled', () => {
+    const html = render('en');
+    expect(html).toContain('<span class="claim-value">山田 &lt;太郎&gt;</span>');
+    expect(html).toContain('Purpose, as Shop &lt;&amp;&gt; states it: Age check &lt;b&gt;now&lt;/b&gt;');
+    expect(html).toContain('Purpose of this item: Alcohol &amp; tobacco');
+    const boxes = [
+      ...html.matchAll(
+        /<input type="checkbox" id="([^"]+)" name="claim" value="([^"]+)" checked( disabled)?/g,
+      ),
+    ];
+    expect(boxes.map(([, id, claim, disabled]) => ({ id, claim, fixed: Boolean(disabled) }))).toEqual([
+      { id: 'claim-0', claim: 'name', fixed: true },
+      { id: 'claim-1', claim: 'age_over_20', fixed: false },
+    ]);
+    for (const [, id] of boxes) expect(html).toContain(`<label for="${id}">`);
+    expect(html).toContain('<fieldset class="claims"><legend>What Shop &lt;&amp;&gt; receives</legend>');
+    // The substitute-character note belongs to its box.
+    expect(html).toContain('aria-describedby="claim-0-note"');
+    // What else the request gets, in plain words; a form POST with no script at all.
+    expect(html).toContain(message('en', 'scope_openid'));
+    expect(html).toMatch(/<form method="post" action="\/interaction\/abc\/identity-confirm">/);
+    expect(html).toContain('formaction="/interaction/abc/abort"');
+    expect(html).not.toMatch(/<script|\son\w+=|style=/);
+  });
+
+  it('is in Japanese on Japanese pages', () => {
+    const html = render('ja');
+    expect(html).toContain('<html lang="ja">');
+    expect(html).toContain('Shop &lt;&amp;&gt;に本人確認の情報を提供しますか？');
+    expect(html).toContain('>必須</span>');
+    expect(html).toContain('>任意</span>');
+    expect(html).toContain('チェックした情報を提供する');
+  });
+
+  it('says the RP gets only what is ticked and the service keeps nothing — only when that is true', () => {
+    for (const locale of ['ja', 'en'] as const) {
+      const html = render(locale);
+      expect(html).toContain(text(locale, 'identityConsentIntro'));
+      expect(html).toContain(text(locale, 'identityConsentNotKept'));
+      expect(html).not.toContain('class="claim disclosure"');
+    }
+  });
+
+  it('evidence to the RP: the signing certificate itself is a required line, and the intro says it holds every fact', () => {
+    for (const locale of ['ja', 'en'] as const) {
+      const html = render(locale, { signingCertificate: true, signingSerial: true });
+      expect(html).not.toContain(text(locale, 'identityConsentIntro'));
+      expect(html).toContain(text(locale, 'identityConsentIntroCertificate'));
+      const row = /<li class="claim disclosure">(.*?)<\/li>/.exec(html)?.[1] ?? '';
+      // Ticked and fixed like a required claim, but it submits nothing (the OP decides it).
+      expect(row).toContain(
+        '<input type="checkbox" id="disclosure-certificate" checked disabled aria-describedby="disclosure-certificate-note">',
+      );
+      expect(row).toContain(
+        `<label for="disclosure-certificate"><span class="claim-label">${text(locale, 'identityConsentCertificate')}</span><span class="tag required">${text(locale, 'identityConsentRequired')}</span>`,
+      );
+      expect(row).toContain(
+        `<span class="hint claim-note" id="disclosure-certificate-note">${text(locale, 'identityConsentCertificateNote')}</span>`,
+      );
+      // The certificate carries its serial: no line of its own then.
+      expect(html).not.toContain('disclosure-serial');
+      expect(html).toContain(text(locale, 'identityConsentRequiredNote'));
+    }
+    expect(message('en', 'identityConsentCertificateNote')).toMatch(
+      /name, address, date of birth, gender and the certificate’s number/,
+    );
+    expect(message('ja', 'identityConsentCertificateNote')).toMatch(
+      /氏名・住所・生年月日・性別と証明書の番号/,
+    );
+  });
+
+  it('the signing serial alone: a required line saying what it is', () => {
+    for (const locale of ['ja', 'en'] as const) {
+      const html = render(locale, { signingCertificate: false, signingSerial: true });
+      expect(html).toContain(text(locale, 'identityConsentIntro'));
+      expect(html).toContain(
+        `<li class="claim disclosure"><input type="checkbox" id="disclosure-serial" checked disabled aria-describedby="disclosure-serial-note"><label for="disclosure-serial"><span class="claim-label">${text(locale, 'identityConsentSerial')}</span>`,
+      );
+      expect(html).toContain(text(locale, 'identityConsentSerialNote'));
+    }
+  });
+
+  it('evidence kept by the sign-in service: for how long, encrypted — never "keeps none"', () => {
+    for (const locale of ['ja', 'en'] as const) {
+      const html = render(locale, { signingCertificate: false, signingSerial: false, retentionDays: 30 });
+      expect(html).not.toContain(text(locale, 'identityConsentNotKept'));
+      expect(html).toContain(text(locale, 'identityConsentKept', { n: 30 }));
+    }
+    expect(fill(message('en', 'identityConsentKept'), { n: 30 })).toMatch(/encrypted, for 30 days/);
+    expect(fill(message('ja', 'identityConsentKept'), { n: 30 })).toMatch(/暗号化して30日間保存/);
   });
 });

@@ -12,10 +12,19 @@ import {
   HelperErrorCode,
   MAX_CARD_ANSWER_CHARS,
   PROTOCOL_VERSION,
+  PURPOSE_PARAMETER,
 } from '../../protocol/helper-protocol.js';
 
 const NONCE = 'n'.repeat(43);
 const SIGNED: CardAnswer = { v: 2, nonce: NONCE, certificate: 'MIIB_-x', signature: 'c2ln' };
+const IDENTITY: CardAnswer = {
+  v: 2,
+  nonce: NONCE,
+  purpose: 'verify-identity',
+  userAuthCertificate: 'MIIB_-u',
+  signingCertificate: 'MIIB_-s',
+  signature: 'c2ln',
+};
 
 /** The fragment of an arbitrary JSON value, encoded as the helper would. */
 function fragmentOf(value: unknown): string {
@@ -36,6 +45,36 @@ describe('card answer fragment', () => {
     }
     const wrongPin: CardAnswer = { v: 2, nonce: NONCE, error: { code: 'PIN_INCORRECT', triesLeft: 2 } };
     expect(decodeCardAnswer(encodeCardAnswer(wrongPin))).toEqual(wrongPin);
+  });
+
+  it('round-trips an identity verification and its errors', () => {
+    expect(decodeCardAnswer(`#${encodeCardAnswer(IDENTITY)}`)).toEqual(IDENTITY);
+    const wrongPassword: CardAnswer = {
+      v: 2,
+      nonce: NONCE,
+      purpose: 'verify-identity',
+      error: { code: 'PIN_INCORRECT', triesLeft: 4 },
+    };
+    expect(decodeCardAnswer(encodeCardAnswer(wrongPassword))).toEqual(wrongPassword);
+    const blocked: CardAnswer = {
+      v: 2,
+      nonce: NONCE,
+      purpose: 'verify-identity',
+      error: { code: 'PIN_BLOCKED' },
+    };
+    expect(decodeCardAnswer(encodeCardAnswer(blocked))).toEqual(blocked);
+  });
+
+  it('holds an identity answer with two real-sized certificates', () => {
+    // Two 2 KB certificates and a 2048-bit signature: about 8 KB of fragment.
+    const der = (seed: number) => Buffer.alloc(2048, seed).toString('base64url');
+    const large: CardAnswer = {
+      ...IDENTITY,
+      userAuthCertificate: der(1),
+      signingCertificate: der(2),
+      signature: Buffer.alloc(256, 3).toString('base64url'),
+    };
+    expect(decodeCardAnswer(encodeCardAnswer(large))).toEqual(large);
   });
 
   it('is the base64url of the JSON (what a server-side or other-language reader would decode)', () => {
@@ -70,6 +109,28 @@ describe('card answer fragment', () => {
     ['a numeric signature', `#${fragmentOf({ ...SIGNED, signature: 7 })}`],
     ['an extra member', `#${fragmentOf({ ...SIGNED, origin: 'https://evil.example' })}`],
     ['a signature and an error', `#${fragmentOf({ ...SIGNED, error: { code: 'BUSY' } })}`],
+    ['a login answer with a purpose', `#${fragmentOf({ ...SIGNED, purpose: 'verify-identity' })}`],
+    ['an identity answer without its purpose', `#${fragmentOf({ ...IDENTITY, purpose: undefined })}`],
+    ['an identity answer of another purpose', `#${fragmentOf({ ...IDENTITY, purpose: 'sign-in' })}`],
+    ['an identity answer with a certificate member', `#${fragmentOf({ ...IDENTITY, certificate: 'a' })}`],
+    [
+      'an identity answer without its signing certificate',
+      `#${fragmentOf({ ...IDENTITY, signingCertificate: undefined })}`,
+    ],
+    ['an empty signing certificate', `#${fragmentOf({ ...IDENTITY, signingCertificate: '' })}`],
+    [
+      'a user-auth certificate that is not base64url',
+      `#${fragmentOf({ ...IDENTITY, userAuthCertificate: 'a+b' })}`,
+    ],
+    ['an identity answer and an error', `#${fragmentOf({ ...IDENTITY, error: { code: 'BUSY' } })}`],
+    [
+      'an error of an unknown purpose',
+      `#${fragmentOf({ v: 2, nonce: NONCE, purpose: 'sign', error: { code: 'BUSY' } })}`,
+    ],
+    [
+      'an error whose purpose is null',
+      `#${fragmentOf({ v: 2, nonce: NONCE, purpose: null, error: { code: 'BUSY' } })}`,
+    ],
     ['an unknown error code', `#${fragmentOf({ v: 2, nonce: NONCE, error: { code: 'LAST_TRY' } })}`],
     ['an error that is a string', `#${fragmentOf({ v: 2, nonce: NONCE, error: 'BUSY' })}`],
     [
@@ -132,14 +193,26 @@ describe('card answer fragment', () => {
       fc.record({
         v: fc.constant(2 as const),
         nonce: base64url,
-        error: fc.oneof(
-          fc.record({ code: fc.constantFrom(...Object.values(HelperErrorCode)) }),
-          fc.record({
-            code: fc.constantFrom(...Object.values(HelperErrorCode)),
-            triesLeft: fc.integer({ min: 0, max: 15 }),
-          }),
-        ),
+        purpose: fc.constant('verify-identity' as const),
+        userAuthCertificate: base64url,
+        signingCertificate: base64url,
+        signature: base64url,
       }),
+      fc.record(
+        {
+          v: fc.constant(2 as const),
+          nonce: base64url,
+          purpose: fc.constant('verify-identity' as const),
+          error: fc.oneof(
+            fc.record({ code: fc.constantFrom(...Object.values(HelperErrorCode)) }),
+            fc.record({
+              code: fc.constantFrom(...Object.values(HelperErrorCode)),
+              triesLeft: fc.integer({ min: 0, max: 15 }),
+            }),
+          ),
+        },
+        { requiredKeys: ['v', 'nonce', 'error'] },
+      ),
     );
     fc.assert(
       fc.property(answer, (value) => expect(decodeCardAnswer(encodeCardAnswer(value))).toEqual(value)),
@@ -157,6 +230,29 @@ describe('navigation URLs', () => {
     expect(url.searchParams.get('return')).toBe(returnUrl);
     expect(url.searchParams.get('lang')).toBe('en');
     expect(url.search).toContain(`return=${encodeURIComponent(returnUrl)}`);
+    expect(url.searchParams.has(PURPOSE_PARAMETER)).toBe(false);
+  });
+
+  it('adds purpose=verify-identity for an identity verification, nothing for a sign-in', () => {
+    const returnUrl = 'https://login.example.jp/interaction/abc/card-answer';
+    const identity = new URL(
+      authenticateNavigationUrl(47_123, {
+        nonce: NONCE,
+        returnUrl,
+        language: 'ja',
+        purpose: 'verify-identity',
+      }),
+    );
+    expect(identity.pathname).toBe(AUTHENTICATE_PATH);
+    expect(identity.searchParams.get(PURPOSE_PARAMETER)).toBe('verify-identity');
+    expect(identity.searchParams.get('nonce')).toBe(NONCE);
+    const signIn = authenticateNavigationUrl(47_123, {
+      nonce: NONCE,
+      returnUrl,
+      language: 'ja',
+      purpose: 'sign-in',
+    });
+    expect(signIn).toBe(authenticateNavigationUrl(47_123, { nonce: NONCE, returnUrl, language: 'ja' }));
   });
 
   it('accepts only the card-answer path of one interaction', () => {

@@ -3,6 +3,8 @@ import { describe, expect, it } from '@jest/globals';
 import {
   ChallengeInputError,
   challengeSignedData,
+  IDENTITY_SIGNED_DATA_LABEL,
+  identitySignedData,
   isValidNonce,
   normalizeOrigin,
   SHA256_DIGEST_INFO_PREFIX,
@@ -31,6 +33,37 @@ describe('challengeSignedData', () => {
       expect(() => challengeSignedData('https://op.example', nonce)).toThrow(ChallengeInputError);
     }
     expect(isValidNonce('A-_9'.repeat(32))).toBe(true);
+  });
+});
+
+describe('identitySignedData', () => {
+  it('is the readable document: label, normalised origin, nonce, each on its own line', () => {
+    const bytes = identitySignedData('https://OP.example:443', NONCE);
+    expect(bytes).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(bytes).toString('utf8')).toBe(
+      `myna-oidc identity verification v1\nhttps://op.example\n${NONCE}\n`,
+    );
+    expect(IDENTITY_SIGNED_DATA_LABEL).toBe('myna-oidc identity verification v1');
+  });
+
+  it('binds the origin and the nonce', () => {
+    const base = Buffer.from(identitySignedData('https://op.example', NONCE));
+    expect(Buffer.from(identitySignedData('https://op.example:8443', NONCE))).not.toEqual(base);
+    expect(Buffer.from(identitySignedData('https://op.example', 'b'.repeat(43)))).not.toEqual(base);
+  });
+
+  it("is never a login's signed data (domain separation: always longer than 64 bytes)", () => {
+    const shortest = identitySignedData('http://a', NONCE);
+    expect(shortest.length).toBe(88);
+    expect(Buffer.from(shortest)).not.toEqual(challengeSignedData('http://a', NONCE));
+  });
+
+  it('refuses what the login refuses', () => {
+    expect(() => identitySignedData('https://op.example/', NONCE)).toThrow(ChallengeInputError);
+    expect(() => identitySignedData('https://op.example', 'a'.repeat(42))).toThrow(ChallengeInputError);
+    expect(() => identitySignedData('https://op.example', `${'a'.repeat(42)}\n`)).toThrow(
+      ChallengeInputError,
+    );
   });
 });
 

@@ -230,14 +230,14 @@ describe('PIN handling', () => {
   });
 });
 
-describe('request checks', () => {
+describe.each(['authenticate', 'verifyIdentity'] as const)('request checks of %s', (operation) => {
   it.each(['short', `${'a'.repeat(42)}`, `${'a'.repeat(129)}`, `${'a'.repeat(42)}=`])(
     'refuses nonce %j with BAD_REQUEST before any APDU',
     async (nonce) => {
       const { service, card } = setup();
       const person = new ScriptedPerson();
       const error = await cardErrorOf(
-        service.authenticate({
+        service[operation]({
           origin: ORIGIN,
           nonce,
           language: 'ja',
@@ -254,7 +254,7 @@ describe('request checks', () => {
   it('refuses an origin that is not a web origin with BAD_REQUEST', async () => {
     const { service, card } = setup();
     const error = await cardErrorOf(
-      service.authenticate({
+      service[operation]({
         origin: 'https://login.example.jp/path',
         nonce: newNonce(),
         language: 'ja',
@@ -265,7 +265,9 @@ describe('request checks', () => {
     expect(error.code).toBe('BAD_REQUEST');
     expect(card.apduCount).toBe(0);
   });
+});
 
+describe('concurrent operations', () => {
   it('answers BUSY to a second concurrent login; the first succeeds', async () => {
     const { service } = setup();
     const first = login(service);
@@ -602,6 +604,31 @@ describe('PIN-pad readers', () => {
     expect(events).toEqual(['confirm:1']);
     expect(controls.filter((code) => code === VERIFY_PIN_DIRECT_CODE)).toHaveLength(2);
     expect(cardTriesSw(card)).toBe('63C1');
+  });
+
+  it('take the signing password in the helper’s window, never on the keypad (it has letters): last-try confirmation there too', async () => {
+    const { service, controls } = padSetup(async () => {
+      throw new Error('the keypad must not be asked for the signing password');
+    });
+    const verify = (person: ScriptedPerson) =>
+      service.verifyIdentity({
+        origin: ORIGIN,
+        nonce: newNonce(),
+        language: 'en',
+        pinEntry: person.pinEntry,
+        signal: new AbortController().signal,
+      });
+    for (let spent = 0; spent < 4; spent += 1) {
+      expect(await cardErrorOf(verify(new ScriptedPerson('1234', 'WRONG1')))).toMatchObject({
+        code: 'PIN_INCORRECT',
+      });
+    }
+    const person = new ScriptedPerson('1234', alice.signingPin);
+    const answer = await verify(person);
+    expect(Buffer.from(answer.signingCertificate).equals(Buffer.from(alice.signingCertificate))).toBe(true);
+    expect(person.requests).toEqual([expect.objectContaining({ secret: 'signing-password', triesLeft: 1 })]);
+    expect(person.pinEntry.padNotices).toHaveLength(0);
+    expect(controls.filter((code) => code === VERIFY_PIN_DIRECT_CODE)).toHaveLength(0);
   });
 
   it('ask the reader again after a detection that failed with CARD_REMOVED (the failure is not kept)', async () => {

@@ -11,6 +11,7 @@ import { VpcdConnector } from '../../reader-helper/virtual-card/vpcd-connector.j
 import { aliceCard, cardErrorOf, verifyAnswer } from '../support/card.js';
 import { newNonce, ORIGIN } from '../support/dev-pki.js';
 import { ensurePcscd, type PcscdHandle, VPCD_READER } from '../support/pcscd.js';
+import { expectSignedIdentity } from './identity-answer.js';
 import { ScriptedPerson } from './scripted-person.js';
 
 let pcscd: PcscdHandle;
@@ -41,6 +42,22 @@ function login(pin: string, person = new ScriptedPerson(pin)) {
     nonce,
     person,
     result: service.authenticate({
+      origin: ORIGIN,
+      nonce,
+      language: 'ja',
+      pinEntry: person.pinEntry,
+      signal: new AbortController().signal,
+    }),
+  };
+}
+
+/** One identity verification; the person types `password` into the helper's window (or does what `person` says). */
+function verifyIdentity(password: string, person = new ScriptedPerson('1234', password)) {
+  const nonce = newNonce();
+  return {
+    nonce,
+    person,
+    result: service.verifyIdentity({
       origin: ORIGIN,
       nonce,
       language: 'ja',
@@ -127,6 +144,34 @@ describe('through pcscd + vpcd', () => {
       expect(blocked.person.requests).toHaveLength(0);
     });
   }, 20_000);
+
+  it('verifies an identity with the signing password: signature over identitySignedData, tries left, last try, blocking', async () => {
+    const { pki, identity } = await aliceCard();
+    await withCard(async () => {
+      const first = verifyIdentity(identity.signingPin);
+      expectSignedIdentity(await first.result, { card: identity, origin: ORIGIN, nonce: first.nonce });
+      expect(first.person.requests[0]).toMatchObject({ secret: 'signing-password', triesLeft: 5 });
+      for (const left of [4, 3, 2, 1]) {
+        expect(await cardErrorOf(verifyIdentity('WRONG1').result)).toMatchObject({
+          code: 'PIN_INCORRECT',
+          triesLeft: left,
+        });
+      }
+      const declined = verifyIdentity(identity.signingPin, new ScriptedPerson().cancels());
+      expect(await cardErrorOf(declined.result)).toMatchObject({ code: 'USER_CANCELLED' });
+      expect(declined.person.requests[0]?.triesLeft).toBe(1);
+      expect(await cardErrorOf(verifyIdentity('WRONG1').result)).toMatchObject({
+        code: 'PIN_BLOCKED',
+        triesLeft: 0,
+      });
+      const blocked = verifyIdentity(identity.signingPin);
+      expect(await cardErrorOf(blocked.result)).toMatchObject({ code: 'PIN_BLOCKED', triesLeft: 0 });
+      expect(blocked.person.requests).toHaveLength(0);
+      // The user-auth PIN is another counter: sign-in still works.
+      const { nonce, result } = login('1234');
+      await verifyAnswer(pki, await result, nonce);
+    });
+  }, 30_000);
 
   it('answers CARD_REMOVED when the card leaves during the operation', async () => {
     let connector: VpcdConnector | undefined;

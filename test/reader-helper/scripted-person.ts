@@ -1,9 +1,12 @@
 /**
  * The person at the PC for card-service and daemon tests: what they do in the helper's PIN window,
  * one scripted answer per window (typing a PIN, pressing Cancel, or leaving it open until the
- * helper closes it), as a ScriptedPinEntry. When nothing is scripted they type `defaultPin`.
+ * helper closes it), as a ScriptedPinEntry. When nothing is scripted they type `defaultPin` into a
+ * user-auth PIN window and `defaultSigningPassword` into a signing-password window.
  */
+
 import { ScriptedPinEntry } from '../../dev-card/virtual-card-tools.js';
+import { DEV_SIGNING_PIN } from '../../dev-pki/hierarchy.js';
 import { CardError } from '../../reader-helper/card/card-error.js';
 import { PinEntryError, type PinRequest } from '../../reader-helper/pin-entry/pin-entry.js';
 
@@ -21,9 +24,13 @@ export class ScriptedPerson {
   private readonly answers: Answer[] = [];
   readonly pinEntry: ScriptedPinEntry;
 
-  constructor(private readonly defaultPin = '1234') {
+  constructor(
+    private readonly defaultPin = '1234',
+    private readonly defaultSigningPassword = DEV_SIGNING_PIN,
+  ) {
     this.pinEntry = new ScriptedPinEntry((request) => {
-      const answer = this.answers.shift() ?? (async () => this.defaultPin);
+      const fallback = request.secret === 'signing-password' ? this.defaultSigningPassword : this.defaultPin;
+      const answer = this.answers.shift() ?? (async () => fallback);
       return answer(request);
     });
   }
@@ -33,7 +40,7 @@ export class ScriptedPerson {
     return this.pinEntry.requests;
   }
 
-  /** In the next window, types `pin`. */
+  /** In the next window, types `pin` (a PIN or a signing password). */
   types(pin: string): this {
     this.answers.push(async () => pin);
     return this;

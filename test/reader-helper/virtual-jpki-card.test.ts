@@ -191,6 +191,16 @@ describe('VERIFY', () => {
     expect(sw(card, verifyPin('WRONG1'))).toBe('63C4');
     expect(sw(card, selectEf('0018'), EMPTY_VERIFY)).toBe('63C3');
   });
+  it('blocks the signing PIN after five wrong ones (69 84 afterwards, even for the right one); the user-auth PIN stays usable', () => {
+    const card = fresh();
+    send(card, SELECT_AP, selectEf('001B'));
+    const wrong = ['WRONG1', 'WRONG2', 'WRONG3', 'WRONG4', 'WRONG5'].map((pin) => sw(card, verifyPin(pin)));
+    expect(wrong).toEqual(['63C4', '63C3', '63C2', '63C1', '63C0']);
+    expect(sw(card, verifyPin('ABC123'))).toBe('6984');
+    expect(sw(card, EMPTY_VERIFY)).toBe('6984');
+    expect(sw(card, selectEf('0001'), readAt(0, '04'))).toBe('6982');
+    expect(sw(card, selectEf('0018'), verifyPin('1234'))).toBe('9000');
+  });
   it('refuses a PIN of the wrong format with 67 00 without spending a try', () => {
     const card = fresh();
     expect(sw(card, SELECT_AP, selectEf('0018'), verifyPin('123'))).toBe('6700');

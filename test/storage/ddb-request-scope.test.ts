@@ -7,7 +7,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { type DynamoMeter, meterDynamo } from '../../bench/dynamo-meter.js';
 import { accountItemKey } from '../../functions/accounts/dynamo-account-store.js';
-import { CLIENT_CACHE_TTL_MS, storageReads } from '../../functions/op/storage-reads.js';
+import { atTokenEndpoint, CLIENT_CACHE_TTL_MS, storageReads } from '../../functions/op/storage-reads.js';
 import { AccountArtifacts } from '../../functions/storage/account-artifacts.js';
 import { DynamoChallengeStore } from '../../functions/storage/challenge-store.js';
 import { createDynamoClient } from '../../functions/storage/dynamo-client.js';
@@ -302,6 +302,9 @@ describe('RequestScope', () => {
 });
 
 describe('storageReads', () => {
+  /** The consume tests below run as oidc-provider's token endpoint does (storage-reads.ts atTokenEndpoint). */
+  const defersConsume = () => true;
+
   test('caches client metadata for CLIENT_CACHE_TTL_MS; a change through the adapter drops it at once', async () => {
     const { table, scope, meter } = await setup();
     const clock = { now: 1_000_000 };
@@ -369,6 +372,88 @@ describe('storageReads', () => {
       await tokens.find('token-1');
       expect(await sessions.findByUid('uid-1')).toBeUndefined();
     });
+  });
+
+  test('a token saved after a consume is sent alongside it and stored when the consume wins', async () => {
+    const { table, scope, meter } = await setup();
+    const Adapter = storageReads(createDynamoAdapter(table), { scope, defersConsume });
+    const codes = new Adapter('AuthorizationCode');
+    const tokens = new Adapter('AccessToken');
+    await codes.upsert('code-1', { grantId: 'grant-1' }, 60);
+    meter.reset();
+    await scope.run(async () => {
+      await codes.consume('code-1');
+      await tokens.upsert('token-1', { grantId: 'grant-1' }, 60);
+    });
+    // The token's BatchWriteItem started before the consume's UpdateItem ended: one round trip.
+    expect(commands(meter).sort()).toEqual(['BatchWriteItem', 'UpdateItem']);
+    expect(meter.summary().sequential).toBe(1);
+    expect(await new (createDynamoAdapter(table))('AccessToken').find('token-1')).toEqual({
+      grantId: 'grant-1',
+    });
+    expect(await codes.find('code-1')).toMatchObject({ consumed: expect.any(Number) });
+  });
+
+  test('a token saved after a consume that lost is deleted and its save throws ALREADY_CONSUMED', async () => {
+    const { table, scope } = await setup();
+    const Adapter = storageReads(createDynamoAdapter(table), { scope, defersConsume });
+    const codes = new Adapter('AuthorizationCode');
+    const tokens = new Adapter('RefreshToken');
+    await codes.upsert('code-1', { grantId: 'grant-1' }, 60);
+    await codes.consume('code-1');
+    await scope.run(async () => {
+      await codes.consume('code-1');
+      await expect(tokens.upsert('token-1', { grantId: 'grant-1' }, 60)).rejects.toMatchObject({
+        code: 'ALREADY_CONSUMED',
+      });
+    });
+    expect(await new (createDynamoAdapter(table))('RefreshToken').find('token-1')).toBeUndefined();
+    expect((await scanAll(table)).map((item) => item.pk)).toEqual(['AuthorizationCode#code-1']);
+  });
+
+  test('a request whose consume lost and that saved no token after it fails', async () => {
+    const { table, scope } = await setup();
+    const codes = new (storageReads(createDynamoAdapter(table), { scope, defersConsume }))(
+      'AuthorizationCode',
+    );
+    await codes.upsert('code-1', { grantId: 'grant-1' }, 60);
+    await codes.consume('code-1');
+    await expect(scope.run(() => codes.consume('code-1'))).rejects.toMatchObject({
+      code: 'ALREADY_CONSUMED',
+    });
+    // Outside a request the consume is awaited as before, and so is any consume of what is no
+    // grant source (a pushed authorization request's), inside a request too.
+    await expect(codes.consume('code-1')).rejects.toMatchObject({ code: 'ALREADY_CONSUMED' });
+    const pushed = new (storageReads(createDynamoAdapter(table), { scope, defersConsume }))(
+      'PushedAuthorizationRequest',
+    );
+    await expect(scope.run(() => pushed.consume('request-1'))).rejects.toMatchObject({
+      code: 'ALREADY_CONSUMED',
+    });
+    await scope.run(async () => {
+      await expect(pushed.consume('request-1')).rejects.toMatchObject({ code: 'ALREADY_CONSUMED' });
+    });
+  });
+
+  test("anywhere but oidc-provider's token endpoint a consume is awaited where it is made: a lost one throws there", async () => {
+    const { table, scope } = await setup();
+    const Adapter = storageReads(createDynamoAdapter(table), { scope });
+    const codes = new Adapter('AuthorizationCode');
+    const sessions = new Adapter('MynaAccountSession');
+    await codes.upsert('code-1', { grantId: 'grant-1' }, 60);
+    await codes.consume('code-1');
+    expect(atTokenEndpoint()).toBe(false);
+    // As the account page's code exchange does: the consume, then (only if it won) a session.
+    await scope.run(async () => {
+      await expect(codes.consume('code-1')).rejects.toMatchObject({ code: 'ALREADY_CONSUMED' });
+    });
+    await scope.run(async () => {
+      await codes.upsert('code-2', { grantId: 'grant-2' }, 60);
+      await codes.consume('code-2');
+      await sessions.upsert('session-1', { accountId: 'account-1' }, 60);
+    });
+    expect(await codes.find('code-2')).toMatchObject({ consumed: expect.any(Number) });
+    expect(await sessions.find('session-1')).toEqual({ accountId: 'account-1' });
   });
 
   test('a uid pointer written before pointers carried the payload still resolves through its target', async () => {

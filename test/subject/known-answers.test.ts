@@ -23,6 +23,15 @@ describe('keyedHash', () => {
       '1AYQLZqMlwunrQclaQeXbS7goJfZF6nzTmpId_evL6A',
     );
   });
+
+  it('answers for the secret bytes of the moment, also when they change in place after a use', () => {
+    const secret = Buffer.alloc(32, 0xff);
+    expect(keyedHash(secret, 'myna-oidc/test/v1', [])).not.toBe(
+      '1IH5Edf88nRdFFrq1mZHZMyAZ8eiR6vEONi6Omn6iTw',
+    );
+    SECRET.copy(secret);
+    expect(keyedHash(secret, 'myna-oidc/test/v1', [])).toBe('1IH5Edf88nRdFFrq1mZHZMyAZ8eiR6vEONi6Omn6iTw');
+  });
 });
 
 describe('certificateKey', () => {

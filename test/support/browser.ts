@@ -13,10 +13,10 @@ import puppeteer, { type Browser as PuppeteerBrowser } from 'puppeteer-core';
 import { readerWithVirtualCard } from '../../dev-card/virtual-card-tools.js';
 import { CardService } from '../../reader-helper/card/card-service.js';
 import { startHelperDaemon } from '../../reader-helper/daemon/server.js';
-import { createLogger } from '../../reader-helper/log.js';
-import { createPinEntry } from '../../reader-helper/pin-entry/pin-entry.js';
+import { createLogger, type Logger } from '../../reader-helper/log.js';
+import { createPinEntry, type PinEntry } from '../../reader-helper/pin-entry/pin-entry.js';
 import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js';
-import type { SimulatedCard } from '../../reader-helper/virtual-card/in-process-backend.js';
+import type { SimulatedCard, VirtualReader } from '../../reader-helper/virtual-card/in-process-backend.js';
 import { PinDialogUser } from './pin-dialog-user.js';
 import { startXvfb, type XDisplay } from './xvfb.js';
 
@@ -106,6 +106,8 @@ export interface VirtualHelper {
   readonly display: XDisplay;
   /** The person at the PC, answering those windows. */
   readonly person: PinDialogUser;
+  /** The helper's one reader: a test takes the card out and puts another in. */
+  readonly reader: VirtualReader;
   close(): Promise<void>;
 }
 
@@ -119,6 +121,10 @@ export interface VirtualHelperOptions {
   readonly card?: SimulatedCard;
   /** Origins it admits besides http loopback pages. */
   readonly allowedOrigins?: readonly string[];
+  /** The helper's log (default: errors on stderr). */
+  readonly logger?: Logger;
+  /** Wraps the real PIN window (e.g. to record what it was asked). */
+  readonly observePinEntry?: (real: PinEntry) => PinEntry;
 }
 
 /**
@@ -137,8 +143,8 @@ export async function startVirtualHelper(options: VirtualHelperOptions = {}): Pr
     allowedOrigins: options.allowedOrigins ?? [],
     dev: true,
     helperVersion: 'test',
-    logger: createLogger({ level: 'error' }),
-    pinEntry: createPinEntry({ env: display.env }),
+    logger: options.logger ?? createLogger({ level: 'error' }),
+    pinEntry: (options.observePinEntry ?? ((real) => real))(createPinEntry({ env: display.env })),
   }).catch(async (error: unknown) => {
     await cards.close();
     await display.stop();
@@ -148,6 +154,7 @@ export async function startVirtualHelper(options: VirtualHelperOptions = {}): Pr
     port: daemon.port,
     display,
     person: new PinDialogUser(display),
+    reader: readers.reader(VIRTUAL_HELPER_READER),
     close: async () => {
       await daemon.close();
       await cards.close();

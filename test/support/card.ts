@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DevPki } from '../../dev-pki/hierarchy.js';
 import { type VerifiedLogin, verifyLogin } from '../../functions/jpki/verify-login.js';
-import { USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
+import { type JpkiPinRule, USER_AUTH_PIN } from '../../protocol/jpki-profile.js';
 import { CardError } from '../../reader-helper/card/card-error.js';
 import { JpkiCard } from '../../reader-helper/card/jpki-card.js';
 import { type CardIdentity, cardIdentityOf } from '../../reader-helper/virtual-card/identity.js';
@@ -54,15 +54,24 @@ function jpkiOn(card: SimulatedCard): JpkiCard {
 }
 
 /**
- * `identity`'s virtual card with `spent` wrong user-auth PIN tries already used, as a person who
- * mistyped before would bring it (3 − `spent` tries left; 3 spent: blocked). The card is reset after.
+ * `identity`'s virtual card with `spent` wrong tries of `pin` (default the user-auth PIN; or
+ * SIGNING_PIN, the signing password) already used, as a person who mistyped before would bring it
+ * (`pin.maxTries` − `spent` tries left; all spent: blocked). The card is reset after.
  */
-export async function cardWithSpentTries(identity: CardIdentity, spent: number): Promise<VirtualJpkiCard> {
+export async function cardWithSpentTries(
+  identity: CardIdentity,
+  spent: number,
+  pin: JpkiPinRule = USER_AUTH_PIN,
+): Promise<VirtualJpkiCard> {
   const card = new VirtualJpkiCard(identity);
-  const wrong = identity.userAuthPin === '0000' ? '1111' : '0000';
+  const right = pin === USER_AUTH_PIN ? identity.userAuthPin : identity.signingPin;
+  // Two candidates of each format: one of them is always a wrong PIN of the right format.
+  const wrong = ['0000', '1111', 'ZZZZZZ', 'YYYYYY'].find(
+    (text) => text !== right && pin.pattern.test(text),
+  ) as string;
   const jpki = jpkiOn(card);
   await jpki.selectApplication();
-  await jpki.selectFile(USER_AUTH_PIN.file);
+  await jpki.selectFile(pin.file);
   for (let tries = 0; tries < spent; tries += 1) {
     await jpki.verifyPin(wrong).then(
       () => {
@@ -78,11 +87,16 @@ export async function cardWithSpentTries(identity: CardIdentity, spent: number):
 }
 
 /** The user-auth PIN tries `card` has left, read from the card itself (0: blocked). Resets the card. */
-export async function userAuthTriesLeft(card: SimulatedCard): Promise<number> {
+export function userAuthTriesLeft(card: SimulatedCard): Promise<number> {
+  return pinTriesLeft(card, USER_AUTH_PIN);
+}
+
+/** The tries of `pin` (e.g. SIGNING_PIN) `card` has left, read from the card itself (0: blocked). Resets the card. */
+export async function pinTriesLeft(card: SimulatedCard, pin: JpkiPinRule): Promise<number> {
   const jpki = jpkiOn(card);
   try {
     await jpki.selectApplication();
-    return (await jpki.pinTriesLeft(USER_AUTH_PIN.file)) ?? USER_AUTH_PIN.maxTries;
+    return (await jpki.pinTriesLeft(pin.file)) ?? pin.maxTries;
   } catch (error) {
     if (error instanceof CardError && error.code === 'PIN_BLOCKED') return 0;
     throw error;

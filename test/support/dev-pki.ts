@@ -2,7 +2,7 @@
 import { createSign, randomBytes } from 'node:crypto';
 import { createDevPki, type DevPki } from '../../dev-pki/hierarchy.js';
 import { loadTrustAnchors, type TrustAnchors } from '../../functions/jpki/trust-anchors.js';
-import { challengeSignedData } from '../../protocol/signed-data.js';
+import { challengeSignedData, identitySignedData } from '../../protocol/signed-data.js';
 
 let shared: Promise<DevPki> | undefined;
 
@@ -25,6 +25,11 @@ export function newNonce(): string {
 /** Signs the challenge as a card would (RSASSA-PKCS1-v1_5 / SHA-256 over the signed data). */
 export function signChallenge(privateKeyPem: string, origin: string, nonce: string): Buffer {
   return createSign('sha256').update(challengeSignedData(origin, nonce)).sign(privateKeyPem);
+}
+
+/** Signs an identity challenge as a card would, with the signing key (RSASSA-PKCS1-v1_5 / SHA-256 over identitySignedData). */
+export function signIdentity(privateKeyPem: string, origin: string, nonce: string): Buffer {
+  return createSign('sha256').update(identitySignedData(origin, nonce)).sign(privateKeyPem);
 }
 
 export const ORIGIN = 'https://login.example.jp';

@@ -35,8 +35,13 @@ export function authlibClientMetadata(
   };
 }
 
-/** Starts the Authlib RP and waits until it serves. */
-export async function startAuthlibRp(options: RpOptions): Promise<RpProcess & { baseUrl: string }> {
+/**
+ * Starts the Authlib RP and waits until it serves; with `verifiedClaims` it is an identity RP
+ * (myna_identity_client.py) asking for those claims in `verified_claims`.
+ */
+export async function startAuthlibRp(
+  options: RpOptions & { readonly verifiedClaims?: Readonly<Record<string, unknown>> },
+): Promise<RpProcess & { baseUrl: string }> {
   const baseUrl = rpBaseUrl(options.host, options.port);
   const rp = await startRpProcess({
     software: 'Authlib',
@@ -47,6 +52,7 @@ export async function startAuthlibRp(options: RpOptions): Promise<RpProcess & { 
       PYTHONDONTWRITEBYTECODE: '1',
       PYTHONPATH: AUTHLIB_RP_DIR,
       ...rpEnvironment(options),
+      ...(options.verifiedClaims ? { RP_VERIFIED_CLAIMS: JSON.stringify(options.verifiedClaims) } : {}),
     },
     readyUrl: `${baseUrl}/loggedout`,
   });

@@ -10,16 +10,21 @@ import { verifyLogin } from '../../jpki/verify-login.js';
 import { JPKI_ACR, JPKI_AMR } from '../claims.js';
 import { hasFlag, RAW_SERIAL_FLAG } from '../client-flags.js';
 import type { ResolvedOpConfig } from '../config.js';
-import type { RawSerialCarrier } from '../raw-serial.js';
+import type { SealedClaimsCarrier } from '../sealed-claims.js';
 import { LoginError } from './login-error.js';
 
-/** Key of the OP's own part of an interaction result (the sealed raw serial, when allowed). */
+/**
+ * Key of the OP's own part of an interaction result: the sealed raw serial (when allowed), and on
+ * an identity request the login's certificate key and the identity step's sealed release
+ * (identity-prompt.ts MynaResult).
+ */
 export const MYNA_RESULT = 'myna';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const MAX_FIELD_CHARS = 24 * 1024;
 
-function decodeField(value: unknown): Uint8Array {
+/** A posted base64url field's bytes (a certificate, a signature); LoginError ANSWER_MALFORMED otherwise. */
+export function decodeField(value: unknown): Uint8Array {
   if (typeof value !== 'string' || value.length > MAX_FIELD_CHARS || !BASE64URL.test(value)) {
     throw new LoginError('ANSWER_MALFORMED');
   }
@@ -29,22 +34,27 @@ function decodeField(value: unknown): Uint8Array {
 /** What a card login needs besides the request. */
 export interface CardLoginContext {
   readonly config: ResolvedOpConfig;
-  readonly rawSerial: RawSerialCarrier;
+  readonly rawSerial: SealedClaimsCarrier;
   /** The client of the interaction (its metadata decides about the raw serial). */
   readonly client: object | undefined;
   /** The nonce of the interaction's challenge, consumed for this answer; undefined: none was left. */
   readonly nonce: string | undefined;
+  /**
+   * The request asks for identity claims: the result keeps the certificate key, which the
+   * identity step compares with its signing certificate's card (identity-prompt.ts).
+   */
+  readonly identityRequested: boolean;
 }
 
 /**
  * Verifies the answer of `interaction`'s challenge (consumed once, `nonce`) and returns the login
- * result: the account, acr, amr and time; plus the sealed serial for a flagged client.
- * Throws LoginError or VerificationError.
+ * result: the account, acr, amr and time; plus the sealed serial for a flagged client and the
+ * certificate key for an identity request. Throws LoginError or VerificationError.
  */
 export async function cardLogin(
   interaction: Interaction,
   fields: Record<string, unknown>,
-  { config, rawSerial, client, nonce }: CardLoginContext,
+  { config, rawSerial, client, nonce, identityRequested }: CardLoginContext,
 ): Promise<InteractionResults> {
   const answer = { certificate: decodeField(fields.certificate), signature: decodeField(fields.signature) };
   if (nonce === undefined) throw new LoginError('CHALLENGE_UNAVAILABLE');
@@ -67,6 +77,12 @@ export async function cardLogin(
     issuerGeneration: verified.issuer.generation,
   });
   const clientId = String(interaction.params.client_id);
+  const myna = {
+    ...(hasFlag(client, RAW_SERIAL_FLAG)
+      ? { sealedSerial: rawSerial.sealSerial(serialHex(verified.certificate.serialNumber), clientId) }
+      : {}),
+    ...(identityRequested ? { userAuthCertificateKey: verified.certificateKey } : {}),
+  };
   return {
     login: {
       accountId: account.accountId,
@@ -76,12 +92,6 @@ export async function cardLogin(
       // A browser-session cookie: closing the browser ends the OP session (shared PCs).
       remember: false,
     },
-    ...(hasFlag(client, RAW_SERIAL_FLAG)
-      ? {
-          [MYNA_RESULT]: {
-            sealedSerial: rawSerial.seal(serialHex(verified.certificate.serialNumber), clientId),
-          },
-        }
-      : {}),
+    ...(Object.keys(myna).length ? { [MYNA_RESULT]: myna } : {}),
   };
 }

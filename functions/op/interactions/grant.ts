@@ -1,9 +1,33 @@
-/** Consent: the grant that covers what the interaction's consent prompt found missing. */
+/**
+ * Consent: the grant that covers what the interaction's consent prompt (or the identity step,
+ * identity-prompt.ts) found missing; for a client flagged `myna_remember_identity_consent`, the
+ * identity claims the person agreed to and declined, remembered in that grant.
+ */
 import type Provider from 'oidc-provider';
-import type { Interaction } from 'oidc-provider';
+import type { Grant, Interaction } from 'oidc-provider';
 
-/** Creates or extends the interaction's grant with the missing scopes and claims; returns its id. */
-export async function grantConsent(provider: Provider, interaction: Interaction): Promise<string> {
+/**
+ * A remembered identity choice is a claim name no request can ask for (so oidc-provider never
+ * releases or filters by it): this prefix and the claim id, agreed (granted) or declined
+ * (rejected, which wins over an earlier agreement).
+ */
+const REMEMBERED_IDENTITY_CLAIM = 'myna_identity_consent:';
+
+/** The identity claims the person chose on the consent page, to remember. */
+export interface IdentityChoice {
+  readonly agreed: readonly string[];
+  readonly declined: readonly string[];
+}
+
+/**
+ * Creates or extends the interaction's grant with the missing scopes and claims (and `remember`'s
+ * identity choice); returns its id.
+ */
+export async function grantConsent(
+  provider: Provider,
+  interaction: Interaction,
+  remember?: IdentityChoice,
+): Promise<string> {
   const { prompt, params, session, grantId } = interaction;
   const grant =
     (grantId ? await provider.Grant.find(grantId) : undefined) ??
@@ -18,5 +42,26 @@ export async function grantConsent(provider: Provider, interaction: Interaction)
   for (const [indicator, scopes] of Object.entries(details.missingResourceScopes ?? {})) {
     grant.addResourceScope(indicator, scopes.join(' '));
   }
+  if (remember) {
+    const remembered = (claims: readonly string[]) =>
+      claims.map((claim) => `${REMEMBERED_IDENTITY_CLAIM}${claim}`);
+    if (remember.agreed.length) grant.addOIDCClaims(remembered(remember.agreed));
+    if (remember.declined.length) grant.rejectOIDCClaims(remembered(remember.declined));
+  }
   return grant.save();
+}
+
+/**
+ * The identity claims `grant` remembers the person agreed to (and did not decline since), of
+ * `claims`; undefined unless it remembers every one of them (then the person is asked again).
+ */
+export function rememberedIdentityChoice(
+  grant: Grant | undefined,
+  claims: readonly string[],
+): string[] | undefined {
+  if (!grant) return undefined;
+  const agreed = new Set(grant.getOIDCClaims());
+  return claims.every((claim) => agreed.has(`${REMEMBERED_IDENTITY_CLAIM}${claim}`))
+    ? [...claims]
+    : undefined;
 }

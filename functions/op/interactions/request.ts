@@ -80,7 +80,10 @@ export function wantsJson(ctx: Koa.Context): boolean {
   return ctx.is('application/json') === 'application/json' || ctx.accepts('html', 'json') === 'json';
 }
 
-/** The request body as fields: JSON object or urlencoded form, at most MAX_BODY_BYTES. */
+/**
+ * The request body as fields: JSON object or urlencoded form, at most MAX_BODY_BYTES. A form field
+ * given more than once (the consent page's ticked boxes) is the list of its values.
+ */
 export async function readFields(ctx: Koa.Context): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -101,5 +104,10 @@ export async function readFields(ctx: Koa.Context): Promise<Record<string, unkno
     }
     throw new LoginError('ANSWER_MALFORMED');
   }
-  return Object.fromEntries(new URLSearchParams(text));
+  const fields = new Map<string, string | string[]>();
+  for (const [name, value] of new URLSearchParams(text)) {
+    const before = fields.get(name);
+    fields.set(name, before === undefined ? value : [before, value].flat());
+  }
+  return Object.fromEntries(fields);
 }

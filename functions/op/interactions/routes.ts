@@ -12,8 +12,14 @@
  *                                       never a redirect (the fragment would follow it);
  *   POST /interaction/:uid/challenge    a new challenge → JSON `{ nonce, ttlSeconds }`;
  *   POST /interaction/:uid/login        certificate + signature (JSON or form) → login result;
+ *   POST /interaction/:uid/identity     the identity step's card answer (both certificates +
+ *                                       signature; its challenge consumed as the login's, within
+ *                                       the same limits) → the verified identity, sealed in the
+ *                                       interaction's item, and the way to its consent page (the
+ *                                       interaction's URL, which then shows it);
+ *   POST /interaction/:uid/identity-confirm  the ticked claims → the sealed release (and consent);
  *   POST /interaction/:uid/confirm      consent given;
- *   POST /interaction/:uid/abort        login or consent cancelled: the RP gets access_denied.
+ *   POST /interaction/:uid/abort        login, identity step or consent cancelled: access_denied.
  * Every POST must carry the interaction cookie of that uid and come from the OP's own origin.
  * The login limits (limits.ts) are checked here: answers and challenges per sign-in, and
  * authorization requests per client address (before oidc-provider stores an interaction).
@@ -26,10 +32,15 @@
  */
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
-import type { Interaction, InteractionResults } from 'oidc-provider';
+import type { Client, Interaction, InteractionResults } from 'oidc-provider';
+import type { CardOperationPurpose } from '../../../protocol/helper-protocol.js';
 import { CHALLENGE_TTL_SECONDS } from '../../defaults.js';
+import { logIdentityVerified } from '../../identity/audit.js';
+import { consentItems } from '../../identity/consent-items.js';
+import { identityDisclosures } from '../../identity/disclosures.js';
+import { type IdentityRequest, identityRequestOf } from '../../identity/identity-request.js';
 import { VerificationError } from '../../jpki/errors.js';
-import { FIRST_PARTY_FLAG, hasFlag } from '../client-flags.js';
+import { FIRST_PARTY_FLAG, hasFlag, REMEMBER_IDENTITY_CONSENT_FLAG } from '../client-flags.js';
 import type { ResolvedOpConfig } from '../config.js';
 import {
   FAVICON_PATH,
@@ -39,19 +50,30 @@ import {
   STYLE_PATH,
   STYLE_SHEET,
 } from '../login-page/assets.js';
-import { type ClientDisplay, clientDisplay } from '../login-page/client-display.js';
+import { type ClientDisplay, clientDisplay, clientPurpose } from '../login-page/client-display.js';
 import {
   renderConsentPage,
   renderErrorPage,
+  renderIdentityConsentPage,
   renderInteractionDonePage,
   renderLoginPage,
 } from '../login-page/html.js';
 import { negotiateLocale } from '../login-page/locale.js';
 import { loginScriptAsset } from '../login-page/login-script.js';
 import { fill, type Locale, message } from '../login-page/messages.js';
-import type { RawSerialCarrier } from '../raw-serial.js';
-import { cardLogin } from './card-login.js';
-import { grantConsent } from './grant.js';
+import type { SealedClaimsCarrier } from '../sealed-claims.js';
+import { cardLogin, MYNA_RESULT } from './card-login.js';
+import { grantConsent, rememberedIdentityChoice } from './grant.js';
+import { IDENTITY_PROMPT, type MynaResult, mynaResultOf } from './identity-prompt.js';
+import {
+  chosenClaims,
+  type PendingIdentity,
+  pendingIdentity,
+  pendingIdentityOf,
+  sealedRelease,
+  sealPendingIdentity,
+  verifyIdentityAnswer,
+} from './identity-step.js';
 import { LoginLimits } from './limits.js';
 import { LoginError } from './login-error.js';
 import { assertSameOrigin, boundInteraction, clientAddress, readFields, wantsJson } from './request.js';
@@ -75,16 +97,21 @@ function noFreshChallenge(error: unknown): undefined {
   throw error;
 }
 
-const ROUTE = /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|confirm|abort|challenge|card-answer))?$/;
+const ROUTE =
+  /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|identity|identity-confirm|confirm|abort|challenge|card-answer))?$/;
 /** Remembers, per finished interaction, which client it was for (so Back finds the way home). */
 const DONE_COOKIE = 'myna_done';
 const DONE_COOKIE_MS = 10 * 60 * 1000;
 
-/** The middleware serving the assets and interaction routes; other requests pass through. */
+/**
+ * The middleware serving the assets and interaction routes; other requests pass through.
+ * `sealedClaims` seals what a transaction carries: the raw serial, the identity step's pending
+ * identity and its release.
+ */
 export function interactionRoutes(
   provider: Provider,
   config: ResolvedOpConfig,
-  rawSerial: RawSerialCarrier,
+  sealedClaims: SealedClaimsCarrier,
 ): Koa.Middleware {
   const limits = new LoginLimits({
     counter: config.storage.rateCounter,
@@ -150,6 +177,26 @@ export function interactionRoutes(
    */
   const cookieNames = (ctx: Koa.Context, uid: string): boolean =>
     ctx.cookies.get(provider.cookieName('interaction')) === uid;
+  /** The identity part of `interaction`'s request, for `client` (undefined: no identity step). */
+  const identityRequestIn = (interaction: Interaction, client: { metadata(): object } | undefined) =>
+    identityRequestOf(interaction.params, client?.metadata(), config.identity);
+  /** The verified identity waiting for the person's choice in `interaction`, if any. */
+  const pendingIn = (interaction: Interaction): PendingIdentity | undefined =>
+    interaction.prompt.name === IDENTITY_PROMPT ? pendingIdentityOf(sealedClaims, interaction) : undefined;
+  /**
+   * True when `interaction`'s identity page is also a consent: the request has `prompt=consent`,
+   * or scopes or claims the grant lacks (the prompt's details, identity-prompt.ts).
+   */
+  const asksForConsent = (interaction: Interaction): boolean => {
+    const details = interaction.prompt.details as {
+      missingOIDCScope?: string[];
+      missingOIDCClaims?: string[];
+    };
+    const prompted = String(interaction.params.prompt ?? '')
+      .split(' ')
+      .includes('consent');
+    return prompted || Boolean(details.missingOIDCScope?.length || details.missingOIDCClaims?.length);
+  };
   /** Waits for `write` to be done, its refusal included (looked at once the interaction is read). */
   const finished = async (write: Promise<unknown> | undefined): Promise<void> => {
     await write?.catch(() => undefined);
@@ -210,11 +257,35 @@ export function interactionRoutes(
     const client = await provider.Client.find(String(interaction.params.client_id));
     const display = client ? clientDisplay(client, locale) : { name: String(interaction.params.client_id) };
     const abortUrl = `/interaction/${uid}/abort`;
-    if (interaction.prompt.name === 'login' && cardAnswer) await loginPage(ctx, uid, locale, display);
+    const prompt = interaction.prompt.name;
+    const pending = pendingIn(interaction);
+    // The card's step: the login, or the identity step until the card's answer was verified.
+    const purpose: CardOperationPurpose | undefined =
+      prompt === 'login' ? 'sign-in' : prompt === IDENTITY_PROMPT && !pending ? 'verify-identity' : undefined;
+    if (purpose && cardAnswer) await loginPage(ctx, uid, locale, display, purpose);
     else if (cardAnswer) leaveCardAnswer(ctx, uid, locale, display);
-    else if (interaction.prompt.name === 'login') {
+    else if (purpose) {
       const nonce = (await early) ?? (await issueChallenge(uid));
-      await loginPage(ctx, uid, locale, display, { nonce, ttlSeconds: CHALLENGE_SECONDS_LEFT });
+      await loginPage(ctx, uid, locale, display, purpose, { nonce, ttlSeconds: CHALLENGE_SECONDS_LEFT });
+    } else if (pending) {
+      const request = client && identityRequestIn(interaction, client);
+      if (!client || !request) throw new LoginError('INTERACTION_MISMATCH');
+      const scopes = (interaction.prompt.details as { missingOIDCScope?: string[] }).missingOIDCScope ?? [];
+      page(
+        ctx,
+        200,
+        renderIdentityConsentPage({
+          locale,
+          client: display,
+          purpose: clientPurpose(client, locale),
+          items: consentItems(request, pending.facts, locale, new Date(pending.verifiedAt)),
+          disclosures: identityDisclosures(client.metadata(), request, config.identity),
+          scopes,
+          confirmUrl: `/interaction/${uid}/identity-confirm`,
+          abortUrl,
+        }),
+        display,
+      );
     } else if (hasFlag(client, FIRST_PARTY_FLAG)) {
       const result = { consent: { grantId: await grantConsent(provider, interaction) } };
       await finish(ctx, interaction, result, false);
@@ -247,20 +318,25 @@ export function interactionRoutes(
     page(ctx, 200, renderInteractionDonePage(locale, shown, `/interaction/${uid}`), shown);
   }
 
-  /** The login page of `uid`: with its challenge (login mode), or without (card-answer mode). */
+  /**
+   * The login page of `uid` for `purpose` (the login, or the identity step): with its challenge
+   * (login mode), or without (card-answer mode).
+   */
   async function loginPage(
     ctx: Koa.Context,
     uid: string,
     locale: Locale,
     display: ClientDisplay,
+    purpose: CardOperationPurpose,
     challenge?: { nonce: string; ttlSeconds: number },
   ): Promise<void> {
     const base = `/interaction/${uid}`;
     const html = renderLoginPage({
       locale,
       mode: challenge ? 'login' : 'card-answer',
+      purpose,
       ...(challenge ? { challenge } : {}),
-      loginUrl: `${base}/login`,
+      loginUrl: purpose === 'verify-identity' ? `${base}/identity` : `${base}/login`,
       challengeUrl: `${base}/challenge`,
       returnUrl: `${config.origin}${base}/card-answer`,
       abortUrl: `${base}/abort`,
@@ -279,7 +355,8 @@ export function interactionRoutes(
     try {
       assertSameOrigin(ctx, config.origin);
       interaction = await boundInteraction(provider, ctx, uid);
-      if (interaction.prompt.name !== 'login') throw new LoginError('INTERACTION_MISMATCH');
+      const prompt = interaction.prompt.name;
+      if (prompt !== 'login' && prompt !== IDENTITY_PROMPT) throw new LoginError('INTERACTION_MISMATCH');
       json(ctx, 200, { nonce: await issueChallenge(uid), ttlSeconds: CHALLENGE_SECONDS_LEFT });
     } catch (error) {
       if (!(error instanceof LoginError)) throw error;
@@ -289,7 +366,21 @@ export function interactionRoutes(
     }
   }
 
-  async function login(ctx: Koa.Context, uid: string): Promise<void> {
+  /**
+   * A card's answer posted at `step` (the login, or the identity step): consumes the challenge
+   * (counted, limits.ts), reads the interaction, and lets `accept` verify the answer and answer
+   * the page. A refusal goes back with a fresh challenge while the interaction can try again.
+   */
+  async function cardAnswerPosted(
+    ctx: Koa.Context,
+    uid: string,
+    step: 'login' | 'identity',
+    accept: (
+      interaction: Interaction,
+      nonce: string | undefined,
+      fields: Record<string, unknown>,
+    ) => Promise<void>,
+  ): Promise<void> {
     const wanted = wantsJson(ctx);
     let interaction: Interaction | undefined;
     try {
@@ -299,18 +390,14 @@ export function interactionRoutes(
       await finished(consumed);
       interaction = await boundInteraction(provider, ctx, uid);
       const nonce = await (consumed ?? limits.answer(uid));
-      const client = await provider.Client.find(String(interaction.params.client_id));
-      const result = await cardLogin(interaction, await readFields(ctx), {
-        config,
-        rawSerial,
-        client,
-        nonce,
-      });
-      config.logger.info('login.succeeded', { interaction: uid });
-      await finish(ctx, interaction, result, wanted);
+      // An identity answer only at the identity step, a login's never there.
+      if ((interaction.prompt.name === IDENTITY_PROMPT) !== (step === 'identity')) {
+        throw new LoginError('INTERACTION_MISMATCH');
+      }
+      await accept(interaction, nonce, await readFields(ctx));
     } catch (error) {
       if (!(error instanceof LoginError || error instanceof VerificationError)) throw error;
-      config.logger.info('login.refused', { interaction: uid, code: error.code });
+      config.logger.info(`${step}.refused`, { interaction: uid, code: error.code });
       const locale = localeOf(ctx, interaction);
       // The interaction is still good: a fresh challenge lets the page try again (within limits).
       const retry = interaction && !(error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS');
@@ -324,22 +411,127 @@ export function interactionRoutes(
     }
   }
 
+  function login(ctx: Koa.Context, uid: string): Promise<void> {
+    return cardAnswerPosted(ctx, uid, 'login', async (interaction, nonce, fields) => {
+      const client = await provider.Client.find(String(interaction.params.client_id));
+      const result = await cardLogin(interaction, fields, {
+        config,
+        rawSerial: sealedClaims,
+        client,
+        nonce,
+        identityRequested: identityRequestIn(interaction, client) !== undefined,
+      });
+      config.logger.info('login.succeeded', { interaction: uid });
+      await finish(ctx, interaction, result, wantsJson(ctx));
+    });
+  }
+
+  /**
+   * The identity step's card answer: verified (identity-step.ts: the login's user-auth certificate,
+   * the signing certificate linked to it where the OP has a link source), then kept sealed in
+   * the interaction's item until the person's choice; the page goes on to the interaction's URL,
+   * which shows the claim-by-claim consent.
+   */
+  function identity(ctx: Koa.Context, uid: string): Promise<void> {
+    return cardAnswerPosted(ctx, uid, 'identity', async (interaction, nonce, fields) => {
+      const pending = pendingIdentity(await verifyIdentityAnswer(interaction, fields, { config, nonce }));
+      config.logger.info('identity.answer_verified', { interaction: uid });
+      const client = await provider.Client.find(String(interaction.params.client_id));
+      const request = client && identityRequestIn(interaction, client);
+      if (!client || !request) throw new LoginError('INTERACTION_MISMATCH');
+      // A client allowed to remember the choice: the claims the person agreed to before, at once —
+      // only when the page would ask nothing else (no scope or claim the grant lacks, no prompt=consent).
+      const grant = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
+      const remembered =
+        hasFlag(client, REMEMBER_IDENTITY_CONSENT_FLAG) && !asksForConsent(interaction)
+          ? rememberedIdentityChoice(grant, [...new Set(request.items.map((item) => item.claim))])
+          : undefined;
+      if (remembered) return release(ctx, interaction, client, request, pending, remembered);
+      const myna: MynaResult = {
+        ...mynaResultOf(interaction.lastSubmission),
+        pendingIdentity: sealPendingIdentity(sealedClaims, interaction, pending),
+      };
+      // Saved with the interaction (its lifetime), replacing the item: no challenge is left in it.
+      interaction.result = { ...interaction.lastSubmission, [MYNA_RESULT]: myna };
+      await interaction.persist();
+      const next = `/interaction/${uid}`;
+      ctx.set('cache-control', 'no-store');
+      if (wantsJson(ctx)) ctx.body = { redirectTo: next };
+      else {
+        ctx.status = 303;
+        ctx.redirect(next);
+      }
+    });
+  }
+
+  /**
+   * The person's choice on the identity consent page (a form POST): the release of the ticked
+   * claims (required ones always).
+   */
+  async function identityConfirmed(ctx: Koa.Context, uid: string): Promise<void> {
+    assertSameOrigin(ctx, config.origin);
+    const interaction = await boundInteraction(provider, ctx, uid);
+    const pending = pendingIn(interaction);
+    const client = await provider.Client.find(String(interaction.params.client_id));
+    const request = client && identityRequestIn(interaction, client);
+    if (!pending || !client || !request) throw new LoginError('INTERACTION_MISMATCH');
+    const chosen = chosenClaims(request, await readFields(ctx));
+    await release(ctx, interaction, client, request, pending, chosen);
+  }
+
+  /**
+   * Ends the identity step with the release of the `chosen` claims, sealed for the client, and the
+   * consent for what else the request asks (the identity page listed it); a client flagged
+   * `myna_remember_identity_consent` remembers the choice in its grant (grant.ts).
+   */
+  async function release(
+    ctx: Koa.Context,
+    interaction: Interaction,
+    client: Client,
+    request: IdentityRequest,
+    pending: PendingIdentity,
+    chosen: readonly string[],
+  ): Promise<void> {
+    const { sealed, claimNames } = sealedRelease(sealedClaims, request, pending, chosen, client.metadata());
+    const { userAuthCertificateKey: _compared, ...before } = mynaResultOf(interaction.lastSubmission) ?? {};
+    const remember = hasFlag(client, REMEMBER_IDENTITY_CONSENT_FLAG)
+      ? {
+          agreed: claimNames,
+          declined: request.items.map((item) => item.claim).filter((claim) => !claimNames.includes(claim)),
+        }
+      : undefined;
+    // The identity page was the consent too: for what the grant lacks, and for `prompt=consent`.
+    const consent = remember || asksForConsent(interaction);
+    const result: InteractionResults = {
+      [MYNA_RESULT]: { ...before, identity: { sealed, claimNames } } satisfies MynaResult,
+      ...(consent ? { consent: { grantId: await grantConsent(provider, interaction, remember) } } : {}),
+    };
+    logIdentityVerified(config.logger, {
+      interaction: interaction.uid,
+      client: client.clientId,
+      claims: claimNames,
+    });
+    await finish(ctx, interaction, result, wantsJson(ctx));
+  }
+
   /** Consent given (`confirm`), or the login or consent cancelled (`abort`: access_denied at the RP). */
   async function answer(ctx: Koa.Context, uid: string, action: 'confirm' | 'abort'): Promise<void> {
     assertSameOrigin(ctx, config.origin);
     const interaction = await boundInteraction(provider, ctx, uid);
     const prompt = interaction.prompt.name;
-    if (prompt !== 'consent' && !(action === 'abort' && prompt === 'login')) {
+    const abortable = prompt === 'login' || prompt === IDENTITY_PROMPT;
+    if (prompt !== 'consent' && !(action === 'abort' && abortable)) {
       throw new LoginError('INTERACTION_MISMATCH');
     }
+    const refusals: Readonly<Record<string, string>> = {
+      login: 'End-User cancelled the sign-in',
+      [IDENTITY_PROMPT]: 'End-User declined the identity verification or the release of identity claims',
+      consent: 'End-User refused the authorization',
+    };
     const result: InteractionResults =
       action === 'confirm'
         ? { consent: { grantId: await grantConsent(provider, interaction) } }
-        : {
-            error: 'access_denied',
-            error_description:
-              prompt === 'login' ? 'End-User cancelled the sign-in' : 'End-User refused the authorization',
-          };
+        : { error: 'access_denied', error_description: refusals[prompt] ?? refusals.consent };
     await finish(ctx, interaction, result, false);
   }
 
@@ -377,6 +569,8 @@ export function interactionRoutes(
       else if (ctx.method === 'GET' && action === 'card-answer') await showInteraction(ctx, uid, true);
       else if (ctx.method === 'POST' && action === 'challenge') await renewChallenge(ctx, uid);
       else if (ctx.method === 'POST' && action === 'login') await login(ctx, uid);
+      else if (ctx.method === 'POST' && action === 'identity') await identity(ctx, uid);
+      else if (ctx.method === 'POST' && action === 'identity-confirm') await identityConfirmed(ctx, uid);
       else if (ctx.method === 'POST' && (action === 'confirm' || action === 'abort'))
         await answer(ctx, uid, action);
       else ctx.status = 405;

@@ -57,6 +57,12 @@ h1{font-size:1.35rem;line-height:1.45;margin:.25rem 0 1rem;text-wrap:balance}
 .error{color:#a4000f}.error:empty{display:none}.hint{color:#58626e;font-size:.9rem}
 .guide{margin:.5rem 0 1rem;padding-left:1.25rem}.guide li{margin:.35rem 0}
 .scopes{padding-left:1.25rem}.scopes li{margin:.4rem 0}
+.purpose{padding:.65rem .9rem;background:#f4f7fb;border-radius:6px}
+.claims{border:1px solid #d9e0e8;border-radius:10px;padding:.5rem 1rem .75rem;margin:1rem 0 0}.claims legend{font-weight:700;padding:0 .35rem}
+.claims ul{list-style:none;padding:0;margin:0}.claim{display:flex;gap:.7rem;align-items:flex-start;padding:.6rem 0;border-bottom:1px solid #eef1f4}.claim:last-child{border-bottom:none}
+.claim input{width:1.3rem;height:1.3rem;margin:.3rem 0 0;flex:none;accent-color:#1a4b8c}.claim label{flex:1}
+.claim-label{font-size:.85rem;color:#58626e}.claim-value{display:block;font-weight:700;font-size:1.05rem;word-break:break-word}.claim-note{display:block}
+.tag{display:inline-block;font-size:.75rem;line-height:1.5;padding:0 .45rem;border-radius:4px;background:#e8eef6;color:#0f3a75;margin-left:.4rem;font-weight:600}.tag.required{background:#fdeaea;color:#a4000f}
 a{color:#1a4b8c}
 button,a.button{display:inline-block;font:inherit;font-size:1rem;line-height:1.4;padding:.65rem 1.4rem;border-radius:8px;border:1px solid #1a4b8c;background:#fff;color:#1a4b8c;cursor:pointer;text-decoration:none}
 button.primary,a.button{background:#1a4b8c;color:#fff}button.primary:hover,a.button:hover{background:#143c71}

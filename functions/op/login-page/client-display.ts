@@ -4,6 +4,7 @@
  * Read from oidc-provider's Client; `client_name#ja` is the Japanese variant of `client_name`
  * (OIDC Core §2 language tags), used on Japanese pages.
  */
+import { PURPOSE_FIELD, PURPOSE_JA_FIELD } from '../client-flags.js';
 import type { Locale } from './messages.js';
 
 /** What the pages show of a relying party. */
@@ -59,4 +60,15 @@ export function clientDisplay(client: DisplayedClient, locale: Locale): ClientDi
   return Object.fromEntries(
     Object.entries(display).filter(([, value]) => value !== undefined),
   ) as unknown as ClientDisplay;
+}
+
+/**
+ * Why `client` asks for identity claims, in `locale` (`myna_purpose#ja` on Japanese pages, else
+ * `myna_purpose`), if its metadata says.
+ */
+export function clientPurpose(client: DisplayedClient, locale: Locale): string | undefined {
+  const metadata = client.metadata?.() ?? {};
+  const localized = locale === 'ja' ? metadata[PURPOSE_JA_FIELD] : undefined;
+  const purpose = (typeof localized === 'string' && localized.trim()) || metadata[PURPOSE_FIELD];
+  return typeof purpose === 'string' && purpose.trim() ? purpose.trim() : undefined;
 }

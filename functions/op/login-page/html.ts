@@ -1,9 +1,14 @@
 /**
- * Server-rendered pages of the OP: login (and its card-answer mode), consent, error, "sign-in
- * over", logout. Every page names the relying party it is about (when known) and offers a way back
+ * Server-rendered pages of the OP: login (and its card-answer mode; also the identity step's page,
+ * purpose `verify-identity`), consent, the identity step's claim-by-claim consent, error,
+ * "sign-in over", logout. Every page names the relying party it is about (when known) and offers a way back
  * to it. Every dynamic value is escaped; no page contains inline script or style (the CSP forbids
  * both), scripts, styles and the icon come from the OP's own paths (assets.ts).
  */
+
+import type { CardOperationPurpose } from '../../../protocol/helper-protocol.js';
+import type { ConsentItem } from '../../identity/consent-items.js';
+import type { IdentityDisclosures } from '../../identity/disclosures.js';
 import { FAVICON_PATH, PAGE_REFERRER_POLICY, STYLE_PATH } from './assets.js';
 import type { ClientDisplay } from './client-display.js';
 import { fill, type Locale, type MessageKey, message, messagesOf, SCOPE_KEYS } from './messages.js';
@@ -22,12 +27,14 @@ export function escapeHtml(text: string): string {
 }
 
 /** Options of a page's frame. */
-interface Frame {
+export interface Frame {
   readonly locale: Locale;
   readonly title: string;
   /** The relying party the page is about: named at the top, its policy links at the bottom. */
   readonly client?: ClientDisplay;
   readonly script?: string;
+  /** More same-origin style sheets (paths), after the pages' own. */
+  readonly styles?: readonly string[];
   /** Moves on to this same-origin path at once (a meta refresh: a new navigation, no fragment kept). */
   readonly refreshTo?: string;
 }
@@ -56,7 +63,8 @@ function clientLinks(locale: Locale, client: ClientDisplay): string {
   return links.length ? `<p class="rp-links">${links.join('')}</p>` : '';
 }
 
-function layout(frame: Frame, body: string): string {
+/** The frame every page of the OP shares (brand, the relying party, its links) around `body`. */
+export function layout(frame: Frame, body: string): string {
   const { locale, client } = frame;
   return `<!DOCTYPE html>
 <html lang="${locale}">
@@ -67,7 +75,7 @@ function layout(frame: Frame, body: string): string {
 ${frame.refreshTo ? `<meta http-equiv="refresh" content="0;url=${escapeHtml(frame.refreshTo)}">\n` : ''}<title>${escapeHtml(frame.title)}</title>
 <link rel="icon" href="${FAVICON_PATH}" type="image/svg+xml">
 <link rel="stylesheet" href="${STYLE_PATH}">
-${frame.script ? `<script src="${escapeHtml(frame.script)}" defer></script>\n` : ''}</head>
+${(frame.styles ?? []).map((path) => `<link rel="stylesheet" href="${escapeHtml(path)}">\n`).join('')}${frame.script ? `<script src="${escapeHtml(frame.script)}" defer></script>\n` : ''}</head>
 <body>
 <header class="brand"><img src="${FAVICON_PATH}" alt="" width="28" height="28"><span>${escapeHtml(message(locale, 'brand'))}</span></header>
 <main id="main">
@@ -90,6 +98,11 @@ function cancelForm(locale: Locale, client: ClientDisplay, abortUrl: string): st
 /** What the login page needs. */
 export interface LoginPageInput {
   readonly locale: Locale;
+  /**
+   * What the card does: sign in (default), or verify the identity with the signing certificate
+   * (the identity step; its words, and the answer goes to `loginUrl` = the identity URL).
+   */
+  readonly purpose?: CardOperationPurpose;
   /**
    * `login`: a new sign-in, served with a challenge; `card-answer`: the helper brought the browser
    * back with the card's answer in the fragment (no new challenge, no third-party resource).
@@ -123,12 +136,14 @@ export interface LoginPageInput {
  * is loaded from another site while the answer is in the address bar.
  */
 export function renderLoginPage(input: LoginPageInput): string {
-  const t = (key: MessageKey) => escapeHtml(message(input.locale, key));
+  const t = (key: MessageKey) => escapeHtml(fill(message(input.locale, key), { rp: input.client.name }));
+  const identity = input.purpose === 'verify-identity';
   const texts = Object.entries(messagesOf(input.locale))
     .map(([key, text]) => `<span data-key="${escapeHtml(key)}">${escapeHtml(text)}</span>`)
     .join('');
   const data = {
     mode: input.mode,
+    purpose: input.purpose ?? 'sign-in',
     ...(input.challenge ? { nonce: input.challenge.nonce } : {}),
     'challenge-ttl': String(input.challenge?.ttlSeconds ?? 0),
     'helper-port': String(input.helperPort),
@@ -141,8 +156,8 @@ export function renderLoginPage(input: LoginPageInput): string {
     .join('');
   const { logoUri: _logo, ...withoutLogo } = input.client;
   const client = input.mode === 'card-answer' ? withoutLogo : input.client;
-  const body = `<h1 id="heading" tabindex="-1">${t('heading')}</h1>
-<p>${t('intro')}</p>
+  const body = `<h1 id="heading" tabindex="-1">${t(identity ? 'identityTitle' : 'heading')}</h1>
+<p>${t(identity ? 'identityIntro' : 'intro')}</p>
 <noscript><p class="error">${t('noscript')}</p></noscript>
 <div id="myna-login"${attributes}>
 <p id="alert" role="alert" class="error" tabindex="-1"></p>
@@ -152,7 +167,7 @@ export function renderLoginPage(input: LoginPageInput): string {
 <li><a id="status-link" href="http://127.0.0.1:${input.helperPort}/" target="_blank" rel="noopener noreferrer">${t('stateHelperStatusLink')}</a></li>
 <li><a id="guide-link" href="${escapeHtml(input.helperGuideUrl)}" target="_blank" rel="noopener">${t('stateInstallLink')}</a></li>
 </ul>
-<button id="start" class="primary" type="button" hidden>${t('start')}</button>
+<button id="start" class="primary" type="button" hidden>${t(identity ? 'identityStart' : 'start')}</button>
 <button id="retry" class="primary" type="button" hidden>${t('retry')}</button>
 </div>
 ${cancelForm(input.locale, client, input.abortUrl)}
@@ -160,7 +175,7 @@ ${cancelForm(input.locale, client, input.abortUrl)}
   return layout(
     {
       locale: input.locale,
-      title: message(input.locale, 'title'),
+      title: message(input.locale, identity ? 'identityTitle' : 'title'),
       client,
       script: input.scriptPath,
     },
@@ -197,6 +212,139 @@ export function renderConsentPage(input: ConsentPageInput): string {
 <form method="post" action="${escapeHtml(input.abortUrl)}"><button type="submit">${t('consentDeny')}</button></form>
 </div>`;
   return layout({ locale, title: fill(message(locale, 'consentTitle'), { rp: client.name }), client }, body);
+}
+
+/** What the identity step's consent page needs. */
+export interface IdentityConsentPageInput {
+  readonly locale: Locale;
+  readonly client: ClientDisplay;
+  /** Why the relying party asks, in its words (client metadata), if it says. */
+  readonly purpose?: string;
+  /** Each claim with the exact value the RP would receive (identity/consent-items.ts). */
+  readonly items: readonly ConsentItem[];
+  /** What the release carries besides the claims, and what the sign-in service keeps (identity/disclosures.ts). */
+  readonly disclosures: IdentityDisclosures;
+  /** Scopes of the request not granted yet (their plain-words descriptions are listed too). */
+  readonly scopes: readonly string[];
+  readonly confirmUrl: string;
+  readonly abortUrl: string;
+}
+
+/** One line of the identity consent's list: a claim (its box submits `claim`) or a disclosure. */
+interface ConsentRow {
+  readonly id: string;
+  readonly label: string;
+  readonly required: boolean;
+  /** The claim id the box submits; a disclosure's box (always required) submits nothing. */
+  readonly claim?: string;
+  readonly value?: string;
+  /** Escaped notes, said with the box (aria-describedby). */
+  readonly notes: readonly string[];
+}
+
+function consentRow(locale: Locale, row: ConsentRow): string {
+  const tag = row.required
+    ? `<span class="tag required">${escapeHtml(message(locale, 'identityConsentRequired'))}</span>`
+    : `<span class="tag">${escapeHtml(message(locale, 'identityConsentOptional'))}</span>`;
+  const described = row.notes.length ? ` aria-describedby="${row.id}-note"` : '';
+  const submitted = row.claim === undefined ? '' : ` name="claim" value="${escapeHtml(row.claim)}"`;
+  const box = `<input type="checkbox" id="${row.id}"${submitted} checked${row.required ? ' disabled' : ''}${described}>`;
+  const value = row.value === undefined ? '' : `<span class="claim-value">${escapeHtml(row.value)}</span>`;
+  const note = row.notes.length
+    ? `<span class="hint claim-note" id="${row.id}-note">${row.notes.join(' ')}</span>`
+    : '';
+  const kind = row.claim === undefined ? 'claim disclosure' : 'claim';
+  return `<li class="${kind}">${box}<label for="${row.id}"><span class="claim-label">${escapeHtml(row.label)}</span>${tag}${value}${note}</label></li>`;
+}
+
+/**
+ * The identity step's consent, claim by claim: the exact values the relying party would receive,
+ * its name and purpose; optional claims are ticked checkboxes the person may untick, required
+ * ones ticked and disabled, marked as such (a disabled box is not submitted: the OP adds required
+ * claims itself). What goes with the claims whatever is unticked (`disclosures`: the signing
+ * certificate itself, its serial) are required lines of the same list, and the page says what the
+ * sign-in service keeps (nothing, or the evidence, encrypted, for N days) — it never says the
+ * relying party gets "only what is ticked" when the certificate goes too. A form POST without
+ * script; a fieldset with a legend; every box has its label, every note is tied to its box.
+ */
+export function renderIdentityConsentPage(input: IdentityConsentPageInput): string {
+  const { locale, client, disclosures } = input;
+  const t = (key: MessageKey, values: Record<string, string | number> = {}) =>
+    escapeHtml(fill(message(locale, key), { rp: client.name, ...values }));
+  const claimRows = input.items.map(
+    (item, index): ConsentRow => ({
+      id: `claim-${index}`,
+      claim: item.claim,
+      label: item.label,
+      value: item.value,
+      required: item.required,
+      notes: [
+        item.substituted ? t('identityConsentSubstituted') : undefined,
+        item.purpose ? t('identityConsentClaimPurpose', { purpose: item.purpose }) : undefined,
+      ].filter((note) => note !== undefined),
+    }),
+  );
+  const disclosureRows: ConsentRow[] = [
+    ...(disclosures.signingCertificate
+      ? [
+          {
+            id: 'disclosure-certificate',
+            label: message(locale, 'identityConsentCertificate'),
+            required: true,
+            notes: [t('identityConsentCertificateNote')],
+          },
+        ]
+      : []),
+    // (The certificate carries its serial: a line of its own only when the serial goes alone.)
+    ...(disclosures.signingSerial && !disclosures.signingCertificate
+      ? [
+          {
+            id: 'disclosure-serial',
+            label: message(locale, 'identityConsentSerial'),
+            required: true,
+            notes: [t('identityConsentSerialNote')],
+          },
+        ]
+      : []),
+  ];
+  const rows = [...claimRows, ...disclosureRows].map((row) => consentRow(locale, row)).join('\n');
+  const described = Object.entries(SCOPE_KEYS)
+    .filter(([scope]) => input.scopes.includes(scope))
+    .map(([, key]) => `<li>${t(key)}</li>`)
+    .join('');
+  const also = described
+    ? `<h2>${t('identityConsentAlso')}</h2>\n<ul class="scopes">${described}</ul>\n`
+    : '';
+  const purpose = input.purpose
+    ? `<p class="purpose">${t('identityConsentPurpose', { purpose: input.purpose })}</p>\n`
+    : '';
+  const required = [...claimRows, ...disclosureRows].some((row) => row.required)
+    ? `<p class="hint">${t('identityConsentRequiredNote')}</p>\n`
+    : '';
+  const kept =
+    disclosures.retentionDays === undefined
+      ? t('identityConsentNotKept')
+      : t('identityConsentKept', { n: disclosures.retentionDays });
+  const intro = disclosures.signingCertificate ? 'identityConsentIntroCertificate' : 'identityConsentIntro';
+  // One form: "share" posts the ticked boxes, "do not share" posts to the abort URL (formaction).
+  const body = `<h1>${t('identityConsentTitle')}</h1>
+<p>${t(intro)}</p>
+${purpose}<form method="post" action="${escapeHtml(input.confirmUrl)}">
+<fieldset class="claims"><legend>${t('identityConsentLegend')}</legend>
+<ul>
+${rows}
+</ul>
+</fieldset>
+${required}${also}<p class="hint">${kept}</p>
+<div class="actions">
+<button class="primary" type="submit">${t('identityConsentAllow')}</button>
+<button type="submit" formaction="${escapeHtml(input.abortUrl)}">${t('identityConsentDeny')}</button>
+</div>
+</form>`;
+  return layout(
+    { locale, title: fill(message(locale, 'identityConsentTitle'), { rp: client.name }), client },
+    body,
+  );
 }
 
 /** A link back to the relying party's site, or the plain advice to go back when it is unknown. */

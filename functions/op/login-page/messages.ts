@@ -1,5 +1,7 @@
 /**
- * Every text the login, consent and error pages show, in Japanese and English: the page states,
+ * Every text the login, consent and error pages show, in Japanese and English (the identity step's
+ * page and its claim-by-claim consent too, with its own words where the PIN is the signing
+ * password): the page states,
  * a plain-words message per verifier error code (functions/jpki/errors.ts), per login error code
  * (interactions/login-error.ts), per helper error code (protocol/helper-protocol.ts) and per
  * OAuth/OIDC error code oidc-provider renders (its English descriptions are never shown on a
@@ -68,6 +70,38 @@ type UiKey =
   | 'consentNotShared'
   | 'consentAllow'
   | 'consentDeny'
+  | 'identityTitle'
+  | 'identityIntro'
+  | 'identityStart'
+  | 'identityStateReady'
+  | 'identityStatePinWindow'
+  | 'identityStatePinPad'
+  | 'identityStateSigning'
+  | 'identityStateVerified'
+  | 'identityStatePinBlocked'
+  | 'identityHelperOutdated'
+  | 'identityHintNavigation'
+  | 'identityTriesBefore'
+  | 'identityTriesBeforeOne'
+  | 'identityConsentTitle'
+  | 'identityConsentIntro'
+  | 'identityConsentIntroCertificate'
+  | 'identityConsentPurpose'
+  | 'identityConsentClaimPurpose'
+  | 'identityConsentLegend'
+  | 'identityConsentRequired'
+  | 'identityConsentOptional'
+  | 'identityConsentRequiredNote'
+  | 'identityConsentSubstituted'
+  | 'identityConsentCertificate'
+  | 'identityConsentCertificateNote'
+  | 'identityConsentSerial'
+  | 'identityConsentSerialNote'
+  | 'identityConsentNotKept'
+  | 'identityConsentKept'
+  | 'identityConsentAlso'
+  | 'identityConsentAllow'
+  | 'identityConsentDeny'
   | 'errorTitle'
   | 'errorIntro'
   | 'errorCode'
@@ -114,9 +148,20 @@ export const OIDC_ERROR_CODES = [
 ] as const;
 export type OidcErrorKey = `OIDC_${(typeof OIDC_ERROR_CODES)[number]}` | 'OIDC_other';
 
+/**
+ * The identity step's words for the helper errors that speak of the PIN: there it is the signing
+ * certificate's password (6–16 uppercase letters and digits, 5 tries).
+ */
+type IdentityHelperKey =
+  | 'IDENTITY_PIN_INCORRECT'
+  | 'IDENTITY_PIN_BLOCKED'
+  | 'IDENTITY_USER_CANCELLED'
+  | 'IDENTITY_PIN_ENTRY_UNAVAILABLE';
+
 /** Every key a message can have. */
 export type MessageKey =
   | UiKey
+  | IdentityHelperKey
   | ScopeKey
   | OidcErrorKey
   | VerificationErrorCode
@@ -188,6 +233,50 @@ const ja: Record<MessageKey, string> = {
   consentNotShared: '氏名・住所・生年月日・性別・マイナンバーは提供されません。',
   consentAllow: '許可する',
   consentDeny: '許可しない',
+  identityTitle: 'マイナンバーカードで本人確認',
+  identityIntro:
+    '{rp}が本人確認を求めています。確認には、氏名・住所・生年月日・性別が記録された署名用電子証明書を使います。カードをリーダーに置いたまま下のボタンを押してください。署名用電子証明書のパスワード（英大文字と数字の6〜16桁、5回まで）は、このパソコンのカード読み取りアプリ（myna-helper）が開く専用の画面に入力します。このページには入力しません。{rp}に渡す情報は、次の画面で確かめてから選べます。',
+  identityStart: '署名用電子証明書で本人確認する',
+  identityStateReady: 'カードをリーダーに置いたら、「署名用電子証明書で本人確認する」を押してください。',
+  identityStatePinWindow:
+    'カード読み取りアプリ（myna-helper）の画面に、署名用電子証明書のパスワード（英大文字と数字の6〜16桁）を入力してください（このページではありません）。その画面に確認先として「{site}」が表示されていることを確かめてください。',
+  identityStatePinPad:
+    'カードリーダーのキーで署名用電子証明書のパスワードを入力してください。カード読み取りアプリの画面に、確認先として「{site}」が表示されます。',
+  identityStateSigning: '署名用電子証明書で署名しています。カードを動かさないでください…',
+  identityStateVerified: '本人確認ができました。提供する情報の確認に進みます…',
+  identityStatePinBlocked:
+    'このカードでは、署名用電子証明書のパスワードの再設定が済むまで本人確認できません。',
+  identityHelperOutdated:
+    'このパソコンのカード読み取りアプリ（myna-helper）は、本人確認に対応していない古いバージョンです。新しいバージョンに更新してから「もう一度試す」を押してください。',
+  identityHintNavigation:
+    'ボタンを押すと、このパソコンのカード読み取りアプリのページが開きます。アプリの画面に署名用電子証明書のパスワードを入力すると、自動的にこのサイトに戻ります。',
+  identityTriesBefore: '{message}パスワードの残り回数は{n}回です。',
+  identityTriesBeforeOne: '{message}パスワードの残り回数は1回です。間違えるとロックされます。',
+  identityConsentTitle: '{rp}に本人確認の情報を提供しますか？',
+  identityConsentIntro:
+    '署名用電子証明書で本人確認ができました。{rp}には、下でチェックした情報だけを、今回のサインインで1回だけ提供します。',
+  identityConsentIntroCertificate:
+    '署名用電子証明書で本人確認ができました。{rp}には、今回のサインインで1回だけ、下でチェックした情報と、署名用電子証明書そのものを提供します。証明書には、チェックを外した項目も含め、氏名・住所・生年月日・性別がすべて記載されています。',
+  identityConsentPurpose: '{rp}が示す利用目的：{purpose}',
+  identityConsentClaimPurpose: 'この項目の利用目的：{purpose}',
+  identityConsentLegend: '{rp}に提供する情報',
+  identityConsentRequired: '必須',
+  identityConsentOptional: '任意',
+  identityConsentRequiredNote:
+    '{rp}が必須としている項目は外せません。提供したくない場合は「提供しない」を選んでください（サインインは中止されます）。',
+  identityConsentSubstituted: 'カードに登録できない文字（外字）は代わりの文字で表示されています。',
+  identityConsentCertificate: '署名用電子証明書そのもの',
+  identityConsentCertificateNote:
+    '証明書には、氏名・住所・生年月日・性別と証明書の番号（シリアル番号）が記載されています（上でチェックを外した項目も含みます）。{rp}は、この本人確認の記録として、サインインサービスの署名付きで受け取ります。',
+  identityConsentSerial: '署名用電子証明書の番号（シリアル番号）',
+  identityConsentSerialNote:
+    'あなたのカードの証明書を特定する番号です。受け取ったサービス同士で、あなたの記録を結び付けることができます（証明書が更新されると変わります）。',
+  identityConsentNotKept: 'このサインインサービスは、これらの情報を保存しません。',
+  identityConsentKept:
+    'このサインインサービスは、この本人確認の記録として、署名用電子証明書（氏名・住所・生年月日・性別が記載されています）とカードの署名を暗号化して{n}日間保存し、その後削除します。',
+  identityConsentAlso: 'このほかに提供される情報',
+  identityConsentAllow: 'チェックした情報を提供する',
+  identityConsentDeny: '提供しない',
   errorTitle: 'サインインできませんでした',
   errorIntro: '元のサイトに戻って、もう一度サインインしてください。',
   errorCode: 'エラーコード：{code}',
@@ -245,6 +334,19 @@ const ja: Record<MessageKey, string> = {
   REVOCATION_UNKNOWN: '証明書の失効状態を確認できませんでした。しばらくしてからお試しください。',
   ISSUER_KEY_MISMATCH:
     'この証明書は、別の世代の発行元の証明書と同じ番号のため、サインインできません。お問い合わせ窓口にご連絡ください。',
+  SIGNING_CERTIFICATE_INVALID: '署名用電子証明書を受け付けられませんでした。',
+  SIGNING_CERTIFICATE_EXPIRED: '署名用電子証明書の有効期限が切れています。市区町村の窓口で更新してください。',
+  SIGNING_CHAIN_INVALID: 'この署名用電子証明書は、信頼できる発行元（J-LISの署名用）から発行されていません。',
+  SIGNING_POLICY_INVALID: '署名用電子証明書ではありません。',
+  SIGNING_KEY_USAGE_INVALID: 'この証明書は電子署名に使えません。',
+  SIGNING_REVOKED:
+    '署名用電子証明書は失効しています（氏名や住所が変わると失効します）。市区町村の窓口で新しい証明書の発行を受けてください。',
+  SIGNING_REVOCATION_UNKNOWN:
+    '署名用電子証明書の失効状態を確認できませんでした。しばらくしてからお試しください。',
+  IDENTITY_SIGNATURE_INVALID: '署名がこのサイトとこの本人確認に対応していません。もう一度お試しください。',
+  CARD_MISMATCH:
+    '署名用電子証明書が、サインインに使ったカードのものではありません。サインインしたカードで本人確認してください。',
+  FACTS_MALFORMED: '署名用電子証明書の基本4情報（氏名・住所・生年月日・性別）を読み取れませんでした。',
   ANSWER_MALFORMED: 'カードからの応答を読み取れませんでした。もう一度お試しください。',
   CHALLENGE_UNAVAILABLE:
     'サインインの有効時間（5分）が過ぎたか、すでに使われました。もう一度お試しください。',
@@ -252,6 +354,13 @@ const ja: Record<MessageKey, string> = {
   INTERACTION_EXPIRED: 'サインインの有効時間が過ぎました。元のサイトからやり直してください。',
   CROSS_ORIGIN_REQUEST: '別のサイトからの送信は受け付けません。',
   TOO_MANY_ATTEMPTS: '試行回数が多すぎます。{n}秒待ってからお試しください。',
+  IDENTITY_PIN_INCORRECT: '署名用電子証明書のパスワードが違います。',
+  IDENTITY_PIN_BLOCKED:
+    '署名用電子証明書のパスワードがロックされています。マイナンバーカードを持って、お住まいの市区町村の窓口でパスワードの再設定を申請してください。',
+  IDENTITY_USER_CANCELLED:
+    'カード読み取りアプリの画面で、署名用電子証明書のパスワードの入力が取り消されました。',
+  IDENTITY_PIN_ENTRY_UNAVAILABLE:
+    'カード読み取りアプリがパスワードの入力画面を表示できません。このパソコンにログインした状態でアプリが動いているか、アプリの状態を確認してください。',
   HELPER_NO_READER: 'カードリーダーが見つかりません。リーダーを接続してください。',
   HELPER_NO_CARD: 'カードリーダーにカードがありません。マイナンバーカードを置いてください。',
   HELPER_NOT_JPKI: 'リーダーのカードはマイナンバーカードではありません。',
@@ -334,6 +443,52 @@ const en: Record<MessageKey, string> = {
   consentNotShared: 'Your name, address, date of birth, gender and My Number are never shared.',
   consentAllow: 'Allow',
   consentDeny: 'Do not allow',
+  identityTitle: 'Verify your identity with your MyNumber card',
+  identityIntro:
+    '{rp} asks to verify your identity, with your card’s signing certificate (it holds your name, address, date of birth and gender). Keep your card on the reader and press the button below. You enter the signing certificate’s password (6 to 16 uppercase letters and digits, 5 tries) in the window of the card helper (myna-helper) on this computer, never on this page. On the next page you see exactly what {rp} would receive, and choose.',
+  identityStart: 'Verify identity with the signing certificate',
+  identityStateReady:
+    'Place your card on the reader, then press "Verify identity with the signing certificate".',
+  identityStatePinWindow:
+    'Enter your signing certificate’s password (6 to 16 uppercase letters and digits) in the card helper’s window (not on this page). Check that the window names {site} as the site verifying your identity.',
+  identityStatePinPad:
+    'Enter your signing certificate’s password on the card reader’s keypad. The card helper’s window names {site} as the site.',
+  identityStateSigning: 'Your card is signing with the signing certificate. Do not move the card…',
+  identityStateVerified: 'Identity verified. Showing what would be shared…',
+  identityStatePinBlocked:
+    'This card cannot verify your identity until the signing certificate’s password has been reset.',
+  identityHelperOutdated:
+    'The card helper (myna-helper) on this computer is an old version that cannot verify identities. Please update it, then press "Try again".',
+  identityHintNavigation:
+    'The button opens the card helper’s page on this computer. After you enter the signing certificate’s password in the helper’s window, the browser brings you back here automatically.',
+  identityTriesBefore: '{message} The password has {n} tries left.',
+  identityTriesBeforeOne: '{message} The password has 1 try left: a wrong one locks it.',
+  identityConsentTitle: 'Share your verified identity with {rp}?',
+  identityConsentIntro:
+    'Your signing certificate confirmed who you are. {rp} receives only what is ticked below, once, for this sign-in.',
+  identityConsentIntroCertificate:
+    'Your signing certificate confirmed who you are. {rp} receives, once, for this sign-in, what is ticked below and your signing certificate itself, which holds your name, address, date of birth and gender, including anything you untick.',
+  identityConsentPurpose: 'Purpose, as {rp} states it: {purpose}',
+  identityConsentClaimPurpose: 'Purpose of this item: {purpose}',
+  identityConsentLegend: 'What {rp} receives',
+  identityConsentRequired: 'required',
+  identityConsentOptional: 'optional',
+  identityConsentRequiredNote:
+    'Items {rp} requires cannot be unticked. To share nothing, choose "Do not share" (the sign-in stops).',
+  identityConsentSubstituted:
+    'A character the card cannot hold (gaiji) is shown as its substitute character.',
+  identityConsentCertificate: 'Your signing certificate itself',
+  identityConsentCertificateNote:
+    'It holds your name, address, date of birth, gender and the certificate’s number (serial), including anything you untick above. {rp} receives it, signed by the sign-in service, as the record of this verification.',
+  identityConsentSerial: 'Your signing certificate’s number (serial)',
+  identityConsentSerialNote:
+    'It identifies your card’s certificate: services that receive it can link their records of you (it changes when the certificate is renewed).',
+  identityConsentNotKept: 'The sign-in service keeps none of this.',
+  identityConsentKept:
+    'As the record of this verification, the sign-in service keeps your signing certificate (it holds your name, address, date of birth and gender) and your card’s signature, encrypted, for {n} days, then deletes them.',
+  identityConsentAlso: 'Also shared',
+  identityConsentAllow: 'Share what is ticked',
+  identityConsentDeny: 'Do not share',
   errorTitle: 'Could not sign you in',
   errorIntro: 'Go back to the site you came from and sign in again.',
   errorCode: 'Error code: {code}',
@@ -391,12 +546,33 @@ const en: Record<MessageKey, string> = {
   REVOCATION_UNKNOWN: 'The revocation status of the certificate could not be checked. Please try later.',
   ISSUER_KEY_MISMATCH:
     'This certificate has the same number as a certificate from another generation of the issuing authority, so it cannot sign in. Please contact the service desk.',
+  SIGNING_CERTIFICATE_INVALID: 'The signing certificate could not be accepted.',
+  SIGNING_CERTIFICATE_EXPIRED: 'The signing certificate has expired. Renew it at your municipal office.',
+  SIGNING_CHAIN_INVALID: 'The signing certificate was not issued by the trusted JPKI signing authority.',
+  SIGNING_POLICY_INVALID: 'This is not a signing certificate.',
+  SIGNING_KEY_USAGE_INVALID: 'This certificate cannot be used for electronic signatures.',
+  SIGNING_REVOKED:
+    'The signing certificate has been revoked (it is when your name or address changes). Get a new one at your municipal office.',
+  SIGNING_REVOCATION_UNKNOWN:
+    'The revocation status of the signing certificate could not be checked. Please try later.',
+  IDENTITY_SIGNATURE_INVALID:
+    'The signature does not match this site and this identity verification. Please try again.',
+  CARD_MISMATCH:
+    'The signing certificate is not from the card you signed in with. Please verify with that card.',
+  FACTS_MALFORMED:
+    'The basic facts (name, address, date of birth, gender) in the signing certificate could not be read.',
   ANSWER_MALFORMED: "The card's answer could not be read. Please try again.",
   CHALLENGE_UNAVAILABLE: 'This sign-in expired (5 minutes) or was already used. Please try again.',
   INTERACTION_MISMATCH: 'This page belongs to another sign-in. Start again from the site you came from.',
   INTERACTION_EXPIRED: 'This sign-in has expired. Start again from the site you came from.',
   CROSS_ORIGIN_REQUEST: 'Requests from other sites are not accepted.',
   TOO_MANY_ATTEMPTS: 'Too many attempts. Wait {n} seconds, then try again.',
+  IDENTITY_PIN_INCORRECT: 'Wrong signing certificate password.',
+  IDENTITY_PIN_BLOCKED:
+    'The signing certificate’s password is locked. Take your MyNumber card to your municipal office to have it reset.',
+  IDENTITY_USER_CANCELLED: 'The password entry was cancelled in the card helper’s window.',
+  IDENTITY_PIN_ENTRY_UNAVAILABLE:
+    'The card helper cannot show its password window. Make sure it runs in your desktop session (signed in to this computer), and check its status.',
   HELPER_NO_READER: 'No card reader found. Please connect a reader.',
   HELPER_NO_CARD: 'There is no card on the reader. Please place your MyNumber card on it.',
   HELPER_NOT_JPKI: 'The card on the reader is not a MyNumber card.',

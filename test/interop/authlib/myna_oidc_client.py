@@ -39,12 +39,13 @@ class MynaOidcClient:
         except ValueError:  # an unknown kid: the keys were rotated, fetch them again
             return self.jwt.decode(token, self.key_set(refresh=True), **kwargs)
 
-    def start_login(self):
-        """The authorization URL and what the callback needs (keep it in the user's session)."""
+    def start_login(self, **params):
+        """The authorization URL (with `params` added) and what the callback needs (keep it in
+        the user's session)."""
         pending = {"nonce": secrets.token_urlsafe(32), "code_verifier": secrets.token_urlsafe(48)}
         url, pending["state"] = self.session().create_authorization_url(
             self.metadata["authorization_endpoint"], nonce=pending["nonce"],
-            code_verifier=pending["code_verifier"])
+            code_verifier=pending["code_verifier"], **params)
         return url, pending
 
     def finish_login(self, callback_url, pending, iss):

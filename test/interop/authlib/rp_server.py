@@ -1,6 +1,7 @@
 """A tiny web RP around MynaOidcClient (test/interop/authlib.test.ts starts it): http.server, one
 in-memory session per browser cookie, every answer JSON. Configured by the environment:
-MYNA_OIDC_ISSUER, MYNA_OIDC_CLIENT_ID, MYNA_OIDC_CLIENT_SECRET, RP_HOST, RP_PORT.
+MYNA_OIDC_ISSUER, MYNA_OIDC_CLIENT_ID, MYNA_OIDC_CLIENT_SECRET, RP_HOST, RP_PORT, and
+RP_VERIFIED_CLAIMS (JSON, optional): the verified_claims to ask for (myna_identity_client.py).
 
 GET  /login            -> the OP's authorization endpoint
 GET  /callback         -> tokens, checks, session; then /
@@ -19,13 +20,18 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from myna_identity_client import MynaIdentityClient
 from myna_oidc_client import MynaOidcClient
 
 HOST, PORT = os.environ["RP_HOST"], int(os.environ["RP_PORT"])
 BASE = f"http://{HOST}:{PORT}"
 COOKIE = "authlib_rp_session"
-client = MynaOidcClient(os.environ["MYNA_OIDC_ISSUER"], os.environ["MYNA_OIDC_CLIENT_ID"],
-                        os.environ["MYNA_OIDC_CLIENT_SECRET"], f"{BASE}/callback")
+CLIENT_CONFIG = (os.environ["MYNA_OIDC_ISSUER"], os.environ["MYNA_OIDC_CLIENT_ID"],
+                 os.environ["MYNA_OIDC_CLIENT_SECRET"], f"{BASE}/callback")
+if os.environ.get("RP_VERIFIED_CLAIMS"):
+    client = MynaIdentityClient(*CLIENT_CONFIG, json.loads(os.environ["RP_VERIFIED_CLAIMS"]))
+else:
+    client = MynaOidcClient(*CLIENT_CONFIG)
 sessions = {}  # cookie value -> {"pending"} or {"token", "claims", "userinfo"}
 backchannel_log = []  # {"accepted": bool, "sid"?, "sub"?, "ended"?, "error"?}
 seen_jtis = set()

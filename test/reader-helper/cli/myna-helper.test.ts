@@ -114,7 +114,7 @@ describe('myna-helper CLI', () => {
       deps,
     );
     const [, port] = await out.waitFor(/listening on ws:\/\/127\.0\.0\.1:(\d+)/);
-    expect(out.text()).toContain('test PIN 1234');
+    expect(out.text()).toContain('test PIN 1234, signing password ABC123');
     expect(out.text()).toContain('http://localhost:*');
     expect(out.text()).toContain('PIN window: scripted');
 
@@ -176,7 +176,7 @@ describe('myna-helper CLI', () => {
     const args = ['virtual-card', '--vpcd', '--vpcd-port', String(port), '--identity', dir, '--pin', '5678'];
     const exit = runHelperCli(args, out.io, deps);
     await connected;
-    expect(out.text()).toContain('PIN 5678');
+    expect(out.text()).toContain('PIN 5678, signing password ABC123');
     expect(out.text()).toContain('trust anchor for the OP');
     await access(join(dir, 'identities', 'card', 'card.json'));
     deps.stop();

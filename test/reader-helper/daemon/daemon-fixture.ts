@@ -3,10 +3,16 @@
  * (a ScriptedPerson answering the helper's PIN window), and a small ws client.
  */
 import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterEach } from '@jest/globals';
 import WebSocket from 'ws';
 import { verifyLogin } from '../../../functions/jpki/verify-login.js';
-import type { HelperMessage, ProgressEvent } from '../../../protocol/helper-protocol.js';
+import {
+  type CardAnswer,
+  decodeCardAnswer,
+  type HelperMessage,
+  type ProgressEvent,
+} from '../../../protocol/helper-protocol.js';
 import { CardService } from '../../../reader-helper/card/card-service.js';
 import type { CardConnection, ReaderBackend } from '../../../reader-helper/card/reader-backend.js';
 import type { NavigationTimings } from '../../../reader-helper/daemon/navigation.js';
@@ -100,7 +106,7 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-/** Starts a daemon allowing ORIGIN, with Alice's card inserted. */
+/** Starts a daemon allowing ORIGIN, with Alice's card (or `options.card`) inserted. */
 export async function startFixture(
   options: {
     dev?: boolean;
@@ -108,11 +114,14 @@ export async function startFixture(
     navigation?: Partial<NavigationTimings>;
     /** The PIN window instead of the scripted person (e.g. the real zenity window on an Xvfb). */
     pinEntry?: PinEntry;
+    /** The card in the reader (default: a fresh one of Alice, the test PKI's first identity). */
+    card?: VirtualJpkiCard;
   } = {},
 ): Promise<Fixture> {
   const pki = await devPki();
   const inner = new InProcessReaderBackend([READER]);
-  const card = new VirtualJpkiCard(cardIdentityOf(pki.identities[0] as (typeof pki.identities)[0]));
+  const card =
+    options.card ?? new VirtualJpkiCard(cardIdentityOf(pki.identities[0] as (typeof pki.identities)[0]));
   inner.reader(READER).insert(card);
   const backend = new GatedBackend(inner);
   const cards = new CardService(backend);
@@ -275,4 +284,53 @@ export async function verifySignedAnswer(
       certificateKeySecret: randomBytes(32),
     },
   );
+}
+
+/** A reply of the helper's HTTP side. */
+export interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+/** GET (or `method`) of `path` on the helper at `port`, as a program without browser headers sends it. */
+export function helperGet(port: number, path: string, method = 'GET'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, method }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+    });
+    request.on('error', reject);
+    request.end();
+  });
+}
+
+/**
+ * GET `path` and follow the helper's redirects within itself (to the wait URL), as a browser
+ * does; stops at a page or at a redirect that leaves the helper.
+ */
+export async function helperNavigate(port: number, path: string): Promise<Reply> {
+  let reply = await helperGet(port, path);
+  for (let hops = 0; reply.status === 303 && String(reply.headers.location).startsWith('/'); hops++) {
+    if (hops > 10) throw new Error('too many redirects');
+    reply = await helperGet(port, String(reply.headers.location));
+  }
+  return reply;
+}
+
+/** The answer a 303 carries to `returnUrl` (fails unless it redirects exactly there). */
+export function redirectedAnswer(reply: Reply, returnUrl: string): CardAnswer {
+  if (reply.status !== 303) throw new Error(`not a redirect: ${reply.status} ${reply.body.slice(0, 200)}`);
+  const location = String(reply.headers.location);
+  if (!location.startsWith(`${returnUrl}#myna-answer=`)) throw new Error(`redirected elsewhere: ${location}`);
+  const answer = decodeCardAnswer(new URL(location).hash);
+  if (!answer) throw new Error(`no answer in ${location}`);
+  return answer;
 }

@@ -138,7 +138,7 @@ describe('navigation path in Chromium', () => {
     const nonce = newNonce();
     await clickSignIn(page, helperUrl(nonce));
     const answer = await answerOnPage(page);
-    if (!('signature' in answer)) throw new Error(JSON.stringify(answer));
+    if (!('certificate' in answer)) throw new Error(JSON.stringify(answer));
     expect(answer.nonce).toBe(nonce);
     const verified = await verifySignedAnswer(answer, siteOrigin, nonce);
     expect(verified.kind).toBe('user-auth');

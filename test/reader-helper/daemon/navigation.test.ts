@@ -4,7 +4,6 @@ import { beforeAll, describe, expect, it } from '@jest/globals';
 import {
   authenticateNavigationUrl,
   type CardAnswer,
-  decodeCardAnswer,
   type HelperLanguage,
 } from '../../../protocol/helper-protocol.js';
 import { fetchStatus } from '../../../reader-helper/cli/status.js';
@@ -12,7 +11,14 @@ import { checkReturnAddress } from '../../../reader-helper/daemon/navigation.js'
 import { OriginPolicy } from '../../../reader-helper/daemon/origin-policy.js';
 import { checkNavigationRequest } from '../../../reader-helper/daemon/upgrade-guard.js';
 import { devPki, newNonce, ORIGIN } from '../../support/dev-pki.js';
-import { daemonPerTest, verifySignedAnswer } from './daemon-fixture.js';
+import {
+  daemonPerTest,
+  helperGet,
+  helperNavigate,
+  type Reply,
+  redirectedAnswer,
+  verifySignedAnswer,
+} from './daemon-fixture.js';
 
 const RETURN = `${ORIGIN}/interaction/uid_1-A/card-answer`;
 
@@ -23,44 +29,10 @@ beforeAll(async () => {
   await devPki();
 });
 
-interface Reply {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-/** GET (or `method`) of `path` on the helper, as a program without browser headers sends it. */
-function get(path: string, method = 'GET'): Promise<Reply> {
-  const port = daemon.current.port;
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({ host: '127.0.0.1', port, path, method }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () =>
-        resolve({
-          status: response.statusCode ?? 0,
-          headers: response.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-    });
-    request.on('error', reject);
-    request.end();
-  });
-}
-
-/**
- * GET `path` and follow the helper's redirects within itself (to the wait URL), as a browser
- * does; stops at a page or at a redirect that leaves the helper.
- */
-async function navigate(path: string): Promise<Reply> {
-  let reply = await get(path);
-  for (let hops = 0; reply.status === 303 && String(reply.headers.location).startsWith('/'); hops++) {
-    if (hops > 10) throw new Error('too many redirects');
-    reply = await get(String(reply.headers.location));
-  }
-  return reply;
-}
+/** GET (or `method`) of `path` on the helper. */
+const get = (path: string, method?: string) => helperGet(daemon.current.port, path, method);
+/** GET `path`, following the helper's redirects within itself. */
+const navigate = (path: string) => helperNavigate(daemon.current.port, path);
 
 /** The operation id of the helper's first answer: `303 /authenticate/wait?op=<id>&lang=<lang>`. */
 function startedOperation(reply: Reply): string {
@@ -87,14 +59,7 @@ function authenticatePath(
 }
 
 /** The answer a 303 carries to the return address (fails unless it redirects exactly there). */
-function answerOf(reply: Reply, returnUrl = RETURN): CardAnswer {
-  expect(reply.status).toBe(303);
-  const location = String(reply.headers.location);
-  expect(location.startsWith(`${returnUrl}#myna-answer=`)).toBe(true);
-  const answer = decodeCardAnswer(new URL(location).hash);
-  if (!answer) throw new Error(`no answer in ${location}`);
-  return answer;
-}
+const answerOf = (reply: Reply, returnUrl = RETURN): CardAnswer => redirectedAnswer(reply, returnUrl);
 
 /** The operation id on a waiting page (its refresh and cancel links). */
 function operationOf(reply: Reply): string {

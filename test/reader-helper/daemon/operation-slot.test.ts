@@ -65,7 +65,7 @@ describe('operation slot', () => {
         until((operation) => operation.personTurn()),
       ),
     );
-    expect(error).toMatchObject({ code: 'TIMEOUT', message: 'the sign-in took too long' });
+    expect(error).toMatchObject({ code: 'TIMEOUT', message: 'the card operation took too long' });
     expect(ms).toBeGreaterThanOrEqual(195);
     expect(ms).toBeLessThan(1500);
   });

@@ -1,16 +1,19 @@
 /**
  * The daemon with the helper's real PIN window (D's zenity dialog on a private Xvfb), answered
  * with the keyboard through xdotool as a person would: a sign-in over the WebSocket and over the
- * navigation path, the last try confirmed (or declined) in the window, and the window closed when
- * the page cancels. Fails loudly without Xvfb, zenity or xdotool.
+ * navigation path, the last try confirmed (or declined) in the window, the window closed when the
+ * page cancels, and an identity verification with the signing password typed into the same kind of
+ * window. Fails loudly without Xvfb, zenity or xdotool.
  */
 import { request as httpRequest } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { DEV_SIGNING_PIN } from '../../../dev-pki/hierarchy.js';
 import {
   authenticateNavigationUrl,
   decodeCardAnswer,
   type ErrorResponse,
+  type IdentityVerifiedResponse,
 } from '../../../protocol/helper-protocol.js';
 import { createPinEntry } from '../../../reader-helper/pin-entry/pin-entry.js';
 import { devPki, newNonce, ORIGIN } from '../../support/dev-pki.js';
@@ -86,6 +89,19 @@ describe('the helper’s own PIN window (zenity)', () => {
       'cancelled',
     ]);
     expect(await person.noDialogWithin(500)).toBe(true);
+  }, 30_000);
+
+  it('verifies an identity with the signing password typed into the window; a wrong one costs a try', async () => {
+    const client = await connect();
+    const wrong = client.request({ type: 'verify-identity', id: 'w', nonce: newNonce(), language: 'en' });
+    await person.enterPin('WRONG1');
+    expect(await wrong).toMatchObject({ type: 'error', code: 'PIN_INCORRECT', triesLeft: 4 });
+    const answer = client.request({ type: 'verify-identity', id: 'v', nonce: newNonce(), language: 'ja' });
+    await person.enterPin(DEV_SIGNING_PIN);
+    const verified = (await answer) as IdentityVerifiedResponse;
+    expect(verified).toMatchObject({ type: 'identity-verified', id: 'v' });
+    expect(verified.signingCertificate.length).toBeGreaterThan(100);
+    expect(client.progress).toContainEqual({ type: 'progress', id: 'v', step: 'pin-entry', triesLeft: 4 });
   }, 30_000);
 
   it('signs in over the navigation path with the PIN typed into the window', async () => {

@@ -58,6 +58,36 @@ describe('window texts', () => {
     expect(ja.text).toContain('残り回数: 2回');
   });
 
+  it('for an identity verification ask for the signing password and say what the site will read', () => {
+    const identity = {
+      origin: 'https://op.example.jp',
+      purpose: 'verify-identity',
+      secret: 'signing-password',
+    } as const;
+    expect(pinWindowTexts(request({ ...identity, triesLeft: 5 }), false).text).toBe(
+      [
+        'Identity verification for: https://op.example.jp',
+        'Your signing certificate holds your name, address, date of birth and gender; the sign-in service of this site will read them (you choose what goes to the site on its next page).',
+        '',
+        'Enter the signing-certificate password (6 to 16 uppercase letters and digits) of your MyNumber card.',
+        'Tries left: 5 (at 0 the card locks it)',
+      ].join('\n'),
+    );
+    const ja = pinWindowTexts(request({ ...identity, language: 'ja' }), false).text;
+    expect(ja).toContain('本人確認の依頼元: https://op.example.jp');
+    expect(ja).toContain('氏名・住所・生年月日・性別');
+    expect(ja).toContain('サインインサービスがそれを読み取ります');
+    expect(ja).toContain('署名用電子証明書のパスワード（英大文字と数字 6〜16文字）を入力してください。');
+    const lastTry = lastTryWindowTexts(request({ ...identity, language: 'ja', triesLeft: 1 })).text;
+    expect(lastTry).toContain('氏名・住所・生年月日・性別');
+    expect(lastTry).toContain('パスワードが確かなときだけ「続ける」を押してください。');
+    expect(lastTryWindowTexts(request({ ...identity, triesLeft: 1 })).text).toContain(
+      'name, address, date of birth and gender',
+    );
+    // A sign-in window names none of the facts.
+    expect(pinTexts.text).not.toContain('date of birth');
+  });
+
   it('explain a badly formatted PIN first, in the product words, and that no try was used', () => {
     expect(pinWindowTexts(request(), true).text.split('\n')[0]).toBe(
       'The PIN is 4 digits (0–9). It was not sent to the card, so no try was used.',

@@ -3,7 +3,8 @@
  * vsmartcard's vpcd reader: the npm package (packed, installed offline into an empty prefix:
  * at most 5 packages and 5 MB, nothing of the operator product inside) and the Linux x64 single
  * executable (Node 24 and the PC/SC addon inside), through which Chromium signs in to the demo RP,
- * the PIN typed into the helper's own window (zenity on a private Xvfb).
+ * the PIN typed into the helper's own window (zenity on a private Xvfb), and the OP's login page
+ * has the executable verify an identity with the signing password typed into the same window.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile } from 'node:fs/promises';
@@ -13,14 +14,17 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import type { LocalStack } from '../../../local/stack.js';
-import { loadIdentity } from '../../../reader-helper/virtual-card/identity.js';
+import type { HelperMessage } from '../../../protocol/helper-protocol.js';
+import { type CardIdentity, loadIdentity } from '../../../reader-helper/virtual-card/identity.js';
 import { VirtualJpkiCard } from '../../../reader-helper/virtual-card/virtual-jpki-card.js';
 import { VpcdConnector } from '../../../reader-helper/virtual-card/vpcd-connector.js';
 import { type HelperInstall, packAndInstallHelper, sourceRoot } from '../../../scripts/helper-install.js';
 import { freePort, launchChromium, signInWithHelperWindow } from '../../support/browser.js';
+import { newNonce } from '../../support/dev-pki.js';
 import { ensurePcscd, type PcscdHandle, VPCD_PORT, waitFor } from '../../support/pcscd.js';
 import { PinDialogUser } from '../../support/pin-dialog-user.js';
 import { startXvfb } from '../../support/xvfb.js';
+import { expectSignedIdentity } from '../identity-answer.js';
 import {
   helperPackageVersion,
   isolatedEnv,
@@ -41,6 +45,7 @@ const READER_PORT = VPCD_PORT + 1;
 let pcscd: PcscdHandle;
 let stack: LocalStack;
 let card: VpcdConnector;
+let identity: CardIdentity;
 let root: string;
 let version: string;
 /** Where the OP's login page looks for the helper (the stack runs none: the executable is the helper). */
@@ -52,7 +57,8 @@ beforeAll(async () => {
   pcscd = await ensurePcscd();
   helperPort = await freePort();
   stack = await startStackForHelper(helperPort);
-  card = new VpcdConnector(new VirtualJpkiCard(await loadIdentity(stack.identityDir)), { port: READER_PORT });
+  identity = await loadIdentity(stack.identityDir);
+  card = new VpcdConnector(new VirtualJpkiCard(identity), { port: READER_PORT });
   card.start();
   await waitFor(() => card.connected, 'the virtual card to connect to vpcd');
 }, 60_000);
@@ -162,7 +168,9 @@ describe('the single executable (Linux x64)', () => {
       DISPLAY: display.env.DISPLAY,
     });
     try {
-      expect(helper.output()).toContain(`WARNING: ${opOrigin} is plain http`);
+      // On stderr, which may arrive after the start-up lines on stdout.
+      const warning = `WARNING: ${opOrigin} is plain http`;
+      await waitFor(() => helper.output().includes(warning), 'the plain-http warning', 5_000);
       expect(helper.output()).toContain('PIN window: zenity');
       const addons = await readdir(join(env.XDG_CACHE_HOME as string, 'myna-helper', 'addons'));
       expect(addons).toHaveLength(1);
@@ -178,6 +186,32 @@ describe('the single executable (Linux x64)', () => {
       expect(claims).toMatchObject({ acr: 'urn:myna-oidc:acr:jpki-user-auth', amr: ['sc', 'pin', 'hwk'] });
       await context.close();
 
+      // The OP's login page (whose policy lets it reach the helper) asks for an identity verification.
+      const loginContext = await browser.newContext({ locale: 'en-US' });
+      const loginPage = await loginContext.newPage();
+      await loginPage.goto(stack.rpUrl);
+      await loginPage.getByRole('button', { name: 'Sign in with MyNumber card' }).click();
+      await loginPage.waitForURL(/\/interaction\//);
+      const nonce = newNonce();
+      const answered = loginPage.evaluate(
+        ({ port, nonce }) =>
+          new Promise<HelperMessage>((resolve, reject) => {
+            const socket = new WebSocket(`ws://127.0.0.1:${port}`);
+            socket.onerror = () => reject(new Error('the helper refused the connection'));
+            socket.onopen = () => socket.send(JSON.stringify({ type: 'verify-identity', id: 'v', nonce }));
+            socket.onmessage = (event) => {
+              const message = JSON.parse(String(event.data)) as HelperMessage;
+              if (message.type === 'identity-verified' || message.type === 'error') resolve(message);
+            };
+          }),
+        { port: helper.port, nonce },
+      );
+      await new PinDialogUser(display).enterPin(identity.signingPin);
+      const verified = await answered;
+      if (verified.type !== 'identity-verified') throw new Error(JSON.stringify(verified));
+      expectSignedIdentity(verified, { card: identity, origin: opOrigin, nonce });
+      await loginContext.close();
+
       const status = await runHelper(executable, ['status', '--port', String(helper.port)], env);
       expect(status.stdout).toContain(`myna-helper ${version} (protocol 2)`);
     } finally {
@@ -185,6 +219,8 @@ describe('the single executable (Linux x64)', () => {
       await display.stop();
     }
     expect(helper.output()).not.toMatch(/[^0-9]1234[^0-9]/);
+    expect(helper.output()).not.toContain(identity.signingPin);
+    expect(helper.output()).toContain('identity verified');
   }, 90_000);
 
   it('refuses --dev with the real reader', async () => {

@@ -53,7 +53,16 @@ export class HelperLog implements Logger {
 
   /** `authenticate` operations the helper ran since `mark`, by the path that asked. */
   authentications(mark = 0): { readonly websocket: number; readonly navigation: number } {
-    const started = this.#entries.slice(mark).filter((entry) => entry.msg === 'authenticate');
+    return this.#operationsByPath('authenticate', mark);
+  }
+
+  /** `verify-identity` operations the helper ran since `mark`, by the path that asked. */
+  identityVerifications(mark = 0): { readonly websocket: number; readonly navigation: number } {
+    return this.#operationsByPath('verify identity', mark);
+  }
+
+  #operationsByPath(msg: string, mark: number): { readonly websocket: number; readonly navigation: number } {
+    const started = this.#entries.slice(mark).filter((entry) => entry.msg === msg);
     return {
       websocket: started.filter((entry) => entry.fields.path === 'websocket').length,
       navigation: started.filter((entry) => entry.fields.path === 'navigation').length,

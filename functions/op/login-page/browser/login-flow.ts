@@ -18,6 +18,15 @@
  *   card-answer page with the answer in the fragment: Safari on https (WebKit blocks the socket as
  *   mixed content), a denied permission, and the fallback above.
  *
+ * Two purposes, one flow (`FlowConfig.purpose`): a sign-in (`authenticate`: the user-auth
+ * certificate, PIN of 4 digits) and, on the identity step after it, an identity verification
+ * (`verify-identity`: the signing certificate, signed with the signing key after the signing
+ * password of 6–16 uppercase letters and digits, 5 tries). The identity step has its own words for
+ * every state and every helper error that speaks of the PIN (`IDENTITY_TEXTS`), says the tries
+ * the password has left before its window opens, and takes an old helper's BAD_REQUEST (it does
+ * not know `verify-identity`), or a sign-in answer where an identity answer belongs (an old helper
+ * on the navigation path ignores `purpose`), as "update the helper".
+ *
  * A challenge with less than CHALLENGE_RENEW_BELOW_SECONDS (defaults.ts) left is renewed before any
  * `authenticate` or navigation, so no PIN entry is spent on a challenge that expires under it.
  * `now` (milliseconds, any monotonic clock) is passed to every step instead of a timer, so a
@@ -25,6 +34,7 @@
  */
 import {
   authenticateNavigationUrl,
+  type CardOperationPurpose,
   decodeCardAnswer,
   type HelperErrorCode,
   type HelperLanguage,
@@ -34,6 +44,7 @@ import {
   type ProgressStep,
   type ReaderInfo,
 } from '../../../../protocol/helper-protocol.js';
+import { SIGNING_PIN } from '../../../../protocol/jpki-profile.js';
 import { CHALLENGE_RENEW_BELOW_SECONDS } from '../../../defaults.js';
 import type { MessageKey } from '../messages.js';
 
@@ -54,12 +65,14 @@ export type BrowserFamily = 'chromium' | 'firefox' | 'safari' | 'other';
 export interface FlowConfig {
   /** `login`: the page of a new sign-in; `card-answer`: the helper brought the browser back. */
   readonly mode: 'login' | 'card-answer';
+  /** What the card does here: sign in, or verify the identity (the interaction's identity step). */
+  readonly purpose: CardOperationPurpose;
   /** The challenge the page was served with (login mode). */
   readonly nonce?: string;
   /** Seconds the challenge has left when the page was served (0: unknown, renew before use). */
   readonly challengeTtlSeconds: number;
   readonly helperPort: number;
-  /** Where the answer is posted (JSON). */
+  /** Where the answer is posted (JSON): the login URL, or the identity URL on the identity step. */
   readonly loginUrl: string;
   /** Where a new challenge is asked for (POST, JSON). */
   readonly challengeUrl: string;
@@ -111,8 +124,8 @@ export type FlowEffect =
   | { readonly type: 'send'; readonly message: HelperRequest }
   /** POST the challenge URL → `challenge-renewed` / `challenge-refused`. */
   | { readonly type: 'renew-challenge' }
-  /** POST certificate + signature to the login URL → `login-reply` / `login-failed`. */
-  | { readonly type: 'post-answer'; readonly certificate: string; readonly signature: string }
+  /** POST the card's answer (JSON) to the login URL → `login-reply` / `login-failed`. */
+  | { readonly type: 'post-answer'; readonly answer: PostedAnswer }
   /**
    * Top-level navigation to the helper's page (the navigation path); `navigation-stalled` after
    * NAVIGATION_STALL_MS if the page is still there.
@@ -122,6 +135,14 @@ export type FlowEffect =
   | { readonly type: 'go'; readonly url: string }
   /** Remove the card answer from the address bar (history.replaceState), before it is posted. */
   | { readonly type: 'clear-fragment' };
+
+/**
+ * What the page posts: a sign-in's certificate and signature, or an identity verification's two
+ * certificates and signature (base64url, as the helper sent them).
+ */
+export type PostedAnswer =
+  | { readonly certificate: string; readonly signature: string }
+  | { readonly userAuthCertificate: string; readonly signingCertificate: string; readonly signature: string };
 
 /** The OP's JSON answer to a posted card answer. */
 export interface LoginReply {
@@ -169,7 +190,13 @@ type Activity =
   /** Waiting: for the click, the helper's hello, or a MyNumber card. */
   | { readonly kind: 'idle'; readonly alert?: Text }
   | { readonly kind: 'renewing'; readonly next: 'authenticate' | 'navigate'; readonly fallback?: boolean }
-  | { readonly kind: 'authenticating'; readonly id: string; readonly step?: ProgressStep }
+  | {
+      readonly kind: 'authenticating';
+      readonly id: string;
+      readonly step?: ProgressStep;
+      /** The tries the PIN (signing password) had left before its entry, as the helper said. */
+      readonly triesLeft?: number;
+    }
   | { readonly kind: 'navigating'; readonly fallback: boolean }
   | { readonly kind: 'posting' }
   | { readonly kind: 'redirecting' }
@@ -227,11 +254,37 @@ function loopbackPage(hostname: string): boolean {
 
 const text = (key: MessageKey, params?: Text['params']): Text => (params ? { key, params } : { key });
 
+/**
+ * The identity step's own words for the texts that speak of the PIN, of signing in, or of where
+ * the page goes next (the others are the same for both purposes).
+ */
+const IDENTITY_TEXTS: Partial<Record<MessageKey, MessageKey>> = {
+  stateReady: 'identityStateReady',
+  statePinWindow: 'identityStatePinWindow',
+  statePinPad: 'identityStatePinPad',
+  stateSigning: 'identityStateSigning',
+  stateVerified: 'identityStateVerified',
+  statePinBlocked: 'identityStatePinBlocked',
+  stateHelperOutdated: 'identityHelperOutdated',
+  hintNavigation: 'identityHintNavigation',
+  HELPER_PIN_INCORRECT: 'IDENTITY_PIN_INCORRECT',
+  HELPER_PIN_BLOCKED: 'IDENTITY_PIN_BLOCKED',
+  HELPER_USER_CANCELLED: 'IDENTITY_USER_CANCELLED',
+  HELPER_PIN_ENTRY_UNAVAILABLE: 'IDENTITY_PIN_ENTRY_UNAVAILABLE',
+  HELPER_BAD_REQUEST: 'identityHelperOutdated',
+};
+
+/** The text of `key` for the purpose of `state`'s page. */
+function says(state: FlowState, key: MessageKey, params?: Text['params']): Text {
+  const own = state.config.purpose === 'verify-identity' ? IDENTITY_TEXTS[key] : undefined;
+  return text(own ?? key, params);
+}
+
 /** The text of a helper error code, with the tries left where the card said. */
-function helperErrorText(code: HelperErrorCode, triesLeft?: number): Text {
-  const key: MessageKey = `HELPER_${code}`;
-  if (triesLeft === undefined || code === 'PIN_BLOCKED') return text(key);
-  return text(triesLeft === 1 ? 'triesLeftOne' : 'triesLeft', { message: text(key), n: triesLeft });
+function helperErrorText(state: FlowState, code: HelperErrorCode, triesLeft?: number): Text {
+  const message = says(state, `HELPER_${code}`);
+  if (triesLeft === undefined || code === 'PIN_BLOCKED') return message;
+  return text(triesLeft === 1 ? 'triesLeftOne' : 'triesLeft', { message, n: triesLeft });
 }
 
 /** The status line that says what the readers need. */
@@ -325,13 +378,13 @@ export function viewOf(state: FlowState): FlowView {
     case 'renewing':
       return { ...none, status: text('statePreparing') };
     case 'authenticating':
-      return { ...none, status: progressText(state, activity.step) };
+      return { ...none, status: progressText(state, activity.step, activity.triesLeft) };
     case 'navigating':
       return { ...none, status: text(activity.fallback ? 'stateFallback' : 'stateNavigating') };
     case 'posting':
       return { ...none, status: text('stateSending') };
     case 'redirecting':
-      return { ...none, status: text('stateVerified') };
+      return { ...none, status: says(state, 'stateVerified') };
     case 'failed':
       return {
         ...none,
@@ -350,7 +403,8 @@ export function viewOf(state: FlowState): FlowView {
 function idleView(state: FlowState, alert: Text | undefined): FlowView {
   const withAlert = alert ? { alert } : {};
   if (!state.started) {
-    const status = state.readers && !hasCard(state.readers) ? readersText(state.readers) : text('stateReady');
+    const status =
+      state.readers && !hasCard(state.readers) ? readersText(state.readers) : says(state, 'stateReady');
     const hint = hintOf(state);
     return { status, ...(hint ? { hint } : {}), start: true, retry: false, guide: false };
   }
@@ -370,7 +424,7 @@ function idleView(state: FlowState, alert: Text | undefined): FlowView {
 /** Before the click: what the browser will ask, how to re-allow the connection, or where the click leads. */
 function hintOf(state: FlowState): Text | undefined {
   if (state.path === 'navigation') {
-    if (state.permission !== 'denied') return text('hintNavigation');
+    if (state.permission !== 'denied') return says(state, 'hintNavigation');
     if (state.browser === 'chromium') return text('hintDeniedChromium');
     if (state.browser === 'firefox') return text('hintDeniedFirefox');
     return text('hintDeniedOther');
@@ -382,11 +436,25 @@ function hintOf(state: FlowState): Text | undefined {
 const promptHint = (browser: BrowserFamily) =>
   text(browser === 'firefox' ? 'hintPromptFirefox' : 'hintPromptChromium');
 
-function progressText(state: FlowState, progress: ProgressStep | undefined): Text {
+/**
+ * What the helper is doing. On the identity step, a signing password with tries already spent
+ * is said before its entry (the helper's window asks to confirm the last one).
+ */
+function progressText(state: FlowState, progress: ProgressStep | undefined, triesLeft?: number): Text {
   const site = { site: state.config.site };
-  if (progress === 'pin-entry') return text('statePinWindow', site);
-  if (progress === 'pin-pad') return text('statePinPad', site);
-  if (progress === 'signing') return text('stateSigning');
+  if (progress === 'pin-entry' || progress === 'pin-pad') {
+    const entry = says(state, progress === 'pin-entry' ? 'statePinWindow' : 'statePinPad', site);
+    const spent =
+      state.config.purpose === 'verify-identity' &&
+      triesLeft !== undefined &&
+      triesLeft < SIGNING_PIN.maxTries;
+    if (!spent) return entry;
+    return text(triesLeft === 1 ? 'identityTriesBeforeOne' : 'identityTriesBefore', {
+      message: entry,
+      n: triesLeft,
+    });
+  }
+  if (progress === 'signing') return says(state, 'stateSigning');
   return text('stateOpening');
 }
 
@@ -448,7 +516,10 @@ function begin(state: FlowState, now: number): Transition {
 const fresh = (state: FlowState, now: number) =>
   state.nonce !== undefined && state.challengeExpiresAt - now >= CHALLENGE_RENEW_BELOW_SECONDS * 1000;
 
-/** Sends `authenticate` with the challenge; renews it first when `now` is given and it is stale. */
+/**
+ * Sends `authenticate` (or `verify-identity`) with the challenge; renews it first when `now` is
+ * given and it is stale.
+ */
 function authenticate(state: FlowState, now?: number): Transition {
   if (now !== undefined && !fresh(state, now)) {
     return done(
@@ -457,7 +528,7 @@ function authenticate(state: FlowState, now?: number): Transition {
     );
   }
   return send(state, (id) => ({
-    type: 'authenticate',
+    type: state.config.purpose === 'verify-identity' ? 'verify-identity' : 'authenticate',
     id,
     nonce: state.nonce ?? '',
     language: state.config.language,
@@ -477,6 +548,7 @@ function navigate(state: FlowState, fallback: boolean, now?: number): Transition
     nonce: state.nonce ?? '',
     returnUrl: config.returnUrl,
     language: config.language,
+    purpose: config.purpose,
   });
   const closing: FlowEffect[] =
     state.socket === 'open' || state.socket === 'connecting' ? [{ type: 'close-socket' }] : [];
@@ -491,12 +563,14 @@ function navigate(state: FlowState, fallback: boolean, now?: number): Transition
   );
 }
 
-/** Sends a request with the next id; an `authenticate` becomes the activity. */
+/** Sends a request with the next id; an `authenticate` (`verify-identity`) becomes the activity. */
 function send(state: FlowState, request: (id: string) => HelperRequest): Transition {
   const requests = state.requests + 1;
   const message = request(String(requests));
   const activity: Activity =
-    message.type === 'authenticate' ? { kind: 'authenticating', id: message.id } : state.activity;
+    message.type === 'authenticate' || message.type === 'verify-identity'
+      ? { kind: 'authenticating', id: message.id }
+      : state.activity;
   return done({ ...state, requests, activity }, { type: 'send', message });
 }
 
@@ -545,7 +619,7 @@ function helperMessage(state: FlowState, message: HelperMessage, now: number): T
           {
             ...state,
             socket: 'closed',
-            activity: { kind: 'failed', status: text('stateHelperOutdated'), guide: true },
+            activity: { kind: 'failed', status: says(state, 'stateHelperOutdated'), guide: true },
           },
           { type: 'close-socket' },
         );
@@ -560,15 +634,26 @@ function helperMessage(state: FlowState, message: HelperMessage, now: number): T
         return authenticate(updated, now);
       return done(updated);
     }
-    case 'progress':
+    case 'progress': {
       if (message.id !== current) return done(state);
-      return done({ ...state, activity: { kind: 'authenticating', id: message.id, step: message.step } });
+      const { triesLeft } = message;
+      const tries = typeof triesLeft === 'number' ? { triesLeft } : {};
+      return done({
+        ...state,
+        activity: { kind: 'authenticating', id: message.id, step: message.step, ...tries },
+      });
+    }
     case 'authenticated':
-      if (message.id !== current) return done(state);
-      return done(
-        { ...state, activity: { kind: 'posting' } },
-        { type: 'post-answer', certificate: message.certificate, signature: message.signature },
-      );
+      // A sign-in's answer is no identity verification (and the reverse).
+      if (message.id !== current || state.config.purpose !== 'sign-in') return done(state);
+      return post(state, { certificate: message.certificate, signature: message.signature });
+    case 'identity-verified':
+      if (message.id !== current || state.config.purpose !== 'verify-identity') return done(state);
+      return post(state, {
+        userAuthCertificate: message.userAuthCertificate,
+        signingCertificate: message.signingCertificate,
+        signature: message.signature,
+      });
     case 'error':
       // An error for another request (or an old one) is not this sign-in's.
       if (message.id !== undefined && message.id !== current) return done(state);
@@ -582,6 +667,11 @@ function helperMessage(state: FlowState, message: HelperMessage, now: number): T
   }
 }
 
+/** Posts the card's answer to the OP. */
+function post(state: FlowState, answer: PostedAnswer, ...before: FlowEffect[]): Transition {
+  return done({ ...state, activity: { kind: 'posting' } }, ...before, { type: 'post-answer', answer });
+}
+
 /** The readers of a message (anything but a list counts as none). */
 const readersOf = (value: unknown): readonly ReaderInfo[] =>
   Array.isArray(value)
@@ -592,11 +682,11 @@ const readersOf = (value: unknown): readonly ReaderInfo[] =>
 function helperError(state: FlowState, code: HelperErrorCode, triesLeft?: number): Transition {
   // The last try was wrong: the card is blocked now.
   if (code === 'PIN_INCORRECT' && triesLeft === 0) return helperError(state, 'PIN_BLOCKED');
-  const alert = helperErrorText(code, triesLeft);
+  const alert = helperErrorText(state, code, triesLeft);
   switch (code) {
     case 'PIN_BLOCKED':
       // Final: no PIN entry is offered again; the text says where the PIN is reset.
-      return over(state, text('statePinBlocked'), alert);
+      return over(state, says(state, 'statePinBlocked'), alert);
     case 'NO_READER':
     case 'NO_CARD':
     case 'NOT_JPKI':
@@ -608,6 +698,9 @@ function helperError(state: FlowState, code: HelperErrorCode, triesLeft?: number
       return fail(state, alert);
     case 'PIN_ENTRY_UNAVAILABLE':
       return fail(state, alert, true);
+    case 'BAD_REQUEST':
+      // On the identity step: a helper too old to know `verify-identity`, where to get a new one.
+      return fail(state, alert, state.config.purpose === 'verify-identity');
     default:
       return fail(state, alert);
   }
@@ -638,13 +731,21 @@ function cardAnswer(state: FlowState, hash: string): Transition {
     const { state: failed, view } = fail(read, text('stateAnswerUnreadable'));
     return { state: failed, view, effects: [clear] };
   }
+  const identityAnswer = 'purpose' in answer;
+  if (identityAnswer !== (state.config.purpose === 'verify-identity')) {
+    // An identity page given a sign-in's answer: a helper that ignored `purpose` (too old).
+    const { state: failed, view } = identityAnswer
+      ? fail(read, text('stateAnswerUnreadable'))
+      : fail(read, says(read, 'stateHelperOutdated'), true);
+    return { state: failed, view, effects: [clear] };
+  }
   if ('error' in answer) {
     const { state: next, view, effects } = helperError(read, answer.error.code, answer.error.triesLeft);
     return { state: next, view, effects: [clear, ...effects] };
   }
-  return done({ ...state, activity: { kind: 'posting' } }, clear, {
-    type: 'post-answer',
-    certificate: answer.certificate,
-    signature: answer.signature,
-  });
+  if ('certificate' in answer) {
+    return post(state, { certificate: answer.certificate, signature: answer.signature }, clear);
+  }
+  const { userAuthCertificate, signingCertificate, signature } = answer;
+  return post(state, { userAuthCertificate, signingCertificate, signature }, clear);
 }

@@ -40,6 +40,7 @@ function pageConfig(window: Window, root: HTMLElement): FlowConfig {
   const { location } = window;
   return {
     mode: dataset.mode === 'card-answer' ? 'card-answer' : 'login',
+    purpose: dataset.purpose === 'verify-identity' ? 'verify-identity' : 'sign-in',
     ...(dataset.nonce ? { nonce: dataset.nonce } : {}),
     challengeTtlSeconds: Number(dataset.challengeTtl) || 0,
     helperPort: Number(dataset.helperPort),
@@ -236,9 +237,8 @@ export function startLoginPage(window: Window): void {
         });
         return;
       case 'post-answer':
-        void postJson(config.loginUrl, { certificate: effect.certificate, signature: effect.signature }).then(
-          (reply) =>
-            dispatch(reply ? { type: 'login-reply', reply: reply as LoginReply } : { type: 'login-failed' }),
+        void postJson(config.loginUrl, effect.answer).then((reply) =>
+          dispatch(reply ? { type: 'login-reply', reply: reply as LoginReply } : { type: 'login-failed' }),
         );
         return;
       case 'open-helper-page':
