@@ -6,7 +6,8 @@
  *   (Grant.getOIDCClaims(): never a name only asked for), without the identity vocabulary and the
  *   OP's pseudo-claims (identity/vocabulary.ts: those are released only as the identity release
  *   decides, so `identityClaims`, the release's own claim names, records them) and without the
- *   raw certificate serial unless the transaction carries it (a flagged client, op/raw-serial.ts).
+ *   raw certificate serial unless the transaction carries it (a flagged client, op/raw-serial.ts)
+ *   and the code's scope has `myna_certificate_serial` (else provider-claims.ts withholds it).
  */
 import {
   AGE_EQUAL_OR_OVER,
@@ -17,7 +18,7 @@ import {
   SUBSTITUTES_CLAIM,
   VERIFIED_CLAIMS,
 } from '../identity/vocabulary.js';
-import { RAW_SERIAL_CLAIM } from '../op/raw-serial.js';
+import { RAW_SERIAL_CLAIM, RAW_SERIAL_SCOPE } from '../op/raw-serial.js';
 import type { ReleaseEntry } from '../storage/release-history.js';
 
 /** The part of oidc-provider's AuthorizationCode the entry is made of. */
@@ -76,7 +77,8 @@ export function releaseOfCode(
   for (const part of [code.claims?.id_token, code.claims?.userinfo]) {
     for (const name of Object.keys(part ?? {})) if (granted.has(name)) claims.add(name);
   }
-  if (!release.rawSerial) claims.delete(RAW_SERIAL_CLAIM);
+  // Released only to a flagged client that asked for its scope (identity/provider-claims.ts).
+  if (!release.rawSerial || !scopes.includes(RAW_SERIAL_SCOPE)) claims.delete(RAW_SERIAL_CLAIM);
   const identityClaims = release.identityClaims ?? [];
   return {
     accountId: code.accountId,

@@ -177,6 +177,22 @@ describe('releaseOfCode', () => {
       releaseOfCode(code, claimsByScope, new Date(T0), { grantedClaims, rawSerial: true })?.claims,
     ).toEqual(['acr', RAW_SERIAL_CLAIM, 'sub'].sort());
   });
+
+  it('lists the raw serial only when the code’s scope asks for it, even for a flagged client’s transaction', () => {
+    // The claims parameter names the serial, the grant accepted it, but the scope is missing:
+    // provider-claims.ts withholds the serial, so the history must not list it.
+    const code = {
+      accountId: 'acct',
+      clientId: 'rp',
+      scope: 'openid',
+      claims: { id_token: { [RAW_SERIAL_CLAIM]: null } },
+    };
+    const released = releaseOfCode(code, claimsByScope, new Date(T0), {
+      grantedClaims: ['sub', RAW_SERIAL_CLAIM],
+      rawSerial: true,
+    });
+    expect(released?.claims).toEqual(['acr', 'sub']);
+  });
 });
 
 describe('recordCodeRelease', () => {

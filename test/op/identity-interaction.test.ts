@@ -10,6 +10,7 @@
  * of the person in plain; an RP asking for nothing of the identity never sees the step.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Adapter } from 'oidc-provider';
 import * as client from 'openid-client';
 import { createDevIdentity, DEV_FACT_VARIANTS, type DevIdentity } from '../../dev-pki/hierarchy.js';
 import { IDENTITY_DEFAULTS, LOGIN_LIMITS } from '../../functions/defaults.js';
@@ -87,7 +88,16 @@ const RECORDS = {
   myna_identity_evidence: true,
   myna_retain_identity_evidence: true,
 };
-const CLIENTS = [BANK, SHOP, CLUB, LIBRARY, RECORDS];
+/** A first-party RP that may remember the identity choice, flagged for the evidence later (by the test). */
+const GALLERY = {
+  client_id: 'rp-gallery',
+  client_secret: 'rp-gallery-secret-0123456789abcdef012345',
+  redirect_uris: ['https://gallery.example/cb'],
+  client_name: 'Example Gallery',
+  myna_first_party: true,
+  myna_remember_identity_consent: true,
+};
+const CLIENTS = [BANK, SHOP, CLUB, LIBRARY, RECORDS, GALLERY];
 
 let people: Record<'alice' | 'bob' | 'moved' | 'otherCard' | 'substitutes', DevIdentity>;
 let op: OpServer;
@@ -260,6 +270,25 @@ function consentRows(html: string) {
     required: / disabled[ >]/.test(row),
     checked: / checked[ >]/.test(row),
   }));
+}
+
+/**
+ * Authorization → card login → identity answer, which the remembered choice releases at once (no
+ * consent page): the claims the RP gets.
+ */
+async function releasedWithoutPage(browser: TestBrowser, rp: Rp, params: Record<string, string>) {
+  const { page, checks } = await identityPage(browser, rp, params);
+  const reply = await postAnswer(browser, page, await aliceIdentity.verifyIdentity(op.url, page.nonce));
+  expect(reply.redirectTo).not.toMatch(/^\/interaction\//);
+  const back = await browser.navigate(
+    new URL(reply.redirectTo as string, page.document.url),
+    atCallback(rp),
+    {
+      by: 'script',
+      document: page.document,
+    },
+  );
+  return redeem(rp, back.url, checks);
 }
 
 async function redeem(rp: Rp, callback: URL, checks: AuthorizationChecks) {
@@ -668,13 +697,53 @@ describe('remembered identity consent', () => {
     }
   });
 
-  it('a declined claim is asked again; an unflagged client asks every time', async () => {
+  it('a disclosure not listed when the person agreed (the client flagged for the evidence since): the page again', async () => {
+    const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
+    const gallery = await rpOf(GALLERY);
+    const params = { scope: 'openid name' };
+    const certificateLine = 'id="disclosure-certificate"';
+    const first = await identityPage(browser, gallery, params);
+    const consent = await consentPage(browser, gallery, first.page);
+    expect(consent.html).not.toContain(certificateLine);
+    await share(browser, gallery, consent, []);
+    expect(await releasedWithoutPage(browser, gallery, params)).not.toHaveProperty('myna_identity_evidence');
+    // The operator flags the client: the RP would get (and the OP keep) the whole certificate.
+    // Written through the OP's own adapter (oidc-provider's Client.adapter, not in its typings),
+    // which drops its cached metadata at once (op/storage-reads.ts).
+    const clients = (op.provider.Client as unknown as { readonly adapter: Adapter }).adapter;
+    await clients.upsert(GALLERY.client_id, {
+      ...GALLERY,
+      myna_identity_evidence: true,
+      myna_retain_identity_evidence: true,
+    });
+    const { page, checks } = await identityPage(browser, gallery, params);
+    const shown = await consentPage(browser, gallery, page);
+    expect(shown.html).toContain(certificateLine);
+    expect(shown.html).toContain(
+      escapeHtml(fill(message('en', 'identityConsentKept'), { n: IDENTITY_DEFAULTS.evidenceRetentionDays })),
+    );
+    const claims = await redeem(gallery, (await share(browser, gallery, shown, [])).url, checks);
+    expect(claims).toMatchObject({
+      name: people.alice.facts.name,
+      myna_identity_evidence: expect.any(String),
+    });
+    // Agreed to with the certificate listed: remembered again.
+    expect(await releasedWithoutPage(browser, gallery, params)).toMatchObject({
+      myna_identity_evidence: expect.any(String),
+    });
+  });
+
+  it('a declined claim is asked again, remembered once agreed to; an unflagged client asks every time', async () => {
     const browser = new TestBrowser();
     const club = await rpOf(CLUB);
     const first = await identityPage(browser, club, GENDER_OPTIONAL);
     await share(browser, club, await consentPage(browser, club, first.page), []);
     const again = await identityPage(browser, club, GENDER_OPTIONAL);
-    expect(consentRows((await consentPage(browser, club, again.page)).html)).toHaveLength(2);
+    const askedAgain = await consentPage(browser, club, again.page);
+    expect(consentRows(askedAgain.html)).toHaveLength(2);
+    // Agreed to this time: the earlier "no" is withdrawn, the choice remembered.
+    await share(browser, club, askedAgain, ['gender']);
+    expect(await releasedWithoutPage(browser, club, GENDER_OPTIONAL)).toMatchObject({ gender: 'male' });
     const bank = await rpOf(BANK);
     for (let round = 0; round < 2; round += 1) {
       const { page } = await identityPage(browser, bank, { scope: 'openid name' });

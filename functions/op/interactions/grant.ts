@@ -1,15 +1,17 @@
 /**
  * Consent: the grant that covers what the interaction's consent prompt (or the identity step,
  * identity-prompt.ts) found missing; for a client flagged `myna_remember_identity_consent`, the
- * identity claims the person agreed to and declined, remembered in that grant.
+ * identity claims the person agreed to and declined, and the disclosures the page listed
+ * (identity/disclosures.ts), remembered in that grant.
  */
 import type Provider from 'oidc-provider';
 import type { Grant, Interaction } from 'oidc-provider';
+import type { IdentityDisclosures } from '../../identity/disclosures.js';
 
 /**
  * A remembered identity choice is a claim name no request can ask for (so oidc-provider never
  * releases or filters by it): this prefix and the claim id, agreed (granted) or declined
- * (rejected, which wins over an earlier agreement).
+ * (rejected, which wins over an earlier agreement; a later agreement withdraws it).
  */
 const REMEMBERED_IDENTITY_CLAIM = 'myna_identity_consent:';
 
@@ -17,6 +19,21 @@ const REMEMBERED_IDENTITY_CLAIM = 'myna_identity_consent:';
 export interface IdentityChoice {
   readonly agreed: readonly string[];
   readonly declined: readonly string[];
+  /** What else the page listed and the person agreed to with the release. */
+  readonly disclosures: IdentityDisclosures;
+}
+
+/**
+ * The remembered names (without the prefix) of `disclosures`: `disclosure:certificate`,
+ * `disclosure:retain:<days>` (another period is another disclosure) and `disclosure:serial`.
+ */
+function disclosureNames(disclosures: IdentityDisclosures): string[] {
+  const { signingCertificate, retentionDays, signingSerial } = disclosures;
+  return [
+    ...(signingCertificate ? ['disclosure:certificate'] : []),
+    ...(retentionDays !== undefined ? [`disclosure:retain:${retentionDays}`] : []),
+    ...(signingSerial ? ['disclosure:serial'] : []),
+  ];
 }
 
 /**
@@ -45,7 +62,11 @@ export async function grantConsent(
   if (remember) {
     const remembered = (claims: readonly string[]) =>
       claims.map((claim) => `${REMEMBERED_IDENTITY_CLAIM}${claim}`);
-    if (remember.agreed.length) grant.addOIDCClaims(remembered(remember.agreed));
+    const agreed = remembered([...remember.agreed, ...disclosureNames(remember.disclosures)]);
+    if (agreed.length) grant.addOIDCClaims(agreed);
+    // Agreed to now: an earlier "no" is withdrawn (oidc-provider has no call for it).
+    const rejected = grant.rejected?.openid;
+    if (rejected?.claims) rejected.claims = rejected.claims.filter((claim) => !agreed.includes(claim));
     if (remember.declined.length) grant.rejectOIDCClaims(remembered(remember.declined));
   }
   return grant.save();
@@ -53,15 +74,20 @@ export async function grantConsent(
 
 /**
  * The identity claims `grant` remembers the person agreed to (and did not decline since), of
- * `claims`; undefined unless it remembers every one of them (then the person is asked again).
+ * `claims`; undefined unless it remembers every one of them and every one of `disclosures` (the
+ * release's now: a disclosure the person never saw listed, e.g. a client flagged for the evidence
+ * since, means the person is asked again).
  */
 export function rememberedIdentityChoice(
   grant: Grant | undefined,
   claims: readonly string[],
+  disclosures: IdentityDisclosures,
 ): string[] | undefined {
   if (!grant) return undefined;
   const agreed = new Set(grant.getOIDCClaims());
-  return claims.every((claim) => agreed.has(`${REMEMBERED_IDENTITY_CLAIM}${claim}`))
+  return [...claims, ...disclosureNames(disclosures)].every((name) =>
+    agreed.has(`${REMEMBERED_IDENTITY_CLAIM}${name}`),
+  )
     ? [...claims]
     : undefined;
 }

@@ -444,7 +444,11 @@ export function interactionRoutes(
       const grant = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
       const remembered =
         hasFlag(client, REMEMBER_IDENTITY_CONSENT_FLAG) && !asksForConsent(interaction)
-          ? rememberedIdentityChoice(grant, [...new Set(request.items.map((item) => item.claim))])
+          ? rememberedIdentityChoice(
+              grant,
+              [...new Set(request.items.map((item) => item.claim))],
+              identityDisclosures(client.metadata(), request, config.identity),
+            )
           : undefined;
       if (remembered) return release(ctx, interaction, client, request, pending, remembered);
       const myna: MynaResult = {
@@ -498,6 +502,7 @@ export function interactionRoutes(
       ? {
           agreed: claimNames,
           declined: request.items.map((item) => item.claim).filter((claim) => !claimNames.includes(claim)),
+          disclosures: identityDisclosures(client.metadata(), request, config.identity),
         }
       : undefined;
     // The identity page was the consent too: for what the grant lacks, and for `prompt=consent`.
