@@ -1,15 +1,15 @@
 /**
  * `bundle_kb` (what every cold start of the Lambda bundle CDK deploys loads: the entry file and
  * the chunks it imports statically), `bundle_lazy_kb` (the chunks reached only through a dynamic
- * `import()`, loaded on first use: the OCSP messages with pkijs, the SDK's credential providers,
- * the login script) and the cold
+ * `import()`, loaded on first use: the OCSP messages with pkijs, the account pages, the SDK's
+ * Secrets Manager client and credential providers, the login script) and the cold
  * start of that bundle against its framework floor, both measured by lambda-coldstart.ts in this run:
  * - `coldstart_ms`: the OP's handler, configured only through its environment as on AWS (secret
  *   from a local fake Secrets Manager, trust anchors and CRL files, clients in dynalite);
  * - `bare_coldstart_ms`: a bare oidc-provider with the same options and keys and NO storage
  *   (bare-lambda.ts: in-memory adapter, no AWS SDK): what any oidc-provider Lambda pays;
- * - `coldstart_ratio` = coldstart / bare (goal ≤ 1.3): what the OP adds — the AWS SDK, the secret,
- *   the card verifier, its configuration.
+ * - `coldstart_ratio` = coldstart / bare (goal ≤ 1.3): what the OP adds — the DynamoDB client, the
+ *   secret's signed request (secrets/secrets-manager-http.ts), the card verifier, its configuration.
  */
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

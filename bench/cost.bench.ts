@@ -40,7 +40,7 @@ export async function runCostBench(): Promise<void> {
       }
       const calls = [...metered.meter.calls].sort((a, b) => (a.start < b.start ? -1 : 1));
       process.stderr.write(
-        `# calls of the last login, in order: ${calls.map((call) => `${call.command}(${call.kind ?? ''})`).join(' ')}\n`,
+        `# calls of the last login, in order: ${calls.map((call) => `${call.command}(${call.kind ?? ''})${call.writeUnits ? ` ${call.writeUnits}W` : ''}${call.readUnits ? ` ${call.readUnits}R` : ''}`).join(' ')}\n`,
       );
     } finally {
       await metered.close();

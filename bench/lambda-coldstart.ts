@@ -10,9 +10,10 @@
  * spawning a fresh `node` to its discovery response.
  */
 import { spawn } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,15 +108,19 @@ process.stdout.write(JSON.stringify({ status: result.statusCode, body: result.bo
 process.exit(0);
 `;
 
-/** An API Gateway HTTP API (payload 2.0) GET event for `url`. */
-export function discoveryEvent(issuer: string): object {
-  const target = new URL('/.well-known/openid-configuration', issuer);
+/** An API Gateway HTTP API (payload 2.0) GET event for `url`, with `cookies` and an Accept header. */
+export function getEvent(
+  url: string | URL,
+  { cookies = [], accept = 'application/json' }: { cookies?: readonly string[]; accept?: string } = {},
+): object {
+  const target = new URL(url);
   return {
     version: '2.0',
     routeKey: '$default',
     rawPath: target.pathname,
-    rawQueryString: '',
-    headers: { host: target.host, 'x-forwarded-proto': 'https', accept: 'application/json' },
+    rawQueryString: target.search.slice(1),
+    ...(cookies.length > 0 ? { cookies } : {}),
+    headers: { host: target.host, 'x-forwarded-proto': 'https', accept },
     requestContext: {
       accountId: '123456789012',
       apiId: 'bench',
@@ -136,6 +141,11 @@ export function discoveryEvent(issuer: string): object {
     },
     isBase64Encoded: false,
   };
+}
+
+/** The discovery request's event. */
+export function discoveryEvent(issuer: string): object {
+  return getEvent(new URL('/.well-known/openid-configuration', issuer));
 }
 
 /**
@@ -177,10 +187,83 @@ export async function coldStartMs(
   return Number(answered - start) / 1e6;
 }
 
-/** A fake Secrets Manager on 127.0.0.1 that answers GetSecretValue of `secretId` with `secrets`. */
+/** AWS credentials a fake service checks request signatures with. */
+export interface FakeCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** How far a request's X-Amz-Date may be from now, as AWS allows (5 minutes). */
+const SIGNATURE_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * Why the SigV4 signature of `request` with `body` does not verify against `credentials`, or
+ * undefined when it does: computed here from the request as received (a reference
+ * implementation of Signature Version 4 on node:crypto, independent of the SDK's signer), with
+ * Host, X-Amz-Date and X-Amz-Target required among the signed headers.
+ */
+export function signatureProblem(
+  request: IncomingMessage,
+  body: string,
+  credentials: FakeCredentials,
+  now = Date.now(),
+): string | undefined {
+  const match =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
+      request.headers.authorization ?? '',
+    );
+  if (!match) return 'no AWS4-HMAC-SHA256 authorization';
+  const [, keyId, day, region, service, signedHeaders, signature] = match as unknown as string[];
+  if (keyId !== credentials.accessKeyId) return 'unknown access key';
+  const amzDate = String(request.headers['x-amz-date'] ?? '');
+  const time = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
+  if (!time || amzDate.slice(0, 8) !== day) return 'bad X-Amz-Date';
+  const [, y, mo, d, h, mi, se] = time.map(Number) as number[];
+  if (Math.abs(Date.UTC(y as number, (mo as number) - 1, d, h, mi, se) - now) > SIGNATURE_CLOCK_SKEW_MS) {
+    return 'X-Amz-Date too far from now';
+  }
+  const names = (signedHeaders as string).split(';');
+  for (const required of ['host', 'x-amz-date', 'x-amz-target']) {
+    if (!names.includes(required)) return `${required} is not signed`;
+  }
+  const sha256 = (data: string) => createHash('sha256').update(data).digest('hex');
+  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+  const canonicalHeaders = names
+    .map(
+      (name) =>
+        `${name}:${String(request.headers[name] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
+  const url = new URL(request.url ?? '/', 'http://fake');
+  if (url.search !== '') return 'unexpected query string';
+  const canonicalRequest = [
+    request.method,
+    url.pathname,
+    '',
+    canonicalHeaders,
+    signedHeaders,
+    sha256(body),
+  ].join('\n');
+  const scope = `${day}/${region}/${service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
+  let key = hmac(`AWS4${credentials.secretAccessKey}`, day as string);
+  for (const part of [region, service, 'aws4_request'] as string[]) key = hmac(key, part);
+  const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
+  return expected === signature ? undefined : 'signature does not match';
+}
+
+/**
+ * A fake Secrets Manager on 127.0.0.1 that answers GetSecretValue of `secretId` with `secrets`
+ * (another id: 400 ResourceNotFoundException, as the service answers). With `credentials`, a
+ * request whose SigV4 signature does not verify (signatureProblem) gets 400
+ * InvalidSignatureException; the bench gives none, so its measured path is only the answer.
+ */
 export async function startFakeSecretsManager(
   secretId: string,
   secrets: OpSecrets,
+  credentials?: FakeCredentials,
 ): Promise<{ endpoint: string; close(): Promise<void> }> {
   const secretString = serializeSecrets(secrets);
   const server = createServer((req, res) => {
@@ -192,6 +275,12 @@ export async function startFakeSecretsManager(
       const target = req.headers['x-amz-target'];
       const request = JSON.parse(body || '{}') as { SecretId?: string };
       res.setHeader('content-type', 'application/x-amz-json-1.1');
+      const problem = credentials && signatureProblem(req, body, credentials);
+      if (problem) {
+        res.statusCode = 400;
+        res.end(JSON.stringify({ __type: 'InvalidSignatureException', message: problem }));
+        return;
+      }
       if (target !== 'secretsmanager.GetSecretValue' || request.SecretId !== secretId) {
         res.statusCode = 400;
         res.end(JSON.stringify({ __type: 'ResourceNotFoundException', message: 'not found' }));

@@ -178,6 +178,19 @@ export const DYNAMO_CLIENT = {
 } as const;
 
 /**
+ * The OP Lambda's own GetSecretValue request (secrets/secrets-manager-http.ts), retried as the
+ * SDK's standard mode does: `maxAttempts` 3 in total on network errors, 5xx and throttling, with
+ * full-jitter exponential backoff from `backoffBaseMs` 100 ms up to `maxBackoffMs` 20 s; each
+ * attempt gives up after `attemptTimeoutMs` 5 s.
+ */
+export const SECRETS_MANAGER_REQUEST = {
+  maxAttempts: 3,
+  backoffBaseMs: 100,
+  maxBackoffMs: 20_000,
+  attemptTimeoutMs: 5_000,
+} as const;
+
+/**
  * Application limits of the login (op/interactions/limits.ts), counted in the table so they hold
  * across Lambda instances (storage/rate-counter.ts); `OpConfig.limits` (or the `OP_LIMIT_*`
  * environment variables) override each:

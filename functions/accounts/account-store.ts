@@ -79,6 +79,13 @@ export interface LoginCertificate {
   readonly issuerGeneration: string;
 }
 
+/** The account a returning certificate's login is recorded on, as read before the login (AccountStore.knownAccount). */
+export interface KnownAccount {
+  readonly accountId: string;
+  /** Id of the CA key the certificate is bound to on that account. */
+  readonly issuerKeyId: string;
+}
+
 export interface AccountStore {
   /**
    * The account of a login: the one that already holds this certificate, else the one holding its
@@ -87,6 +94,14 @@ export interface AccountStore {
    * ISSUER_KEY_MISMATCH when the certificate key is bound to another CA key.
    */
   accountForLogin(login: LoginCertificate): Promise<Account>;
+  /**
+   * The account accountForLogin records a login with certificate key `certificateKey` on in one
+   * write (the certificate is known and that write's conditions hold now), with the CA key it is
+   * bound to; undefined otherwise. A read only: a login may look it up while its certificate is
+   * still unverified (nothing is written, nothing goes to the browser), and must still call
+   * accountForLogin once it is verified, which checks the same conditions as it writes.
+   */
+  knownAccount(certificateKey: string): Promise<KnownAccount | undefined>;
   /** The account with this id, or undefined (also once it has expired). */
   find(accountId: string): Promise<Account | undefined>;
 }

@@ -48,7 +48,13 @@ import {
   type StoredCertificate,
   toAccount,
 } from './account-records.js';
-import type { Account, AccountStore, LoginCertificate, PredecessorSource } from './account-store.js';
+import type {
+  Account,
+  AccountStore,
+  KnownAccount,
+  LoginCertificate,
+  PredecessorSource,
+} from './account-store.js';
 
 export { accountItemKey } from './account-records.js';
 
@@ -140,6 +146,24 @@ export class DynamoAccountStore implements AccountStore {
       });
     }
     throw new AccountStoreError('a certificate pointer keeps naming a missing account');
+  }
+
+  async knownAccount(certificateKey: string): Promise<KnownAccount | undefined> {
+    const nowMs = this.now();
+    const stored = await this.records.storedAt(accountItemKey(certificateKey));
+    const entry = stored?.certificates?.[certificateKey] as
+      | (StoredCertificate & { readonly pointerExpiresAt?: number })
+      | undefined;
+    const pointerExpiresAt = entry?.pointerExpiresAt;
+    // recordKnownCertificate's condition, read (keep the two alike).
+    const recordable =
+      stored !== undefined &&
+      entry?.issuerKeyId !== undefined &&
+      !hasExpired(stored.expiresAt, nowMs) &&
+      pointerExpiresAt !== undefined &&
+      pointerExpiresAt >= this.accountExpiry(nowMs) &&
+      pointerExpiresAt <= this.pointerExpiry(nowMs);
+    return recordable ? { accountId: stored.accountId, issuerKeyId: entry.issuerKeyId as string } : undefined;
   }
 
   async find(accountId: string): Promise<Account | undefined> {
@@ -356,6 +380,7 @@ export class DynamoAccountStore implements AccountStore {
           UpdateExpression: 'SET certificates.#key.lastSeenAt = :seenAt, expiresAt = :expiresAt',
           // A recorded expiry beyond what a pointer written now gets (the retention was shortened)
           // is not trusted: the pointer may have been written again since with a shorter one.
+          // knownAccount reads the same condition (keep the two alike).
           ConditionExpression:
             'certificates.#key.issuerKeyId = :keyId AND ' +
             'certificates.#key.pointerExpiresAt BETWEEN :expiresAt AND :latestPointerExpiry AND ' +

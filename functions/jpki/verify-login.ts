@@ -60,7 +60,7 @@ export function verifyCertificate(der: Uint8Array, context: CertificateContext):
 
 /**
  * Verifies a login answer: the certificate (see verifyCertificate), the signature over
- * SHA-256(origin) ‖ SHA-256(nonce) rebuilt from the OP's own origin and stored nonce, and the
+ * SHA-256(origin) ‖ SHA-256(nonce) rebuilt from the OP's own origin and the challenge's nonce, and the
  * revocation status (last, so forged answers cost no lookup). Returns the facts of the login.
  */
 export async function verifyLogin(

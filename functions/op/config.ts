@@ -45,8 +45,11 @@ export interface OpStorage {
   readonly logoutQueue: LogoutQueue;
   /** The counters of the per-address login limit (interactions/limits.ts). */
   readonly rateCounter: RateCounter;
-  /** Runs one HTTP request's storage work as a unit (storage/request-scope.ts); absent: no scope. */
-  readonly requestScope?: { run<T>(work: () => Promise<T>): Promise<T> };
+  /**
+   * Runs one HTTP request's storage work as a unit (storage/request-scope.ts): `flush` sends the
+   * writes it holds now; absent: no scope.
+   */
+  readonly requestScope?: { run<T>(work: () => Promise<T>): Promise<T>; flush(): Promise<void> };
   /** The table behind the account page and the release history (accounts/op-account-services.ts). */
   readonly accountData?: AccountDataStorage;
 }

@@ -8,14 +8,15 @@
  * gets right for a Koa/Node listener such as oidc-provider's.
  *
  * Configuration is read once per cold start (lambda-env.ts), secrets fetched once from Secrets
- * Manager; a failed cold start is retried on the next invocation. The start-up listing of clients
+ * Manager with one signed request of its own (secrets/secrets-manager-http.ts: the SDK client's
+ * first call cost the cold start ~18 ms more), while the trust anchors are read and parsed; a
+ * failed cold start is retried on the next invocation. The start-up listing of clients
  * (only for the raw-serial warning, provider.ts) waits until the first invocation has been
  * answered: it is the DynamoDB client's first request (credentials, endpoint, signing, HTTP
  * agent), whose CPU would otherwise run before that answer on the instance's one thread.
  */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import serverless from 'serverless-http';
 import { NO_PREDECESSORS } from '../accounts/account-store.js';
 import { FileCertificateLinkSource } from '../jpki/certificate-links.js';
@@ -25,6 +26,7 @@ import { stderrLogger } from '../log/logger.js';
 import { CrlStore } from '../revocation/crl-store.js';
 import { revocationSourceFor } from '../revocation/policy.js';
 import { loadAwsSecrets } from '../secrets/aws-secrets.js';
+import { secretsManagerReader } from '../secrets/secrets-manager-http.js';
 import { createDynamoClient } from '../storage/dynamo-client.js';
 import { createOpApp } from './app.js';
 import type { OpConfig } from './config.js';
@@ -42,9 +44,11 @@ function deployedFile(env: NodeJS.ProcessEnv, path: string): string {
 /** Builds the OP configuration from the environment and AWS (one cold start). */
 export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promise<OpConfig> {
   const settings = readLambdaEnv(env);
-  // The secret's round trip and the trust-anchor file read overlap.
-  const [secrets, anchorsFile, signingAnchorsFile] = await Promise.all([
-    loadAwsSecrets(settings.secretIds, new SecretsManagerClient({})),
+  // The secret's round trip runs while the trust anchors are read and parsed and the DynamoDB
+  // client is made. Marked handled at once: a failure of those must not leave it unhandled.
+  const secretsRead = loadAwsSecrets(settings.secretIds, secretsManagerReader({ env }));
+  secretsRead.catch(() => undefined);
+  const [anchorsFile, signingAnchorsFile] = await Promise.all([
     readFile(deployedFile(env, settings.trustAnchorsFile)),
     settings.signingTrustAnchorsFile && readFile(deployedFile(env, settings.signingTrustAnchorsFile)),
   ]);
@@ -54,6 +58,7 @@ export async function lambdaConfig(env: NodeJS.ProcessEnv = process.env): Promis
     ? loadTrustAnchors(decodePemOrDer(signingAnchorsFile, 'CERTIFICATE'))
     : undefined;
   const client = createDynamoClient();
+  const secrets = await secretsRead;
   const revocation = await revocationSourceFor(
     {
       policy: settings.revocationPolicy,

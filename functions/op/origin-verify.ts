@@ -18,11 +18,10 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { OpLogger } from '../log/logger.js';
 import { stderrLogger } from '../log/logger.js';
-import { readSecretString } from '../secrets/aws-secrets.js';
-import { isMissingSecretValue } from '../secrets/secret-store.js';
+import { isMissingSecretValue, readSecretString, type SecretSource } from '../secrets/aws-secrets.js';
+import { secretsManagerReader } from '../secrets/secrets-manager-http.js';
 
 /** The request header CloudFront adds (lower case, as Node presents it). */
 export const ORIGIN_VERIFY_HEADER = 'x-myna-origin-verify';
@@ -153,7 +152,7 @@ export function verifyingOrigin(
 /** The AWSCURRENT value of `secretId` and, when there is one, its AWSPREVIOUS value. */
 export function originVerifySecretValues(
   secretId: string,
-  client: SecretsManagerClient,
+  client: SecretSource,
 ): () => Promise<readonly string[]> {
   return async () => {
     const [current, previous] = await Promise.all([
@@ -175,7 +174,7 @@ export function originVerifySecretValues(
 export async function lambdaOriginGuard(
   listener: Listener,
   env: NodeJS.ProcessEnv = process.env,
-  client: () => SecretsManagerClient = () => new SecretsManagerClient({}),
+  client: () => SecretSource = () => secretsManagerReader({ env }),
 ): Promise<Listener> {
   const secretId = env[ORIGIN_VERIFY_SECRET_ENV];
   if (!secretId) return listener;

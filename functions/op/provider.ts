@@ -54,6 +54,7 @@ import { CLIENT_CONFIGURATION, CLIENT_FEATURES } from './client-metadata.js';
 import { type OpConfig, resolveOpConfig } from './config.js';
 import { freshLoginPolicy, recordFreshLogins } from './fresh-login.js';
 import { mynaResultOf, withIdentityStep } from './interactions/identity-prompt.js';
+import { interactionPageUrl } from './interactions/page-ticket.js';
 import { interactionRoutes } from './interactions/routes.js';
 import { pinRequestOrigin } from './issuer-origin.js';
 import { pageHeaders } from './login-page/assets.js';
@@ -198,7 +199,7 @@ export async function createProvider(
       ...identity.discovery,
     },
     interactions: {
-      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      url: (_ctx, interaction) => interactionPageUrl(secrets.pairwiseSecret, interaction),
       policy: withIdentityStep(freshLoginPolicy(), config.identity),
     },
     async findAccount(ctx, accountId, token) {

@@ -30,7 +30,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { request } from 'node:https';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { readSecretString } from './aws-secrets.js';
+import { isMissingSecretValue, readSecretString } from './aws-secrets.js';
 import { generateSigningSecrets } from './local-secrets.js';
 import {
   generateIdentitySecrets,
@@ -43,7 +43,6 @@ import {
   serializeIdentitySecret,
   serializeSigningSecrets,
 } from './op-secrets.js';
-import { isMissingSecretValue } from './secret-store.js';
 
 /** The ClientRequestToken of each secret's first version (32–64 characters, as Secrets Manager requires). */
 export const INITIAL_VERSION_TOKEN = 'myna-oidc-initial-secrets-version-0001';

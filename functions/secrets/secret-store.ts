@@ -6,11 +6,7 @@
  * identity secrets of the local file, the `subjectSecret` a pre-split secret still carries) is
  * written back unchanged.
  */
-import {
-  PutSecretValueCommand,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readSecretString } from './aws-secrets.js';
 import { loadLocalSecrets, saveLocalSecrets } from './local-secrets.js';
 import { parseSigningSecrets, type SigningSecrets } from './op-secrets.js';
@@ -48,13 +44,4 @@ export function awsSecretStore(secretId: string, client: SecretsManagerClient): 
       );
     },
   };
-}
-
-/** True when `error` says the secret has no value yet (created without a version). */
-export function isMissingSecretValue(error: unknown): boolean {
-  const cause = (error as { cause?: unknown })?.cause ?? error;
-  return (
-    cause instanceof ResourceNotFoundException ||
-    (cause as { name?: string })?.name === 'ResourceNotFoundException'
-  );
 }

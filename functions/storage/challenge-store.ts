@@ -1,18 +1,24 @@
 /**
  * Login challenges, kept in the item of the interaction they belong to (`Interaction#<uid>`,
- * oidc-adapter.ts), as attributes beside its payload: `challengeNonce` (a fresh 256-bit nonce),
- * `challengeExpiresAt` (epoch seconds), once consumed `challengeConsumedAt`, and the interaction's
- * two login-limit counts (op/interactions/limits.ts): `challengesIssued` and `challengesAnswered`.
+ * oidc-adapter.ts), as attributes beside its payload: `challengesIssued` (the number of the live
+ * challenge, also the interaction's count of challenges), `challengeExpiresAt` (epoch seconds),
+ * once consumed `challengeConsumedAt`, and the count of answers, `challengesAnswered`. A challenge
+ * is known by its number only: its nonce is derived from the interaction's uid and that number
+ * under a secret of the OP (op/interactions/limits.ts), so the table holds nothing a signature
+ * could be made for.
  *
- * - **Issued and counted at once**: `issue` is ONE conditional UpdateItem that sets a new nonce,
- *   clears the consumption and adds 1 to `challengesIssued`, only if the interaction is live, at
- *   its login (or identity) prompt and had fewer than the allowed challenges.
- * - **Consumed and counted once**: `consume` is ONE conditional UpdateItem that marks the nonce
- *   consumed and adds 1 to `challengesAnswered`, only if a nonce is there, unconsumed and
- *   unexpired, the interaction itself unexpired, and it had fewer than the allowed answers;
- *   DynamoDB applies writes to one item serially, so of concurrent consumes exactly one gets the
- *   nonce, and no interaction gets more answers verified than allowed. No transactions, no TTL
- *   (dynalite has neither): expiry is checked on every read and write.
+ * - **Born with its interaction**: a new interaction at its login prompt is stored with challenge
+ *   number 1 already issued (firstChallengeAttributes, written by the adapter in the same item),
+ *   so the login page it is sent to needs no write of its own.
+ * - **Issued and counted at once**: `issue` is ONE conditional UpdateItem that makes the next
+ *   number live, clears the consumption and so counts it, only if the interaction is live, at its
+ *   login (or identity) prompt and had fewer than the allowed challenges.
+ * - **Consumed and counted once**: `consume` is ONE conditional UpdateItem that marks the live
+ *   challenge consumed and adds 1 to `challengesAnswered`, only if it is unconsumed and unexpired,
+ *   the interaction itself unexpired, and it had fewer than the allowed answers; DynamoDB applies
+ *   writes to one item serially, so of concurrent consumes exactly one gets the challenge, and no
+ *   interaction gets more answers verified than allowed. No transactions, no TTL (dynalite has neither): expiry is checked on
+ *   every read and write.
  * - **A refusal says why** only when a count was the reason: a failed condition is followed by one
  *   read of the item (the refused path only), and ChallengeLimitError carries the seconds the
  *   interaction still lives (after that a new sign-in starts with new counts).
@@ -24,7 +30,6 @@
  * Both updates return the whole new item, which the request scope keeps as its copy
  * (request-scope.ts), so oidc-provider's next read of the interaction costs nothing.
  */
-import { randomBytes } from 'node:crypto';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -55,39 +60,39 @@ export class ChallengeLimitError extends StorageError {
 }
 
 /**
- * Where the OP keeps login challenges: a random nonce bound to one interaction (the OIDC login in
- * progress), valid for at most CHALLENGE_TTL_SECONDS and consumed at most once; the interaction
- * counts the challenges it was given and the answers it consumed.
+ * Where the OP keeps login challenges: numbered per interaction (the OIDC login in progress), each
+ * valid for at most CHALLENGE_TTL_SECONDS and consumed at most once; the interaction counts the
+ * challenges it was given and the answers it consumed.
  */
 export interface ChallengeStore {
   /**
-   * A new challenge of `interactionUid` (replacing any previous), its nonce; undefined when there
+   * A new challenge of `interactionUid` (replacing any previous), its number; undefined when there
    * is no live interaction of that uid at its login prompt. Throws ChallengeLimitError
    * (`challenge`) when the interaction already had `maxChallenges`.
    */
-  issue(interactionUid: string, maxChallenges: number): Promise<string | undefined>;
+  issue(interactionUid: string, maxChallenges: number): Promise<number | undefined>;
   /**
-   * Atomically consumes the challenge of `interactionUid`: returns its nonce when it exists, is
-   * unexpired and was not consumed before; otherwise undefined. Of concurrent calls at most one
-   * gets the nonce. Throws ChallengeLimitError (`answer`) when the interaction already had
-   * `maxAnswers` challenges consumed.
+   * Atomically consumes the live challenge of `interactionUid`: returns its number when it exists,
+   * is unexpired and was not consumed before; otherwise undefined. Of concurrent calls at most one
+   * gets it. Throws ChallengeLimitError (`answer`) when the interaction already had `maxAnswers`
+   * challenges consumed.
    */
-  consume(interactionUid: string, maxAnswers: number): Promise<string | undefined>;
+  consume(interactionUid: string, maxAnswers: number): Promise<number | undefined>;
 }
 
+/** The number of the challenge a new interaction at its login prompt is stored with. */
+export const FIRST_CHALLENGE = 1;
+
 /** The interaction model, whose items hold the challenges. */
-const INTERACTION_MODEL = 'Interaction';
-const NONCE = 'challengeNonce';
-const NONCE_EXPIRES_AT = 'challengeExpiresAt';
+export const INTERACTION_MODEL = 'Interaction';
+const CHALLENGE_EXPIRES_AT = 'challengeExpiresAt';
 const CONSUMED_AT = 'challengeConsumedAt';
 const ISSUED = 'challengesIssued';
 const ANSWERED = 'challengesAnswered';
-const NONCE_BYTES = 32;
 /** The expression names of the updates. */
 const ATTRIBUTE_NAMES: Readonly<Record<string, string>> = {
   '#pk': PARTITION_KEY,
-  '#nonce': NONCE,
-  '#nonceExpiresAt': NONCE_EXPIRES_AT,
+  '#challengeExpiresAt': CHALLENGE_EXPIRES_AT,
   '#consumedAt': CONSUMED_AT,
   '#issued': ISSUED,
   '#answered': ANSWERED,
@@ -106,9 +111,21 @@ const LIVE =
   'attribute_exists(#pk) AND (attribute_not_exists(#expiresAt) OR #expiresAt > :now) AND ' +
   'attribute_not_exists(#payload.#result)';
 
+/**
+ * The challenge attributes a new interaction item is stored with (by the adapter, in the same
+ * write), for its `payload` as oidc-provider saves it: challenge FIRST_CHALLENGE, issued at
+ * `nowMs`, for an interaction at its login prompt without a result (its first save); none otherwise.
+ */
+export function firstChallengeAttributes(
+  payload: { readonly prompt?: { readonly name?: unknown }; readonly result?: unknown },
+  nowMs: number,
+): Readonly<Record<string, number>> {
+  if (payload.prompt?.name !== 'login' || payload.result !== undefined) return {};
+  return { [ISSUED]: FIRST_CHALLENGE, [CHALLENGE_EXPIRES_AT]: expiresAtAfter(nowMs, CHALLENGE_TTL_SECONDS) };
+}
+
 /** The challenge attributes of an interaction item (after unmarshall). */
 interface StoredChallenge {
-  readonly [NONCE]?: string;
   readonly [ISSUED]?: number;
   readonly [ANSWERED]?: number;
   readonly [EXPIRES_AT_ATTRIBUTE]?: number;
@@ -135,16 +152,14 @@ export class DynamoChallengeStore implements ChallengeStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async issue(interactionUid: string, maxChallenges: number): Promise<string | undefined> {
+  async issue(interactionUid: string, maxChallenges: number): Promise<number | undefined> {
     const nowMs = this.#now();
-    const nonce = randomBytes(NONCE_BYTES).toString('base64url');
     const issued = await this.#update(
       interactionUid,
-      'SET #nonce = :nonce, #nonceExpiresAt = :nonceExpiresAt ADD #issued :one REMOVE #consumedAt',
+      'SET #challengeExpiresAt = :challengeExpiresAt ADD #issued :one REMOVE #consumedAt',
       `${LIVE} AND #payload.#prompt.#name IN (:login, :identity) AND (attribute_not_exists(#issued) OR #issued < :max)`,
       {
-        ':nonce': nonce,
-        ':nonceExpiresAt': expiresAtAfter(nowMs, CHALLENGE_TTL_SECONDS),
+        ':challengeExpiresAt': expiresAtAfter(nowMs, CHALLENGE_TTL_SECONDS),
         ':now': epochSeconds(nowMs),
         ':one': 1,
         ':login': 'login',
@@ -153,21 +168,21 @@ export class DynamoChallengeStore implements ChallengeStore {
         ':max': maxChallenges,
       },
     );
-    if (issued) return nonce;
+    if (issued) return issued[ISSUED];
     await this.#refusedBecause(interactionUid, 'challenge', ISSUED, maxChallenges, nowMs);
     return undefined;
   }
 
-  async consume(interactionUid: string, maxAnswers: number): Promise<string | undefined> {
+  async consume(interactionUid: string, maxAnswers: number): Promise<number | undefined> {
     const nowMs = this.#now();
     const consumed = await this.#update(
       interactionUid,
       'SET #consumedAt = :now ADD #answered :one',
-      `${LIVE} AND attribute_exists(#nonce) AND attribute_not_exists(#consumedAt) AND #nonceExpiresAt > :now AND ` +
+      `${LIVE} AND attribute_exists(#issued) AND attribute_not_exists(#consumedAt) AND #challengeExpiresAt > :now AND ` +
         '(attribute_not_exists(#answered) OR #answered < :max)',
       { ':now': epochSeconds(nowMs), ':one': 1, ':max': maxAnswers },
     );
-    if (consumed) return consumed[NONCE];
+    if (consumed) return consumed[ISSUED];
     await this.#refusedBecause(interactionUid, 'answer', ANSWERED, maxAnswers, nowMs);
     return undefined;
   }

@@ -3,7 +3,9 @@
  *
  * - `<Model>#<id>` / `item` holds `payload` (a map, exactly what oidc-provider gave), `expiresAt`,
  *   `model`, `grantId` (the sparse GSI, scoped by model) and `consumed`; a re-save replaces the
- *   whole item (and so drops what challenge-store.ts keeps beside an interaction's payload).
+ *   whole item (and so drops what challenge-store.ts keeps beside an interaction's payload). A new
+ *   interaction at its login prompt is stored with its first challenge (challenge-store.ts
+ *   firstChallengeAttributes), so its login page needs no write.
  * - Sessions and device codes get a pointer item (`<Model>#<uid|userCode>` / `uid|userCode` →
  *   `target` id, with a copy of the payload), so findByUid and findByUserCode are one strongly
  *   consistent GetItem, never an eventually consistent index read. The pointer is written with its
@@ -47,6 +49,7 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { MAX_STORED_ID_BYTES } from '../defaults.js';
 import { batchDelete } from './batch-delete.js';
+import { firstChallengeAttributes, INTERACTION_MODEL } from './challenge-store.js';
 import { writeIf } from './conditional-write.js';
 import { CONSUMED_ATTRIBUTE, consumeItem } from './consume.js';
 import { StorageError } from './errors.js';
@@ -218,6 +221,8 @@ export function createDynamoAdapter(options: DynamoAdapterOptions): DynamoAdapte
         [EXPIRES_AT_ATTRIBUTE]: expiresAt,
         [CONSUMED_ATTRIBUTE]: payload.consumed,
         payload,
+        // A new interaction at its login prompt holds its first challenge (challenge-store.ts).
+        ...(this.model === INTERACTION_MODEL ? firstChallengeAttributes(payload, now()) : {}),
       };
       const Item = marshall(item, { removeUndefinedValues: true });
       if (this.model === REPLAY_DETECTION_MODEL) {

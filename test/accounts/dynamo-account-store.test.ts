@@ -9,7 +9,7 @@ import { meterDynamo } from '../../bench/dynamo-meter.js';
 import type { DevIdentity, DevPki } from '../../dev-pki/hierarchy.js';
 import { issueUserAuthCertificate } from '../../dev-pki/issue.js';
 import { AccountRecords, certificatePointerKey } from '../../functions/accounts/account-records.js';
-import { NO_PREDECESSORS } from '../../functions/accounts/account-store.js';
+import { type Account, NO_PREDECESSORS } from '../../functions/accounts/account-store.js';
 import { DynamoAccountStore } from '../../functions/accounts/dynamo-account-store.js';
 import { FilePredecessorSource } from '../../functions/accounts/file-predecessor-source.js';
 import { CERTIFICATE_POINTER_SLACK_DAYS, DEFAULT_ACCOUNT_RETENTION_DAYS } from '../../functions/defaults.js';
@@ -189,7 +189,7 @@ describe('a returning certificate', () => {
       now: () => clock.now,
     });
     const calls = () => meter.calls.map((call) => `${call.command} ${call.kind}`);
-    return { store, table, meter, clock, calls, close: () => client.destroy() };
+    return { store, table, client, meter, clock, calls, close: () => client.destroy() };
   }
 
   test('logs in with ONE UpdateItem of its account while its pointer needs no write', async () => {
@@ -292,6 +292,191 @@ describe('a returning certificate', () => {
     } finally {
       close();
     }
+  });
+
+  describe('knownAccount: the account its one-write login is recorded on, read before it', () => {
+    type Metered = Awaited<ReturnType<typeof meteredStore>>;
+
+    /** Another store over the metered one's table, client and clock, keeping accounts `retentionDays`. */
+    const withRetention = ({ client, table, clock }: Metered, retentionDays: number) =>
+      new DynamoAccountStore({
+        client,
+        tableName: table.tableName,
+        secret,
+        predecessors: NO_PREDECESSORS,
+        retentionDays,
+        now: () => clock.now,
+      });
+
+    /**
+     * knownAccount of `login`'s certificate key, checked to send one GetItem and change no item,
+     * then the login, checked to agree: a known account is the one its single UpdateItem records
+     * the login on, with the certificate's CA key; with none, that write is refused and the longer
+     * path runs.
+     */
+    async function knownThenLogin(
+      { meter, calls, table }: Metered,
+      login: ReturnType<typeof loginOf>,
+      store: DynamoAccountStore,
+    ) {
+      const before = await scanAll(table);
+      meter.reset();
+      const known = await store.knownAccount(login.certificateKey);
+      expect(calls()).toEqual(['GetItem ACCOUNT']);
+      expect(await scanAll(table)).toEqual(before);
+      meter.reset();
+      const account = await store.accountForLogin(login);
+      if (known) {
+        expect(calls()).toEqual(['UpdateItem ACCOUNT']);
+        expect(known).toEqual({ accountId: account.accountId, issuerKeyId: login.issuerKeyId });
+      } else {
+        expect(meter.calls[0]).toMatchObject({
+          command: 'UpdateItem',
+          error: 'ConditionalCheckFailedException',
+        });
+        expect(calls().length).toBeGreaterThan(1);
+      }
+      return { known, account };
+    }
+
+    /**
+     * Runs `body` on a metered store (closed after it; keeping accounts `retentionDays` when given)
+     * on which alice's certificate `login` made its account `first`.
+     */
+    async function onAliceAccount(
+      body: (
+        on: Metered & { login: ReturnType<typeof loginOf>; first: Account; start: number },
+      ) => Promise<void>,
+      { links, retentionDays }: { links?: Record<string, string>; retentionDays?: number } = {},
+    ) {
+      const metered = await meteredStore(links);
+      try {
+        const store = retentionDays === undefined ? metered.store : withRetention(metered, retentionDays);
+        const login = loginOf(alice.userAuth.der);
+        const first = await store.accountForLogin(login);
+        await body({ ...metered, store, login, first, start: metered.clock.now });
+      } finally {
+        metered.close();
+      }
+    }
+
+    test("a returning certificate's account and CA key, as accountForLogin then finds them; nothing written", () =>
+      onAliceAccount(async (on) => {
+        on.clock.now += 60_000;
+        const { known, account } = await knownThenLogin(on, on.login, on.store);
+        expect(known).toEqual({ accountId: on.first.accountId, issuerKeyId: on.login.issuerKeyId });
+        expect(account.accountId).toBe(on.first.accountId);
+        expect(account.certificates[0]?.issuerKeyId).toBe(known?.issuerKeyId);
+      }));
+
+    test('an unknown certificate key: undefined', () =>
+      onAliceAccount(async (on) => {
+        for (const key of ['', 'no-such-key', `${on.login.certificateKey}x`])
+          expect(await on.store.knownAccount(key)).toBeUndefined();
+        // bob's first login creates his account (the longer path); his next one is known.
+        const bobLogin = loginOf(bob.userAuth.der);
+        expect((await knownThenLogin(on, bobLogin, on.store)).known).toBeUndefined();
+        const { known, account } = await knownThenLogin(on, bobLogin, on.store);
+        expect(known?.accountId).toBe(account.accountId);
+      }));
+
+    test('an expired account: undefined from the second its retention ends', () =>
+      // One day's retention: the account expires while its pointer's recorded expiry is still in range.
+      onAliceAccount(
+        async (on) => {
+          on.clock.now = on.start + DAY - 1;
+          expect(await on.store.knownAccount(on.login.certificateKey)).toEqual({
+            accountId: on.first.accountId,
+            issuerKeyId: on.login.issuerKeyId,
+          });
+          on.clock.now = on.start + DAY;
+          const { known, account } = await knownThenLogin(on, on.login, on.store);
+          expect(known).toBeUndefined();
+          expect(account.accountId).not.toBe(on.first.accountId);
+        },
+        { retentionDays: 1 },
+      ));
+
+    test("a renewed certificate: undefined (its account is keyed by the first one's key), accountForLogin still finds it", async () => {
+      const renewed = await renew(alice, false);
+      await onAliceAccount(
+        async (on) => {
+          await on.store.accountForLogin(loginOf(renewed));
+          const { known, account } = await knownThenLogin(on, loginOf(renewed), on.store);
+          expect(known).toBeUndefined();
+          expect(account.accountId).toBe(on.first.accountId);
+          expect(account.certificates).toHaveLength(2);
+          // The first certificate's own login is still known.
+          expect(await on.store.knownAccount(on.login.certificateKey)).toEqual({
+            accountId: on.first.accountId,
+            issuerKeyId: on.login.issuerKeyId,
+          });
+        },
+        { links: { [serialHex(parseCertificate(renewed).serialNumber)]: alice.userAuth.serialHex } },
+      );
+    });
+
+    test("a pointer due for its write (recorded expiry before the account's new one): undefined past the bound", () =>
+      onAliceAccount(async (on) => {
+        // The bound is inclusive: the recorded expiry equals the account's new expiry, still one write.
+        on.clock.now = on.start + CERTIFICATE_POINTER_SLACK_DAYS * DAY;
+        expect((await knownThenLogin(on, on.login, on.store)).known).toBeDefined();
+        on.clock.now += 1000;
+        expect((await knownThenLogin(on, on.login, on.store)).known).toBeUndefined();
+        // The pointer was written again by that login: known again.
+        expect((await knownThenLogin(on, on.login, on.store)).known).toBeDefined();
+      }));
+
+    test('after the retention is shortened (recorded expiry past what a pointer gets now): undefined', () =>
+      onAliceAccount(async (on) => {
+        // One day shorter: a pointer written a day later gets the recorded expiry (inclusive bound).
+        const dayShorter = withRetention(on, DEFAULT_ACCOUNT_RETENTION_DAYS - 1);
+        on.clock.now = on.start + DAY - 1000;
+        expect(await dayShorter.knownAccount(on.login.certificateKey)).toBeUndefined();
+        on.clock.now = on.start + DAY;
+        expect((await knownThenLogin(on, on.login, dayShorter)).known).toEqual({
+          accountId: on.first.accountId,
+          issuerKeyId: on.login.issuerKeyId,
+        });
+        const { known, account } = await knownThenLogin(on, on.login, withRetention(on, 30));
+        expect(known).toBeUndefined();
+        expect(account).toMatchObject({
+          accountId: on.first.accountId,
+          expiresAt: new Date(on.clock.now + 30 * DAY).toISOString(),
+        });
+      }));
+
+    test('an erased account: undefined', () =>
+      onAliceAccount(async (on) => {
+        await new AccountRecords(on.table).erase(on.first.accountId);
+        const { known, account } = await knownThenLogin(on, on.login, on.store);
+        expect(known).toBeUndefined();
+        expect(account.accountId).not.toBe(on.first.accountId);
+      }));
+
+    test('an entry from before the CA-key binding and the recorded pointer expiry: undefined', async () => {
+      const metered = await meteredStore();
+      try {
+        const { store, table } = metered;
+        const login = loginOf(alice.userAuth.der);
+        const entry = { issuerGeneration: login.issuerGeneration, firstSeenAt: '2024-01-01T00:00:00.000Z' };
+        for (const item of [
+          {
+            ...itemKey('ACCOUNT', login.certificateKey),
+            accountId: login.certificateKey,
+            createdAt: entry.firstSeenAt,
+            certificates: { [login.certificateKey]: { ...entry, lastSeenAt: entry.firstSeenAt } },
+          },
+          { ...itemKey('CERT', login.certificateKey), accountId: login.certificateKey },
+        ])
+          await table.client.send(new PutItemCommand({ TableName: table.tableName, Item: marshall(item) }));
+        const { known, account } = await knownThenLogin(metered, login, store);
+        expect(known).toBeUndefined();
+        expect(account.accountId).toBe(login.certificateKey);
+      } finally {
+        metered.close();
+      }
+    });
   });
 });
 

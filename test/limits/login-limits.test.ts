@@ -19,6 +19,7 @@ import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.
 import { aliceCard } from '../support/card.js';
 import {
   authorizationRequest,
+  type BrowserDocument,
   formAction,
   httpTransportFrom,
   loginPageOf,
@@ -167,19 +168,48 @@ describe('a sign-in cancelled at the login prompt', () => {
 });
 
 describe('challenges per sign-in', () => {
-  it('refuses a challenge re-issue loop (reloading the login page) after the limit', async () => {
+  /** POSTs for a new challenge as the page's script does; the status. */
+  const renew = async (browser: TestBrowser, document: BrowserDocument) => {
+    const response = await browser.fetchFrom(document, `${document.url.pathname}/challenge`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: '{}',
+    });
+    return response;
+  };
+
+  it('refuses a challenge re-issue loop (reloads, each renewing its challenge as the script does) after the limit', async () => {
     const { rp } = await startOp(await newTable());
     const { browser, page } = await atLoginPage(rp);
     const statuses: number[] = [];
     for (let i = 0; i < 50; i++) {
-      const response = await browser.navigate(page.document.url, () => false);
+      // The page at its URL (with its ticket) always shows the first challenge, for nothing;
+      // the script then asks for a new one, since a reloaded page's may have been answered.
+      const reloaded = await browser.navigate(page.document.url, () => false);
+      expect(reloaded.response?.status).toBe(200);
+      const response = await renew(browser, reloaded.document ?? page.document);
+      statuses.push(response.status);
+      if (response.status === 429) expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // The interaction was stored with its first challenge.
+    const issued = 1 + statuses.filter((status) => status === 200).length;
+    expect(issued).toBe(LOGIN_LIMITS.challengesPerInteraction);
+    expect(statuses.slice(issued - 1).every((status) => status === 429)).toBe(true);
+  });
+
+  it('refuses the loop through the page without its ticket (each load a new challenge) after the limit', async () => {
+    const { rp } = await startOp(await newTable());
+    const { browser, page } = await atLoginPage(rp);
+    const bare = new URL(page.document.url.pathname, page.document.url);
+    const statuses: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const response = await browser.navigate(bare, () => false);
       statuses.push(response.response?.status ?? 0);
       if (response.response?.status === 429) {
         expect(Number(response.response.headers.get('retry-after'))).toBeGreaterThan(0);
         expect(await response.response.text()).toContain('TOO_MANY_ATTEMPTS');
       }
     }
-    // The first page load issued one challenge already.
     const issued = 1 + statuses.filter((status) => status === 200).length;
     expect(issued).toBe(LOGIN_LIMITS.challengesPerInteraction);
     expect(statuses.slice(issued - 1).every((status) => status === 429)).toBe(true);
@@ -197,14 +227,20 @@ describe('authorization requests per client address', () => {
       const response = await flooding.request(url);
       statuses.push(response.status);
       if (response.status === 429) {
-        // A page for the person at the browser; no redirect, so the RP learns nothing.
+        // A page for the person at the browser; no redirect, so the RP learns nothing, and none
+        // of oidc-provider's cookies for the interaction it stored meanwhile (routes.ts).
         expect(response.headers.get('location')).toBeNull();
+        expect(response.headers.get('set-cookie')).toBeNull();
         expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
         expect(response.headers.get('content-type')).toMatch(/^text\/html/);
       }
     }
     expect(statuses.slice(0, 5).every((status) => status === 303)).toBe(true);
     expect(statuses.slice(5).every((status) => status === 429)).toBe(true);
+    // Counted alongside its interaction's write only while the address was seen far from its
+    // limit: the refused requests stored no interaction.
+    const interactions = (await scanAll(table)).filter((item) => String(item.pk).startsWith('Interaction#'));
+    expect(interactions).toHaveLength(5);
     // Another address is not affected.
     const { page } = await atLoginPage(rp, new TestBrowser(httpTransportFrom({ localAddress: '127.0.0.3' })));
     expect(page.nonce).toBeTruthy();
@@ -212,6 +248,26 @@ describe('authorization requests per client address', () => {
     expect(stored).toContain('RateLimit#address#');
     expect(stored).not.toContain('127.0.0.2');
     expect(stored).not.toContain('127.0.0.3');
+  });
+
+  it('counts a browser with an OP session before oidc-provider works: over the limit, no code is issued', async () => {
+    const table = await newTable();
+    const { rp } = await startOp(table, { interactionsPerAddressPerMinute: 3 });
+    const { identity } = await aliceCard();
+    card = new VirtualCardSigner(identity);
+    const browser = new TestBrowser(httpTransportFrom({ localAddress: '127.0.0.4' }));
+    await rpLogin({ rp, browser, card, redirectUri: REDIRECT_URI });
+    const codes = async () =>
+      (await scanAll(table)).filter((item) => String(item.pk).startsWith('AuthorizationCode#')).length;
+    const before = await codes();
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { url } = await authorizationRequest(rp, REDIRECT_URI);
+      statuses.push((await browser.request(url)).status);
+    }
+    // The login used one of the 3; with its session the next two get a code at once, then 429.
+    expect(statuses).toEqual([303, 303, 429, 429]);
+    expect(await codes()).toBe(before + 2);
   });
 
   it('never reads X-Forwarded-For (a client cannot choose its address)', async () => {

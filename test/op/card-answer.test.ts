@@ -13,6 +13,7 @@ import { aliceCard } from '../support/card.js';
 import {
   authorizationRequest,
   type BrowserDocument,
+  CHALLENGE_NONCE,
   DEFAULT_REFERRER_POLICY,
   type LoginPage,
   loginPageOf,
@@ -88,7 +89,7 @@ describe('login page data', () => {
     const page = await openLoginPage(new TestBrowser());
     const uid = page.document.url.pathname.split('/')[2];
     expect(attribute(page.html, 'data-mode')).toBe('login');
-    expect(attribute(page.html, 'data-nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(attribute(page.html, 'data-nonce')).toMatch(CHALLENGE_NONCE);
     expect(attribute(page.html, 'data-challenge-ttl')).toBe(String(SECONDS_LEFT));
     expect(attribute(page.html, 'data-helper-port')).toBe('47123');
     expect(attribute(page.html, 'data-login-url')).toBe(`/interaction/${uid}/login`);
@@ -230,7 +231,7 @@ describe('POST /interaction/:uid/challenge', () => {
     );
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
-    expect(body).toEqual({ nonce: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), ttlSeconds: SECONDS_LEFT });
+    expect(body).toEqual({ nonce: expect.stringMatching(CHALLENGE_NONCE), ttlSeconds: SECONDS_LEFT });
     // A signature over another nonce is refused; the refusal carries a new challenge and its lifetime.
     const wrong = await postAnswer(browser, page, await card.sign(op.url, 'x'.repeat(43)));
     expect(wrong).toMatchObject({
@@ -248,7 +249,8 @@ describe('POST /interaction/:uid/challenge', () => {
     const browser = new TestBrowser(undefined, { 'accept-language': 'en' });
     const page = await openLoginPage(browser);
     const evil = { url: new URL('https://evil.example/login'), referrerPolicy: DEFAULT_REFERRER_POLICY };
-    const forged = await browser.submitForm(evil, `${page.document.url.href}/challenge`, {}, () => false);
+    const challengeUrl = new URL(`${page.document.url.pathname}/challenge`, page.document.url);
+    const forged = await browser.submitForm(evil, challengeUrl.href, {}, () => false);
     expect(forged.response?.status).toBe(403);
     expect(await forged.response?.json()).toEqual({
       error: { code: 'CROSS_ORIGIN_REQUEST', message: 'Requests from other sites are not accepted.' },

@@ -17,7 +17,7 @@ async function baseConfig(): Promise<OpConfig> {
     storage: {
       adapter: () => ({}) as never,
       challenges: { issue: never, consume: never },
-      accounts: { accountForLogin: never, find: never },
+      accounts: { accountForLogin: never, knownAccount: never, find: never },
       clients: { list: never },
       rateCounter: { hit: never },
       logoutQueue: new LogoutQueue({

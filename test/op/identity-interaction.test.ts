@@ -24,6 +24,7 @@ import {
   type AuthorizationChecks,
   authorizationRequest,
   type BrowserDocument,
+  CHALLENGE_NONCE,
   formAction,
   type LoginPage,
   loginPageOf,
@@ -487,7 +488,7 @@ describe('refusals', () => {
       message:
         'The signing certificate is not from the card you signed in with. Please verify with that card.',
     });
-    expect(reply.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(reply.nonce).toMatch(CHALLENGE_NONCE);
     const retry = await postAnswer(
       browser,
       page,

@@ -177,7 +177,9 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
     const url = await firstPartyAuthorizationUrl();
     const response = await lambdaTransport(url.href, {});
     expect(response.status).toBe(303);
-    expect(response.headers.get('location')).toMatch(/^\/interaction\/[A-Za-z0-9_-]+$/);
+    expect(response.headers.get('location')).toMatch(
+      /^\/interaction\/[A-Za-z0-9_-]+(\?ticket=[A-Za-z0-9_.-]+)?$/,
+    );
     const cookies = response.headers.getSetCookie();
     // An https issuer's cookies are prefixed: browsers take them only with Secure from this host.
     expect(cookies.some((cookie) => cookie.startsWith('__Secure-interaction='))).toBe(true);
@@ -204,7 +206,9 @@ describe('Lambda handler (API Gateway HTTP API v2)', () => {
     const url = await firstPartyAuthorizationUrl();
     const redirect = await lambdaTransport(url.href, { headers: forged });
     expect(redirect.status).toBe(303);
-    expect(redirect.headers.get('location')).toMatch(/^\/interaction\/[A-Za-z0-9_-]+$/);
+    expect(redirect.headers.get('location')).toMatch(
+      /^\/interaction\/[A-Za-z0-9_-]+(\?ticket=[A-Za-z0-9_.-]+)?$/,
+    );
     // X-Forwarded-Proto: http does not turn the cookies' Secure flag off either.
     expect(redirect.headers.getSetCookie().every((cookie) => /;\s*secure/i.test(cookie))).toBe(true);
   });
@@ -261,9 +265,13 @@ describe('the Lambda configuration from its environment (lambdaConfig, one cold 
     secrets = await generateSecrets();
     pki = await devPki();
     revoked = pki.identities[2] as DevIdentity;
-    secretsManager = await startFakeSecretsManager(SECRET_ID, secrets);
-    // The AWS SDK clients lambda.ts creates find the local services through the SDK's own
-    // endpoint variables, as they would find real ones through the Lambda's role and region.
+    // It checks the signature of every request with the credentials below.
+    secretsManager = await startFakeSecretsManager(SECRET_ID, secrets, {
+      accessKeyId: 'local',
+      secretAccessKey: 'local',
+    });
+    // The DynamoDB client and the secret's request lambda.ts makes find the local services through
+    // the SDK's own endpoint variables, as they would find real ones through the Lambda's role and region.
     const endpoints = {
       AWS_ENDPOINT_URL_DYNAMODB: table.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,

@@ -23,7 +23,12 @@ import type { CardIdentity } from '../../reader-helper/virtual-card/identity.js'
 import { useLocalTables } from '../storage/local-table.js';
 import { freePort, launchChromium } from '../support/browser.js';
 import { aliceCard } from '../support/card.js';
-import { authorizationRequest, relyingParty, VirtualCardSigner } from '../support/oidc-flow.js';
+import {
+  authorizationRequest,
+  CHALLENGE_NONCE,
+  relyingParty,
+  VirtualCardSigner,
+} from '../support/oidc-flow.js';
 import { startTestOp, TEST_CLIENTS } from '../support/op-stack.js';
 import { startIdentityOp } from './identity-op.js';
 
@@ -163,6 +168,28 @@ describe('the login page in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the first page uses the challenge its URL shows; reloaded, it asks for a new one first (that one may have been answered)', async () => {
+    const renewals: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && request.url().endsWith('/challenge')) renewals.push(request.url());
+    });
+    await openLoginPage();
+    expect(new URL(page.url()).searchParams.get('ticket')).toEqual(expect.any(String));
+    const first = await page.locator('#myna-login').getAttribute('data-nonce');
+    await page.reload();
+    await page.locator('#myna-login').waitFor();
+    // The page at this URL always shows the interaction's first challenge.
+    expect(await page.locator('#myna-login').getAttribute('data-nonce')).toBe(first);
+    await status()
+      .filter({ hasText: en('stateReady') })
+      .waitFor();
+    await page.getByRole('button', { name: en('start'), exact: true }).click();
+    (await person.nextWindow()).type(identity.userAuthPin);
+    expect((await atRelyingParty()).searchParams.get('code')).toEqual(expect.any(String));
+    expect(renewals).toHaveLength(1);
+    expect(problems).toEqual([]);
+  });
+
   it('a wrong PIN: tries left on the page, "Try again" opens the helper window again', async () => {
     await openLoginPage();
     await page.getByRole('button', { name: en('start'), exact: true }).click();
@@ -241,7 +268,7 @@ describe('the card-answer page in Chromium', () => {
     const toHelper = new URL((await navigation).url());
     expect(helperRequests).toHaveLength(1);
     expect(toHelper.searchParams.get('return')).toBe(returnUrl);
-    expect(toHelper.searchParams.get('nonce')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(toHelper.searchParams.get('nonce')).toMatch(CHALLENGE_NONCE);
     first.type('0000');
     const wrong = fill(en('triesLeft'), { message: en('HELPER_PIN_INCORRECT'), n: 2 });
     await page.locator('#alert').filter({ hasText: wrong }).waitFor({ timeout: 20_000 });

@@ -211,9 +211,10 @@ describe('RequestScope', () => {
     await scope.run(async () => {
       // Issue and consume are each one conditional UpdateItem on the interaction's item (ALL_NEW),
       // whose answer is the copy oidc-provider's next read gets: no GetItem.
-      expect(await challenges.issue('uid-1', 10)).toEqual(expect.any(String));
+      // (The interaction was stored with challenge 1: issue makes challenge 2 live.)
+      expect(await challenges.issue('uid-1', 10)).toBe(2);
       expect(await interactions.find('uid-1')).toMatchObject({ uid: 'uid-1' });
-      expect(await challenges.consume('uid-1', 10)).toEqual(expect.any(String));
+      expect(await challenges.consume('uid-1', 10)).toBe(2);
       expect(await interactions.find('uid-1')).toMatchObject({ uid: 'uid-1' });
       expect(commands(meter)).toEqual(['UpdateItem', 'UpdateItem']);
       // A refused update answers nothing: the store reads the item once to tell why (a limit or

@@ -41,17 +41,20 @@ import {
   newPendingLogin,
   type PendingAccountLogin,
 } from './code-exchange.js';
-import {
-  ACCOUNT_STYLE_PATH,
-  ACCOUNT_STYLE_SHEET,
-  type AccountNotice,
-  renderAccountErrorPage,
-  renderAccountPage,
-  renderDeleteConfirmPage,
-  renderDeletedPage,
-  renderSignedOutPage,
-  type ShownService,
-} from './pages.js';
+import type { AccountNotice, ShownService } from './pages.js';
+import { ACCOUNT_STYLE_PATH, ACCOUNT_STYLE_SHEET } from './style.js';
+
+/**
+ * The page renderers with their texts (pages.ts, texts.ts), loaded by the first account page of
+ * an instance rather than by every cold start: most requests an instance answers (discovery,
+ * JWKS, tokens, logins) never show one. A failed load fails that request (and every later one)
+ * with its error, as a missing module at start-up would fail them all.
+ */
+let pagesModule: Promise<typeof import('./pages.js')> | undefined;
+function accountPages(): Promise<typeof import('./pages.js')> {
+  pagesModule ??= import('./pages.js');
+  return pagesModule;
+}
 
 /** What the page asks of the account services (accounts/account-services.ts). */
 export type AccountPageServices = Pick<
@@ -186,6 +189,7 @@ export function accountRoutes(
     const { overview, shown } = await shownServices(session.accountId, locale);
     const notice = await noticeOf(ctx, shown, locale);
     const logos = shown.flatMap((service) => (service.logoUri ? [new URL(service.logoUri).origin] : []));
+    const { renderAccountPage } = await accountPages();
     page(
       ctx,
       200,
@@ -206,6 +210,7 @@ export function accountRoutes(
     const session = await signedIn(ctx);
     const locale = localeOf(ctx);
     const { shown } = await shownServices(session.accountId, locale);
+    const { renderDeleteConfirmPage } = await accountPages();
     page(ctx, 200, renderDeleteConfirmPage(locale, session.csrfToken, shown));
   }
 
@@ -305,8 +310,10 @@ export function accountRoutes(
       } else if (ctx.method === 'GET' && action === 'callback') await callback(ctx);
       else if (ctx.method === 'GET' && action === 'export') await exportDownload(ctx);
       else if (ctx.method === 'GET' && action === 'delete') await deleteConfirmPage(ctx);
-      else if (ctx.method === 'GET' && action === 'deleted') page(ctx, 200, renderDeletedPage(locale));
-      else if (ctx.method === 'GET' && action === 'signed-out') page(ctx, 200, renderSignedOutPage(locale));
+      else if (ctx.method === 'GET' && action === 'deleted')
+        page(ctx, 200, (await accountPages()).renderDeletedPage(locale));
+      else if (ctx.method === 'GET' && action === 'signed-out')
+        page(ctx, 200, (await accountPages()).renderSignedOutPage(locale));
       else if (ctx.method === 'POST' && action === 'withdraw') await withdraw(ctx);
       else if (ctx.method === 'POST' && action === 'sign-out-everywhere') await signOutEverywhere(ctx);
       else if (ctx.method === 'POST' && action === 'delete') await erase(ctx);
@@ -315,7 +322,7 @@ export function accountRoutes(
     } catch (error) {
       if (!(error instanceof AccountError)) throw error;
       config.logger.info('account.refused', { code: error.code });
-      page(ctx, error.status, renderAccountErrorPage(locale, error.code));
+      page(ctx, error.status, (await accountPages()).renderAccountErrorPage(locale, error.code));
     }
   };
 }

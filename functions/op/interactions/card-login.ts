@@ -5,8 +5,10 @@
  * is used.
  */
 import type { Interaction, InteractionResults } from 'oidc-provider';
-import { serialHex } from '../../jpki/certificate.js';
-import { verifyLogin } from '../../jpki/verify-login.js';
+import type { KnownAccount } from '../../accounts/account-store.js';
+import { parseCertificate, serialHex } from '../../jpki/certificate.js';
+import { type VerifiedLogin, verifyLogin } from '../../jpki/verify-login.js';
+import { certificateKey } from '../../subject/certificate-key.js';
 import { JPKI_ACR, JPKI_AMR } from '../claims.js';
 import { hasFlag, RAW_SERIAL_FLAG } from '../client-flags.js';
 import type { ResolvedOpConfig } from '../config.js';
@@ -31,34 +33,18 @@ export function decodeField(value: unknown): Uint8Array {
   return new Uint8Array(Buffer.from(value, 'base64url'));
 }
 
-/** What a card login needs besides the request. */
-export interface CardLoginContext {
-  readonly config: ResolvedOpConfig;
-  readonly rawSerial: SealedClaimsCarrier;
-  /** The client of the interaction (its metadata decides about the raw serial). */
-  readonly client: object | undefined;
-  /** The nonce of the interaction's challenge, consumed for this answer; undefined: none was left. */
-  readonly nonce: string | undefined;
-  /**
-   * The request asks for identity claims: the result keeps the certificate key, which the
-   * identity step compares with its signing certificate's card (identity-prompt.ts).
-   */
-  readonly identityRequested: boolean;
-}
-
 /**
- * Verifies the answer of `interaction`'s challenge (consumed once, `nonce`) and returns the login
- * result: the account, acr, amr and time; plus the sealed serial for a flagged client and the
- * certificate key for an identity request. Throws LoginError or VerificationError.
+ * Verifies a sign-in's card answer (`fields`: certificate and signature, base64url) over the
+ * challenge `nonce` it names: chain, policy, validity, signature, revocation (jpki/verify-login.ts).
+ * Throws LoginError (a malformed field) or VerificationError.
  */
-export async function cardLogin(
-  interaction: Interaction,
+export function verifyCardLogin(
   fields: Record<string, unknown>,
-  { config, rawSerial, client, nonce, identityRequested }: CardLoginContext,
-): Promise<InteractionResults> {
+  nonce: string,
+  config: ResolvedOpConfig,
+): Promise<VerifiedLogin> {
   const answer = { certificate: decodeField(fields.certificate), signature: decodeField(fields.signature) };
-  if (nonce === undefined) throw new LoginError('CHALLENGE_UNAVAILABLE');
-  const verified = await verifyLogin(
+  return verifyLogin(
     answer,
     { origin: config.origin, nonce },
     {
@@ -70,12 +56,65 @@ export async function cardLogin(
       allowUnknownRevocation: config.allowUnknownRevocation,
     },
   );
+}
+
+/** The account of the card of `verified` (created on its first login): its id. */
+export async function accountOfCard(config: ResolvedOpConfig, verified: VerifiedLogin): Promise<string> {
   const account = await config.storage.accounts.accountForLogin({
     certificate: verified.certificate,
     certificateKey: verified.certificateKey,
     issuerKeyId: verified.issuer.id,
     issuerGeneration: verified.issuer.generation,
   });
+  return account.accountId;
+}
+
+/**
+ * The account a returning card's answer will be recorded on (AccountStore.knownAccount), looked
+ * up by the key of the posted certificate `field` before it is verified: a read, nothing written,
+ * nothing told to the browser. Undefined when the field is no readable certificate, or the read
+ * fails (the login then takes the way of a new card, which reads again and surfaces the error).
+ */
+export async function knownAccountOf(
+  config: ResolvedOpConfig,
+  field: unknown,
+): Promise<KnownAccount | undefined> {
+  try {
+    const certificate = parseCertificate(decodeField(field));
+    const key = certificateKey(
+      config.secrets.certificateKeySecret,
+      certificate.issuer,
+      certificate.serialNumber,
+    );
+    return await config.storage.accounts.knownAccount(key);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a login result needs besides the verified answer and its account. */
+export interface LoginResultContext {
+  readonly rawSerial: SealedClaimsCarrier;
+  /** The client of the interaction (its metadata decides about the raw serial). */
+  readonly client: object | undefined;
+  /**
+   * The request asks for identity claims: the result keeps the certificate key, which the
+   * identity step compares with its signing certificate's card (identity-prompt.ts).
+   */
+  readonly identityRequested: boolean;
+}
+
+/**
+ * The login result of `interaction` for the verified answer `verified` of account `accountId`: the
+ * account, acr, amr and time; plus the sealed serial for a flagged client and the certificate key
+ * for an identity request.
+ */
+export function loginResult(
+  interaction: Interaction,
+  verified: VerifiedLogin,
+  accountId: string,
+  { rawSerial, client, identityRequested }: LoginResultContext,
+): InteractionResults {
   const clientId = String(interaction.params.client_id);
   const myna = {
     ...(hasFlag(client, RAW_SERIAL_FLAG)
@@ -85,7 +124,7 @@ export async function cardLogin(
   };
   return {
     login: {
-      accountId: account.accountId,
+      accountId,
       acr: JPKI_ACR,
       amr: [...JPKI_AMR],
       ts: Math.floor(Date.now() / 1000),

@@ -24,11 +24,30 @@
  * The login limits (limits.ts) are checked here: answers and challenges per sign-in, and
  * authorization requests per client address (before oidc-provider stores an interaction).
  *
- * DynamoDB round trips: a login page and a card answer each start with their one conditional
- * write to the interaction's item (set a counted challenge; consume it as a counted answer) when
- * the browser's interaction cookie names the uid, so oidc-provider's read of the interaction that
- * follows is answered from the item that write returned (storage/request-scope.ts) — one round
- * trip where a read and then a write were two.
+ * DynamoDB round trips of a sign-in:
+ * - the authorization request of a browser without an OP session, from an address this instance
+ *   last saw at no more than half its limit (limits.ts countsAlongside), counts its client address
+ *   after oidc-provider's work (which then can only store an interaction), alongside that
+ *   interaction's write (the request's held writes, storage/request-scope.ts), not before; should
+ *   it be over the limit after all (the address counted on several instances at once), the answer
+ *   is replaced by the refusal (the stored interaction is never used and expires). Every other
+ *   request is counted first, so under a flood refused requests write nothing but the count;
+ * - the first login page of a new interaction (its URL carries a ticket, page-ticket.ts) reads and
+ *   writes nothing: the interaction was stored with its first challenge, whose nonce is derived
+ *   (limits.ts), and the ticket says what the page shows;
+ * - a sign-in's card answer consumes its challenge (counted as an answer, before anything is
+ *   verified) while the card's account is read (AccountStore.knownAccount, by the posted
+ *   certificate's key: a read, nothing written for an unverified certificate); once the answer is
+ *   verified, a returning card's login result is saved while the login is recorded on that
+ *   account (accountForLogin, which checks again as it writes) — two round trips. Should the
+ *   record name another account (it changed in between), the result is saved again with it;
+ *   should it fail, the saved result is replaced by an error, so nothing of it can be resumed. A
+ *   new card (or a renewed certificate) has its account made first, then its result saved;
+ * - other pages, the identity step's answer and a renewed challenge start with their one
+ *   conditional write to the interaction's item (set a counted challenge; consume it as a counted
+ *   answer) when the browser's interaction cookie names the uid, so oidc-provider's read of the
+ *   interaction that follows is answered from the item that write returned
+ *   (storage/request-scope.ts) — one round trip where a read and then a write were two.
  */
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
@@ -62,7 +81,7 @@ import { negotiateLocale } from '../login-page/locale.js';
 import { loginScriptAsset } from '../login-page/login-script.js';
 import { fill, type Locale, message } from '../login-page/messages.js';
 import type { SealedClaimsCarrier } from '../sealed-claims.js';
-import { cardLogin, MYNA_RESULT } from './card-login.js';
+import { accountOfCard, knownAccountOf, loginResult, MYNA_RESULT, verifyCardLogin } from './card-login.js';
 import { grantConsent, rememberedIdentityChoice } from './grant.js';
 import { IDENTITY_PROMPT, type MynaResult, mynaResultOf } from './identity-prompt.js';
 import {
@@ -76,6 +95,7 @@ import {
 } from './identity-step.js';
 import { LoginLimits } from './limits.js';
 import { LoginError } from './login-error.js';
+import { openPageTicket, PAGE_TICKET_PARAMETER } from './page-ticket.js';
 import { assertSameOrigin, boundInteraction, clientAddress, readFields, wantsJson } from './request.js';
 
 export { MYNA_RESULT } from './card-login.js';
@@ -97,6 +117,15 @@ function noFreshChallenge(error: unknown): undefined {
   throw error;
 }
 
+/**
+ * The result that replaces a returning card's login result saved before its login was recorded,
+ * when recording it failed: the sign-in ends, nothing of that result can be resumed.
+ */
+const LOGIN_NOT_RECORDED: InteractionResults = {
+  error: 'access_denied',
+  error_description: 'the sign-in could not be completed',
+};
+
 const ROUTE =
   /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|identity|identity-confirm|confirm|abort|challenge|card-answer))?$/;
 /** Remembers, per finished interaction, which client it was for (so Back finds the way home). */
@@ -117,7 +146,7 @@ export function interactionRoutes(
     counter: config.storage.rateCounter,
     challenges: config.storage.challenges,
     settings: config.limits,
-    addressSecret: config.secrets.pairwiseSecret,
+    secret: config.secrets.pairwiseSecret,
     logger: config.logger,
   });
   const authorizationPath = provider.pathFor('authorization');
@@ -201,15 +230,11 @@ export function interactionRoutes(
   const finished = async (write: Promise<unknown> | undefined): Promise<void> => {
     await write?.catch(() => undefined);
   };
-  const finish = async (
-    ctx: Koa.Context,
-    interaction: Interaction,
-    result: InteractionResults,
-    json: boolean,
-  ) => {
-    const redirectTo = await provider.interactionResult(ctx.req, ctx.res, result, {
-      mergeWithLastSubmission: true,
-    });
+  /** Saves `result` as the interaction's (this browser's, by its cookie); the URL to go on to. */
+  const saveResult = (ctx: Koa.Context, result: InteractionResults): Promise<string> =>
+    provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+  /** Sends the browser on to `redirectTo` after `interaction`'s result was saved. */
+  const respond = (ctx: Koa.Context, interaction: Interaction, redirectTo: string, json: boolean) => {
     ctx.cookies.set(DONE_COOKIE, encodeURIComponent(String(interaction.params.client_id)), {
       path: `/interaction/${interaction.uid}`,
       httpOnly: true,
@@ -225,6 +250,12 @@ export function interactionRoutes(
       ctx.redirect(redirectTo);
     }
   };
+  const finish = async (
+    ctx: Koa.Context,
+    interaction: Interaction,
+    result: InteractionResults,
+    json: boolean,
+  ) => respond(ctx, interaction, await saveResult(ctx, result), json);
   /** The client of the interaction this browser finished at this URL, if any. */
   const finishedClient = (ctx: Koa.Context, locale: Locale) => {
     const clientId = ctx.cookies.get(DONE_COOKIE);
@@ -238,6 +269,7 @@ export function interactionRoutes(
    * its login prompt shows the same either way.
    */
   async function showInteraction(ctx: Koa.Context, uid: string, cardAnswer = false): Promise<void> {
+    if (!cardAnswer && (await ticketedLoginPage(ctx, uid))) return;
     // The login page's challenge first (module comment); an interaction at another prompt gets none.
     const early = !cardAnswer && cookieNames(ctx, uid) ? limits.challenge(uid) : undefined;
     await finished(early);
@@ -307,6 +339,26 @@ export function interactionRoutes(
   }
 
   /**
+   * The first login page of a new sign-in, from the ticket in its URL (page-ticket.ts), with the
+   * challenge the interaction was stored with: without reading the interaction. Only for the
+   * browser whose interaction cookie names `uid` and that did not finish it here (the done
+   * cookie), while that challenge has time left; false otherwise (the page is then made from
+   * the interaction, which says whether the sign-in is over, with a new challenge).
+   */
+  async function ticketedLoginPage(ctx: Koa.Context, uid: string): Promise<boolean> {
+    const ticket = openPageTicket(config.secrets.pairwiseSecret, uid, ctx.query[PAGE_TICKET_PARAMETER]);
+    if (!ticket || !cookieNames(ctx, uid) || ctx.cookies.get(DONE_COOKIE)) return false;
+    const ttlSeconds = ticket.issuedAt + CHALLENGE_TTL_SECONDS - Math.floor(Date.now() / 1000);
+    if (ttlSeconds <= 0) return false;
+    const client = await provider.Client.find(ticket.clientId).catch(() => undefined);
+    if (!client) return false;
+    const locale = negotiateLocale(ticket.uiLocales, ctx.get('accept-language'));
+    const challenge = { nonce: limits.firstChallenge(uid), ttlSeconds, sameOnReload: true };
+    await loginPage(ctx, uid, locale, clientDisplay(client, locale), 'sign-in', challenge);
+    return true;
+  }
+
+  /**
    * The card-answer URL of an interaction not (or no longer) at its login prompt: never a redirect
    * (the answer's fragment would follow it, to the relying party at the end of the chain) but the
    * "sign-in over" page, which moves on at once to the interaction's own URL by a meta refresh — a
@@ -328,7 +380,7 @@ export function interactionRoutes(
     locale: Locale,
     display: ClientDisplay,
     purpose: CardOperationPurpose,
-    challenge?: { nonce: string; ttlSeconds: number },
+    challenge?: { nonce: string; ttlSeconds: number; sameOnReload?: boolean },
   ): Promise<void> {
     const base = `/interaction/${uid}`;
     const html = renderLoginPage({
@@ -367,21 +419,44 @@ export function interactionRoutes(
   }
 
   /**
-   * A card's answer posted at `step` (the login, or the identity step): consumes the challenge
-   * (counted, limits.ts), reads the interaction, and lets `accept` verify the answer and answer
-   * the page. A refusal goes back with a fresh challenge while the interaction can try again.
+   * The answer to a card answer refused with `error` at `step`: JSON for the page's script, with a
+   * fresh challenge while `interaction` can try again (within limits), or the error page.
    */
-  async function cardAnswerPosted(
+  async function answerRefused(
     ctx: Koa.Context,
     uid: string,
     step: 'login' | 'identity',
+    interaction: Interaction | undefined,
+    error: unknown,
+  ): Promise<void> {
+    if (!(error instanceof LoginError || error instanceof VerificationError)) throw error;
+    config.logger.info(`${step}.refused`, { interaction: uid, code: error.code });
+    const locale = localeOf(ctx, interaction);
+    // The interaction is still good: a fresh challenge lets the page try again (within limits).
+    const retry = interaction && !(error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS');
+    const nonce = retry ? await issueChallenge(uid).catch(noFreshChallenge) : undefined;
+    if (wantsJson(ctx)) {
+      json(ctx, error instanceof LoginError ? error.status : 400, {
+        error: { code: error.code, message: refusalText(ctx, locale, error) },
+        ...(nonce ? { nonce, ttlSeconds: CHALLENGE_SECONDS_LEFT } : {}),
+      });
+    } else errorPage(ctx, locale, error, await displayOf(interaction?.params.client_id, locale));
+  }
+
+  /**
+   * The identity step's card answer: consumes the challenge (counted, limits.ts), reads the
+   * interaction, and lets `accept` verify the answer and answer the page. A refusal goes back with
+   * a fresh challenge while the interaction can try again.
+   */
+  async function identityAnswerPosted(
+    ctx: Koa.Context,
+    uid: string,
     accept: (
       interaction: Interaction,
       nonce: string | undefined,
       fields: Record<string, unknown>,
     ) => Promise<void>,
   ): Promise<void> {
-    const wanted = wantsJson(ctx);
     let interaction: Interaction | undefined;
     try {
       assertSameOrigin(ctx, config.origin);
@@ -390,40 +465,62 @@ export function interactionRoutes(
       await finished(consumed);
       interaction = await boundInteraction(provider, ctx, uid);
       const nonce = await (consumed ?? limits.answer(uid));
-      // An identity answer only at the identity step, a login's never there.
-      if ((interaction.prompt.name === IDENTITY_PROMPT) !== (step === 'identity')) {
-        throw new LoginError('INTERACTION_MISMATCH');
-      }
+      // An identity answer only at the identity step.
+      if (interaction.prompt.name !== IDENTITY_PROMPT) throw new LoginError('INTERACTION_MISMATCH');
       await accept(interaction, nonce, await readFields(ctx));
     } catch (error) {
-      if (!(error instanceof LoginError || error instanceof VerificationError)) throw error;
-      config.logger.info(`${step}.refused`, { interaction: uid, code: error.code });
-      const locale = localeOf(ctx, interaction);
-      // The interaction is still good: a fresh challenge lets the page try again (within limits).
-      const retry = interaction && !(error instanceof LoginError && error.code === 'TOO_MANY_ATTEMPTS');
-      const nonce = retry ? await issueChallenge(uid).catch(noFreshChallenge) : undefined;
-      if (wanted) {
-        json(ctx, error instanceof LoginError ? error.status : 400, {
-          error: { code: error.code, message: refusalText(ctx, locale, error) },
-          ...(nonce ? { nonce, ttlSeconds: CHALLENGE_SECONDS_LEFT } : {}),
-        });
-      } else errorPage(ctx, locale, error, await displayOf(interaction?.params.client_id, locale));
+      await answerRefused(ctx, uid, 'identity', interaction, error);
     }
   }
 
-  function login(ctx: Koa.Context, uid: string): Promise<void> {
-    return cardAnswerPosted(ctx, uid, 'login', async (interaction, nonce, fields) => {
+  /**
+   * A sign-in's card answer (module comment): its challenge consumed (counted) while the card's
+   * account is looked up, then the answer verified, then the login result saved while the login
+   * is recorded on the account.
+   */
+  async function login(ctx: Koa.Context, uid: string): Promise<void> {
+    let interaction: Interaction | undefined;
+    try {
+      assertSameOrigin(ctx, config.origin);
+      const fields = await readFields(ctx);
+      const bound = cookieNames(ctx, uid);
+      // The answer consumes the challenge first; limits.answer may refuse it.
+      const consumed = bound ? limits.answer(uid) : undefined;
+      const known = bound ? knownAccountOf(config, fields.certificate) : undefined;
+      await finished(consumed);
+      interaction = await boundInteraction(provider, ctx, uid);
+      const nonce = await (consumed ?? limits.answer(uid));
+      // A sign-in's answer only at the login prompt, never at the identity step.
+      if (interaction.prompt.name !== 'login') throw new LoginError('INTERACTION_MISMATCH');
+      if (nonce === undefined) throw new LoginError('CHALLENGE_UNAVAILABLE');
+      const verified = await verifyCardLogin(fields, nonce, config);
       const client = await provider.Client.find(String(interaction.params.client_id));
-      const result = await cardLogin(interaction, fields, {
-        config,
-        rawSerial: sealedClaims,
-        client,
-        nonce,
-        identityRequested: identityRequestIn(interaction, client) !== undefined,
-      });
+      const loggedIn = interaction;
+      const resultOf = (accountId: string) =>
+        loginResult(loggedIn, verified, accountId, {
+          rawSerial: sealedClaims,
+          client,
+          identityRequested: identityRequestIn(loggedIn, client) !== undefined,
+        });
+      const candidate = await known;
+      let redirectTo: string;
+      if (candidate?.issuerKeyId === verified.issuer.id) {
+        // A returning card: its result is saved as the login is recorded (module comment).
+        redirectTo = await saveResult(ctx, resultOf(candidate.accountId));
+        // The held result leaves first (a command sent while writes are held waits for them).
+        const saved = config.storage.requestScope?.flush();
+        const recorded = accountOfCard(config, verified).catch(async (error: unknown) => {
+          await saveResult(ctx, LOGIN_NOT_RECORDED);
+          throw error;
+        });
+        const [, accountId] = await Promise.all([saved, recorded]);
+        if (accountId !== candidate.accountId) redirectTo = await saveResult(ctx, resultOf(accountId));
+      } else redirectTo = await saveResult(ctx, resultOf(await accountOfCard(config, verified)));
       config.logger.info('login.succeeded', { interaction: uid });
-      await finish(ctx, interaction, result, wantsJson(ctx));
-    });
+      respond(ctx, interaction, redirectTo, wantsJson(ctx));
+    } catch (error) {
+      await answerRefused(ctx, uid, 'login', interaction, error);
+    }
   }
 
   /**
@@ -433,7 +530,7 @@ export function interactionRoutes(
    * which shows the claim-by-claim consent.
    */
   function identity(ctx: Koa.Context, uid: string): Promise<void> {
-    return cardAnswerPosted(ctx, uid, 'identity', async (interaction, nonce, fields) => {
+    return identityAnswerPosted(ctx, uid, async (interaction, nonce, fields) => {
       const pending = pendingIdentity(await verifyIdentityAnswer(interaction, fields, { config, nonce }));
       config.logger.info('identity.answer_verified', { interaction: uid });
       const client = await provider.Client.find(String(interaction.params.client_id));
@@ -540,6 +637,17 @@ export function interactionRoutes(
     await finish(ctx, interaction, result, false);
   }
 
+  /**
+   * The refusal of an authorization request over its client address's limit (`error`): the error
+   * page, and nothing of oidc-provider's answer — not its redirect, not its cookies.
+   */
+  const authorizationRefused = (ctx: Koa.Context, error: unknown) => {
+    if (!(error instanceof LoginError)) throw error;
+    ctx.remove('set-cookie');
+    ctx.remove('location');
+    errorPage(ctx, localeOf(ctx), error);
+  };
+
   /** An asset; content-hashed ones are cached immutable, the icon (fixed paths) for 5 minutes. */
   const asset = (ctx: Koa.Context, type: string, body: string, cacheControl = IMMUTABLE_CACHE_CONTROL) => {
     ctx.type = type;
@@ -558,13 +666,24 @@ export function interactionRoutes(
       return asset(ctx, 'image/svg+xml', FAVICON_SVG, 'public, max-age=300');
     }
     if (ctx.path === authorizationPath) {
-      try {
-        await limits.authorization(clientAddress(ctx, config.clientAddressHeader));
-      } catch (error) {
-        if (!(error instanceof LoginError)) throw error;
-        return errorPage(ctx, localeOf(ctx), error);
+      const address = clientAddress(ctx, config.clientAddressHeader);
+      const count = () =>
+        limits.authorization(address).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      // With an OP session the request may issue a code at once: counted first; also an address
+      // seen near its limit. Otherwise the request can only store an interaction (or send an error
+      // to the relying party): counted while the interaction's write goes out (module comment).
+      if (ctx.cookies.get(provider.cookieName('session')) || !limits.countsAlongside(address)) {
+        const refusal = await count();
+        return refusal === undefined ? next() : authorizationRefused(ctx, refusal);
       }
-      return next();
+      await next();
+      // The held writes leave first (a command sent while writes are held waits for them).
+      const [, refusal] = await Promise.all([config.storage.requestScope?.flush(), count()]);
+      if (refusal !== undefined) authorizationRefused(ctx, refusal);
+      return;
     }
     const match = ROUTE.exec(ctx.path);
     if (!match) return next();

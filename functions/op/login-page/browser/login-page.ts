@@ -34,6 +34,12 @@ function elementById<T extends HTMLElement>(document: Document, id: string): T {
   return element as T;
 }
 
+/** True when this page load is a reload or a return by Back or Forward. */
+function revisited(window: Window): boolean {
+  const [navigation] = window.performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
+  return navigation?.type === 'reload' || navigation?.type === 'back_forward';
+}
+
 /** The flow's configuration from the page. */
 function pageConfig(window: Window, root: HTMLElement): FlowConfig {
   const { dataset } = root;
@@ -41,7 +47,10 @@ function pageConfig(window: Window, root: HTMLElement): FlowConfig {
   return {
     mode: dataset.mode === 'card-answer' ? 'card-answer' : 'login',
     purpose: dataset.purpose === 'verify-identity' ? 'verify-identity' : 'sign-in',
-    ...(dataset.nonce ? { nonce: dataset.nonce } : {}),
+    // A challenge the page shows on every load is stale when this load is a reload or Back.
+    ...(dataset.nonce && !(dataset.challengeSameOnReload === 'true' && revisited(window))
+      ? { nonce: dataset.nonce }
+      : {}),
     challengeTtlSeconds: Number(dataset.challengeTtl) || 0,
     helperPort: Number(dataset.helperPort),
     loginUrl: dataset.loginUrl ?? '',
