@@ -14,6 +14,7 @@ import { addressBucket } from '../../functions/op/interactions/limits.js';
 import { readLambdaEnv } from '../../functions/op/lambda-env.js';
 import { loginLimitSettings } from '../../functions/op/limit-settings.js';
 import { type OpServer, startOpServer } from '../../functions/op/local-server.js';
+import { generateSecrets } from '../../functions/secrets/local-secrets.js';
 import { DynamoRateCounter } from '../../functions/storage/rate-counter.js';
 import { scanAll, type TestTable, useLocalTables } from '../storage/local-table.js';
 import { aliceCard } from '../support/card.js';
@@ -248,6 +249,56 @@ describe('authorization requests per client address', () => {
     expect(stored).toContain('RateLimit#address#');
     expect(stored).not.toContain('127.0.0.2');
     expect(stored).not.toContain('127.0.0.3');
+  });
+
+  it('refuses a request counted alongside its work once other instances took the address to its limit: no cookie, no redirect', async () => {
+    const table = await newTable();
+    const secrets = await generateSecrets();
+    // Two instances of one OP (one table, one set of secrets), as Lambda runs them.
+    const instances: OpServer[] = [];
+    try {
+      for (let i = 0; i < 2; i++) {
+        instances.push(
+          await startOpServer({
+            config: async (url) => ({
+              ...(await testOpConfig(url, { table, secrets })),
+              limits: { interactionsPerAddressPerMinute: 3 },
+            }),
+          }),
+        );
+      }
+      const [first, second] = instances as [OpServer, OpServer];
+      const rpOf = (server: OpServer) =>
+        relyingParty({ issuer: server.url, clientId: A.client_id, clientSecret: A.client_secret });
+      const flooding = new TestBrowser(httpTransportFrom({ localAddress: '127.0.0.5' }));
+      const rpFirst = await rpOf(first);
+      for (let i = 0; i < 3; i++) {
+        const { url } = await authorizationRequest(rpFirst, REDIRECT_URI);
+        expect((await flooding.request(url)).status).toBe(303);
+      }
+      // The second instance has not seen the address: it counts the request while the
+      // interaction oidc-provider stored is written, finds it over the limit, and answers only the
+      // refusal.
+      const { url } = await authorizationRequest(await rpOf(second), REDIRECT_URI);
+      const refused = await flooding.request(url);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('set-cookie')).toBeNull();
+      expect(refused.headers.get('location')).toBeNull();
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      // What counting alongside costs: that interaction was stored, and is never handed out.
+      const interactions = (await scanAll(table)).filter((item) =>
+        String(item.pk).startsWith('Interaction#'),
+      );
+      expect(interactions).toHaveLength(4);
+      // The second instance has seen it now: the next request is counted first, stores nothing.
+      expect(
+        (await flooding.request((await authorizationRequest(await rpOf(second), REDIRECT_URI)).url)).status,
+      ).toBe(429);
+      const after = (await scanAll(table)).filter((item) => String(item.pk).startsWith('Interaction#'));
+      expect(after).toHaveLength(4);
+    } finally {
+      for (const instance of instances) await instance.close();
+    }
   });
 
   it('counts a browser with an OP session before oidc-provider works: over the limit, no code is issued', async () => {

@@ -95,7 +95,7 @@ const target = new URL(answers.authorize.headers?.location ?? '/', 'https://' + 
 const path = target.pathname;
 // The cookies a browser sends there: those whose Path covers it.
 const cookies = (answers.authorize.cookies ?? [])
-  .filter((cookie) => path.startsWith(/;s*path=([^;]*)/i.exec(cookie)?.[1] ?? '/'))
+  .filter((cookie) => path.startsWith(/;\\s*path=([^;]*)/i.exec(cookie)?.[1] ?? '/'))
   .map((cookie) => cookie.split(';')[0]);
 answers.login = await handler({
   ...authorize,

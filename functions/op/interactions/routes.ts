@@ -40,9 +40,11 @@
  *   certificate's key: a read, nothing written for an unverified certificate); once the answer is
  *   verified, a returning card's login result is saved while the login is recorded on that
  *   account (accountForLogin, which checks again as it writes) — two round trips. Should the
- *   record name another account (it changed in between), the result is saved again with it;
- *   should it fail, the saved result is replaced by an error, so nothing of it can be resumed. A
- *   new card (or a renewed certificate) has its account made first, then its result saved;
+ *   record fail or name another account (the account changed in between), the interaction is
+ *   deleted once its result has landed, and the answer refused: the person starts again (a
+ *   resume that came in between, with the browser's own resume cookie, got the account the read
+ *   found, which passed the same checks an instant before). A new card (or a renewed
+ *   certificate) has its account made first, then its result saved;
  * - other pages, the identity step's answer and a renewed challenge start with their one
  *   conditional write to the interaction's item (set a counted challenge; consume it as a counted
  *   answer) when the browser's interaction cookie names the uid, so oidc-provider's read of the
@@ -116,15 +118,6 @@ function noFreshChallenge(error: unknown): undefined {
     return undefined;
   throw error;
 }
-
-/**
- * The result that replaces a returning card's login result saved before its login was recorded,
- * when recording it failed: the sign-in ends, nothing of that result can be resumed.
- */
-const LOGIN_NOT_RECORDED: InteractionResults = {
-  error: 'access_denied',
-  error_description: 'the sign-in could not be completed',
-};
 
 const ROUTE =
   /^\/interaction\/([A-Za-z0-9_-]{1,64})(?:\/(login|identity|identity-confirm|confirm|abort|challenge|card-answer))?$/;
@@ -229,6 +222,21 @@ export function interactionRoutes(
   /** Waits for `write` to be done, its refusal included (looked at once the interaction is read). */
   const finished = async (write: Promise<unknown> | undefined): Promise<void> => {
     await write?.catch(() => undefined);
+  };
+  /**
+   * Ends `interaction` (deletes it, at once) after a result was saved that must not be resumed:
+   * the account's record of the login failed or named another account. A deletion never brings
+   * back an interaction a concurrent resume has ended; a failure to delete is logged, and the
+   * refusal that follows is the caller's.
+   */
+  const endSignIn = async (interaction: Interaction): Promise<void> => {
+    try {
+      await interaction.destroy();
+      await config.storage.requestScope?.flush();
+    } catch (error) {
+      const name = error instanceof Error ? error.name : typeof error;
+      config.logger.warn('login.end_failed', { interaction: interaction.uid, error: name });
+    }
   };
   /** Saves `result` as the interaction's (this browser's, by its cookie); the URL to go on to. */
   const saveResult = (ctx: Koa.Context, result: InteractionResults): Promise<string> =>
@@ -353,7 +361,7 @@ export function interactionRoutes(
     const client = await provider.Client.find(ticket.clientId).catch(() => undefined);
     if (!client) return false;
     const locale = negotiateLocale(ticket.uiLocales, ctx.get('accept-language'));
-    const challenge = { nonce: limits.firstChallenge(uid), ttlSeconds, sameOnReload: true };
+    const challenge = { nonce: limits.firstChallenge(uid), ttlSeconds };
     await loginPage(ctx, uid, locale, clientDisplay(client, locale), 'sign-in', challenge);
     return true;
   }
@@ -380,7 +388,7 @@ export function interactionRoutes(
     locale: Locale,
     display: ClientDisplay,
     purpose: CardOperationPurpose,
-    challenge?: { nonce: string; ttlSeconds: number; sameOnReload?: boolean },
+    challenge?: { nonce: string; ttlSeconds: number },
   ): Promise<void> {
     const base = `/interaction/${uid}`;
     const html = renderLoginPage({
@@ -508,13 +516,13 @@ export function interactionRoutes(
         // A returning card: its result is saved as the login is recorded (module comment).
         redirectTo = await saveResult(ctx, resultOf(candidate.accountId));
         // The held result leaves first (a command sent while writes are held waits for them).
-        const saved = config.storage.requestScope?.flush();
-        const recorded = accountOfCard(config, verified).catch(async (error: unknown) => {
-          await saveResult(ctx, LOGIN_NOT_RECORDED);
-          throw error;
-        });
-        const [, accountId] = await Promise.all([saved, recorded]);
-        if (accountId !== candidate.accountId) redirectTo = await saveResult(ctx, resultOf(accountId));
+        const saved = config.storage.requestScope?.flush() ?? Promise.resolve();
+        const [written, recorded] = await Promise.allSettled([saved, accountOfCard(config, verified)]);
+        if (written.status === 'rejected') throw written.reason;
+        if (recorded.status === 'rejected' || recorded.value !== candidate.accountId) {
+          await endSignIn(loggedIn);
+          throw recorded.status === 'rejected' ? recorded.reason : new LoginError('INTERACTION_EXPIRED');
+        }
       } else redirectTo = await saveResult(ctx, resultOf(await accountOfCard(config, verified)));
       config.logger.info('login.succeeded', { interaction: uid });
       respond(ctx, interaction, redirectTo, wantsJson(ctx));
@@ -679,9 +687,14 @@ export function interactionRoutes(
         const refusal = await count();
         return refusal === undefined ? next() : authorizationRefused(ctx, refusal);
       }
-      await next();
-      // The held writes leave first (a command sent while writes are held waits for them).
-      const [, refusal] = await Promise.all([config.storage.requestScope?.flush(), count()]);
+      let refusal: unknown;
+      try {
+        await next();
+      } finally {
+        // Counted however oidc-provider ended. The held writes leave first (a command sent while
+        // writes are held waits for them).
+        [, refusal] = await Promise.all([config.storage.requestScope?.flush(), count()]);
+      }
       if (refusal !== undefined) authorizationRefused(ctx, refusal);
       return;
     }

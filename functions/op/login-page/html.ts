@@ -108,16 +108,8 @@ export interface LoginPageInput {
    * back with the card's answer in the fragment (no new challenge, no third-party resource).
    */
   readonly mode: 'login' | 'card-answer';
-  /**
-   * The challenge the card signs and the seconds it has left (login mode). `sameOnReload`: the page
-   * at this URL always shows this challenge (the first page of a sign-in, from its ticket), so a
-   * reload or a return by Back asks for a new one before using it: it may have been answered.
-   */
-  readonly challenge?: {
-    readonly nonce: string;
-    readonly ttlSeconds: number;
-    readonly sameOnReload?: boolean;
-  };
+  /** The challenge the card signs and the seconds it has left (login mode). */
+  readonly challenge?: { readonly nonce: string; readonly ttlSeconds: number };
   /** Where the script POSTs the certificate and signature (same origin). */
   readonly loginUrl: string;
   /** Where the script asks for a new challenge (same origin). */
@@ -154,7 +146,6 @@ export function renderLoginPage(input: LoginPageInput): string {
     purpose: input.purpose ?? 'sign-in',
     ...(input.challenge ? { nonce: input.challenge.nonce } : {}),
     'challenge-ttl': String(input.challenge?.ttlSeconds ?? 0),
-    ...(input.challenge?.sameOnReload ? { 'challenge-same-on-reload': 'true' } : {}),
     'helper-port': String(input.helperPort),
     'login-url': input.loginUrl,
     'challenge-url': input.challengeUrl,

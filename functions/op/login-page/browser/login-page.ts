@@ -34,10 +34,17 @@ function elementById<T extends HTMLElement>(document: Document, id: string): T {
   return element as T;
 }
 
-/** True when this page load is a reload or a return by Back or Forward. */
-function revisited(window: Window): boolean {
-  const [navigation] = window.performance.getEntriesByType('navigation') as PerformanceNavigationTiming[];
-  return navigation?.type === 'reload' || navigation?.type === 'back_forward';
+/**
+ * Takes the first page's ticket (`?ticket=`, functions/op/interactions/page-ticket.ts) out of the
+ * address: it made this one page. A reload, Back, a bookmark or another tab then asks the OP for
+ * the page again, which knows whether the sign-in is still on and gives it a new challenge (the
+ * ticket's may have been answered).
+ */
+function forgetTicket(window: Window): void {
+  const url = new URL(window.location.href);
+  if (!url.searchParams.has('ticket')) return;
+  url.searchParams.delete('ticket');
+  window.history.replaceState(window.history.state, '', `${url.pathname}${url.search}${url.hash}`);
 }
 
 /** The flow's configuration from the page. */
@@ -47,10 +54,7 @@ function pageConfig(window: Window, root: HTMLElement): FlowConfig {
   return {
     mode: dataset.mode === 'card-answer' ? 'card-answer' : 'login',
     purpose: dataset.purpose === 'verify-identity' ? 'verify-identity' : 'sign-in',
-    // A challenge the page shows on every load is stale when this load is a reload or Back.
-    ...(dataset.nonce && !(dataset.challengeSameOnReload === 'true' && revisited(window))
-      ? { nonce: dataset.nonce }
-      : {}),
+    ...(dataset.nonce ? { nonce: dataset.nonce } : {}),
     challengeTtlSeconds: Number(dataset.challengeTtl) || 0,
     helperPort: Number(dataset.helperPort),
     loginUrl: dataset.loginUrl ?? '',
@@ -126,6 +130,7 @@ export function startLoginPage(window: Window): void {
   );
   const config = pageConfig(window, root);
   const now = () => window.performance.now();
+  forgetTicket(window);
 
   const render = (text: Text): string => {
     const template = texts.get(text.key) ?? text.key;
