@@ -14,10 +14,15 @@ export interface OpServer {
   readonly provider: Provider;
   /**
    * Stops accepting connections, closes idle ones and waits for the server to close and for the
-   * provider's start-up work (so the storage can be closed after it).
+   * provider's start-up work (so the storage can be closed after it). A connection still open after
+   * CLOSE_GRACE_MS (a browser's socket that never sent a request, which Node does not count as
+   * idle, or a request that came in on a kept-alive one meanwhile) is closed then.
    */
   close(): Promise<void>;
 }
+
+/** How long close() lets open connections finish before it closes them. */
+const CLOSE_GRACE_MS = 1_000;
 
 /** Options of startOpServer. */
 export interface StartOpServerOptions {
@@ -63,7 +68,12 @@ export async function startOpServer({
     provider,
     close: async () => {
       await new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        const lingering = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        server.close((error) => {
+          clearTimeout(lingering);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       });
       // The storage may close next: nothing of the provider's may still be reading it.
